@@ -1,0 +1,5 @@
+"""durable_dbos: durable PydanticAI agents."""
+
+from .version import __version__
+
+__all__ = ['__version__']
