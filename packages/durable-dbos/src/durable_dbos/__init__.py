@@ -1,5 +1,7 @@
-"""durable_dbos: durable PydanticAI agents."""
+"""durable_dbos: durable PydanticAI agents on DBOS, with SQLite or PostgreSQL."""
 
+from ._agent import DBOSAgent
+from ._config import StepConfig
 from .version import __version__
 
-__all__ = ['__version__']
+__all__ = ['DBOSAgent', 'StepConfig', '__version__']

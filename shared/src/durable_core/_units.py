@@ -1,0 +1,288 @@
+"""The durable units every engine runs: a model request, a tool call, an MCP call, an event delivery.
+
+The agent loop stays in workflow (or flow) code. Everything that does I/O goes through
+`UnitRunner.run_unit`, which each engine package implements once: a DBOS step, a Prefect task, a
+Temporal activity. A unit returns JSON text, so what the engine journals is our codec's output.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
+from typing import Any, Generic
+
+from pydantic import TypeAdapter
+from pydantic_ai import AgentStreamEvent, RunContext
+from pydantic_ai.agent import EventStreamHandler
+from pydantic_ai.messages import (
+    FinalResultEvent,
+    ModelMessage,
+    ModelResponse,
+    PartDeltaEvent,
+    PartEndEvent,
+    PartStartEvent,
+)
+from pydantic_ai.models import CompletedStreamedResponse, Model, ModelRequestParameters, StreamedResponse
+from pydantic_ai.models.wrapper import WrapperModel
+from pydantic_ai.settings import ModelSettings
+from pydantic_ai.tools import AgentDepsT
+from pydantic_ai.toolsets import AbstractToolset, ToolsetTool, WrapperToolset
+
+from ._ids import UnitId
+from ._outcomes import capture_tool_call, replay_tool_call
+
+__all__ = [
+    'CURRENT_RUN_CONTEXT',
+    'DurableModel',
+    'DurableToolset',
+    'EventInputs',
+    'EventRelay',
+    'ModelRequestInputs',
+    'ToolCallInputs',
+    'UnitCall',
+    'UnitInputs',
+    'UnitRunner',
+    'execute_event_delivery',
+    'execute_model_request',
+    'is_model_stream_event',
+]
+
+CURRENT_RUN_CONTEXT: ContextVar[RunContext[Any] | None] = ContextVar('durable_core_run_context', default=None)
+"""The run context of the model request being sent; `Model.request` is not handed one."""
+
+_RESPONSE_ADAPTER: TypeAdapter[ModelResponse] = TypeAdapter(ModelResponse)
+_MODEL_STREAM_EVENTS = (PartStartEvent, PartDeltaEvent, PartEndEvent, FinalResultEvent)
+
+
+def is_model_stream_event(event: AgentStreamEvent) -> bool:
+    """Whether an event comes from the model's response stream (delivered inside the model unit)."""
+    return isinstance(event, _MODEL_STREAM_EVENTS)
+
+
+@dataclass(frozen=True)
+class ModelRequestInputs:
+    """What a model-request unit works on."""
+
+    messages: list[ModelMessage]
+    model_settings: ModelSettings | None
+    model_request_parameters: ModelRequestParameters
+    run_context: RunContext[Any] | None
+
+
+@dataclass(frozen=True)
+class ToolCallInputs:
+    """What a tool-call unit works on."""
+
+    toolset_id: str
+    tool_name: str
+    tool_args: dict[str, Any]
+    run_context: RunContext[Any]
+
+
+@dataclass(frozen=True)
+class EventInputs:
+    """What an event-delivery unit works on."""
+
+    event: AgentStreamEvent
+    run_context: RunContext[Any]
+
+
+UnitInputs = ModelRequestInputs | ToolCallInputs | EventInputs
+
+
+async def execute_model_request(
+    model: Model, inputs: ModelRequestInputs, event_stream_handler: EventStreamHandler[Any] | None
+) -> str:
+    """Send one model request and return the response as JSON; a handler gets the live stream.
+
+    The body of every engine's model-request unit, in-process (DBOS, Prefect) or in an activity.
+    """
+    run_context = inputs.run_context
+    if event_stream_handler is not None and run_context is not None:
+        async with model.request_stream(
+            inputs.messages, inputs.model_settings, inputs.model_request_parameters, run_context
+        ) as stream:
+            await event_stream_handler(run_context, stream)
+            async for _ in stream:  # drain what the handler left, so `get()` is complete
+                pass
+            response = stream.get()
+    else:
+        response = await model.request(inputs.messages, inputs.model_settings, inputs.model_request_parameters)
+    return _RESPONSE_ADAPTER.dump_json(response).decode()
+
+
+async def execute_event_delivery(event_stream_handler: EventStreamHandler[Any], inputs: EventInputs) -> str:
+    """Hand one event to the user's handler: the body of every engine's event unit."""
+
+    async def one_event() -> AsyncIterator[AgentStreamEvent]:
+        yield inputs.event
+
+    await event_stream_handler(inputs.run_context, one_event())
+    return 'null'
+
+
+@dataclass(frozen=True)
+class UnitCall:
+    """One call of a durable unit, as handed to the engine."""
+
+    unit: UnitId
+    """Which unit; `str(unit)` is its persisted name."""
+    config: Any
+    """The engine-native config resolved for this unit, or `None` for the engine's default."""
+    tool_call_id: str | None = None
+    """The tool call a tool unit serves, so an engine can journal parallel calls in call order."""
+    inputs: UnitInputs | None = None
+    """The unit's inputs as data, for engines that run units in another process (Temporal)."""
+
+
+class UnitRunner(ABC):
+    """What an engine package implements: run one unit durably and return its journaled JSON."""
+
+    @abstractmethod
+    def in_durable_context(self) -> bool:
+        """Whether the caller is workflow (or flow) code, where I/O must go through units."""
+
+    @abstractmethod
+    async def run_unit(self, call: UnitCall, execute: Callable[[], Coroutine[Any, Any, str]]) -> str:
+        """Run `execute` as one durable unit, or return its journaled result on recovery."""
+
+
+class DurableModel(WrapperModel):
+    """Sends each model request from a durable unit and hands the journaled response to the agent loop."""
+
+    def __init__(
+        self,
+        wrapped: Any,
+        *,
+        runner: UnitRunner,
+        unit: UnitId,
+        config: Any,
+        event_stream_handler: EventStreamHandler[Any] | None,
+    ) -> None:
+        super().__init__(wrapped)
+        self._runner = runner
+        self._unit = unit
+        self._config = config
+        self._event_stream_handler = event_stream_handler
+
+    async def request(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+    ) -> ModelResponse:
+        """Send the request from a unit; inside it, a configured handler gets the live stream."""
+        if not self._runner.in_durable_context():
+            return await self.wrapped.request(messages, model_settings, model_request_parameters)
+        inputs = ModelRequestInputs(messages, model_settings, model_request_parameters, CURRENT_RUN_CONTEXT.get())
+
+        async def execute() -> str:
+            return await execute_model_request(self.wrapped, inputs, self._event_stream_handler)
+
+        journaled = await self._runner.run_unit(UnitCall(self._unit, self._config, inputs=inputs), execute)
+        return _RESPONSE_ADAPTER.validate_json(journaled)
+
+    @asynccontextmanager
+    async def request_stream(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+        run_context: RunContext[Any] | None = None,
+    ) -> AsyncGenerator[StreamedResponse]:
+        """A stream that yields no events: they were delivered live inside the unit."""
+        if not self._runner.in_durable_context():
+            async with self.wrapped.request_stream(
+                messages, model_settings, model_request_parameters, run_context
+            ) as stream:
+                yield stream
+            return
+        token = CURRENT_RUN_CONTEXT.set(run_context) if run_context is not None else None
+        try:
+            response = await self.request(messages, model_settings, model_request_parameters)
+        finally:
+            if token is not None:
+                CURRENT_RUN_CONTEXT.reset(token)
+        yield CompletedStreamedResponse(response, model_request_parameters=model_request_parameters)
+
+
+class DurableToolset(WrapperToolset[AgentDepsT], Generic[AgentDepsT]):
+    """Runs the tool calls of one leaf toolset as durable units; the engine decides which calls.
+
+    `unit_for(tool_name)` returns the `UnitCall` for a tool, or `None` to run that tool in
+    workflow code (the DBOS convention for plain tools, or a tool configured with `None`).
+    """
+
+    def __init__(
+        self,
+        wrapped: AbstractToolset[AgentDepsT],
+        *,
+        runner: UnitRunner,
+        unit_for: Callable[[str], UnitCall | None],
+    ) -> None:
+        super().__init__(wrapped)
+        self._runner = runner
+        self._unit_for = unit_for
+
+    def visit_and_replace(
+        self, visitor: Callable[[AbstractToolset[AgentDepsT]], AbstractToolset[AgentDepsT]]
+    ) -> AbstractToolset[AgentDepsT]:
+        """Already durable: a second wrapping would journal each call twice."""
+        return self
+
+    async def call_tool(
+        self, name: str, tool_args: dict[str, Any], ctx: RunContext[AgentDepsT], tool: ToolsetTool[AgentDepsT]
+    ) -> Any:
+        """Call the tool from a unit, or inline when the engine says so."""
+        call = self._unit_for(name) if self._runner.in_durable_context() else None
+        if call is None:
+            return await self.wrapped.call_tool(name, tool_args, ctx, tool)
+        call = replace(
+            call,
+            tool_call_id=ctx.tool_call_id,
+            inputs=ToolCallInputs(call.unit.toolset or '', name, tool_args, ctx),
+        )
+
+        async def execute() -> str:
+            return await capture_tool_call(self.wrapped.call_tool(name, tool_args, ctx, tool))
+
+        return replay_tool_call(await self._runner.run_unit(call, execute))
+
+
+class EventRelay:
+    """The run-level event handler inside a durable run: one unit per event that did not come from the model.
+
+    Model events reach the user's handler live inside the model unit; tool-call and tool-result
+    events come here in the agent loop's deterministic order, and each is delivered in a unit, so
+    recovery neither repeats nor skips a delivery.
+    """
+
+    def __init__(
+        self,
+        *,
+        runner: UnitRunner,
+        unit: UnitId,
+        config: Any,
+        handler: EventStreamHandler[Any],
+    ) -> None:
+        self._runner = runner
+        self._call = UnitCall(unit, config)
+        self._handler = handler
+
+    async def __call__(self, ctx: RunContext[Any], events: AsyncIterator[AgentStreamEvent] | Any) -> None:
+        """Deliver each non-model event to the user's handler from its own unit."""
+        async for event in events:
+            if is_model_stream_event(event):
+                continue
+            inputs = EventInputs(event, ctx)
+            await self._runner.run_unit(replace(self._call, inputs=inputs), _deliver(self._handler, inputs))
+
+
+def _deliver(handler: EventStreamHandler[Any], inputs: EventInputs) -> Callable[[], Coroutine[Any, Any, str]]:
+    async def execute() -> str:
+        return await execute_event_delivery(handler, inputs)
+
+    return execute
