@@ -477,9 +477,11 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
 
     def override(self, **kwargs: Any) -> Any:  # pyright: ignore[reportIncompatibleMethodOverride]
         """Override agent configuration (not inside a durable run: it would change persisted units)."""
-        if self.in_durable_context() and {'model', 'toolsets', 'tools'} & kwargs.keys():
+        overrides_units = {'model', 'toolsets', 'tools'} & kwargs.keys()
+        if overrides_units and self.in_durable_context():
             raise NotInDurableUnitError(
-                f'override(model=..., toolsets=...) is not supported inside a {self.engine_name} {self.container_noun}: '
+                'override(model=..., toolsets=...) is not supported inside a '
+                f'{self.engine_name} {self.container_noun}: '
                 f'register models with {self.wrapper_name}(agent, models={{...}}) '
                 'and select them with run(model=...).'
             )
