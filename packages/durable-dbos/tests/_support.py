@@ -1,0 +1,73 @@
+"""Helpers shared by the DBOS tests: a model whose script each test sets, and DBOS record readers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from dbos import DBOS
+from durable_core.testing import ScriptedModel, StepLike
+from pydantic_ai.models.function import FunctionModel
+from pydantic_ai.models.wrapper import WrapperModel
+
+
+class SwappableModel(WrapperModel):
+    """A model fixed at import time (DBOS agents must exist before launch) whose script each test sets."""
+
+    def __init__(self) -> None:
+        super().__init__(FunctionModel(lambda messages, info: (_ for _ in ()).throw(AssertionError('no script set'))))
+
+    def use(self, steps: Sequence[StepLike], **kwargs: Any) -> ScriptedModel:
+        scripted = ScriptedModel(steps, **kwargs)
+        self.wrapped = scripted
+        return scripted
+
+
+async def step_names(workflow_id: str) -> list[str]:
+    """The names of a workflow's recorded steps, in step-id order."""
+    return [step['function_name'] for step in await DBOS.list_workflow_steps_async(workflow_id)]
+
+
+async def child_workflow_ids(parent_name: str) -> list[str]:
+    """Ids of the workflows named `parent_name`, newest last."""
+    workflows = await DBOS.list_workflows_async(name=parent_name, sort_desc=False)
+    return [workflow.workflow_id for workflow in workflows]
+
+
+def json_loads(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def raw_records(system_database_url: str, workflow_id: str) -> list[tuple[str, str | None, str | None]]:
+    """Every stored value of a workflow as (table, serialization, text), read straight from the database."""
+    import sqlalchemy as sa
+
+    url = system_database_url
+    if url.startswith('postgresql://'):
+        url = 'postgresql+psycopg://' + url.removeprefix('postgresql://')
+    schema = 'dbos.' if url.startswith('postgresql') else ''
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows: list[tuple[str, str | None, str | None]] = []
+            (serialization,) = connection.execute(
+                sa.text(f'SELECT serialization FROM {schema}workflow_status WHERE workflow_uuid = :id'),
+                {'id': workflow_id},
+            ).one()
+            for table, column in (('workflow_input', 'inputs'), ('workflow_output', 'output')):
+                for (text,) in connection.execute(
+                    sa.text(f'SELECT {column} FROM {schema}{table} WHERE workflow_uuid = :id'), {'id': workflow_id}
+                ).all():
+                    rows.append((table, serialization, text))
+            steps = connection.execute(
+                sa.text(
+                    f'SELECT output, serialization FROM {schema}operation_outputs WHERE workflow_uuid = :id '
+                    'ORDER BY function_id'
+                ),
+                {'id': workflow_id},
+            ).all()
+            rows += [('step_output', serialization, output) for output, serialization in steps]
+            return rows
+    finally:
+        engine.dispose()
