@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
 
 import pytest
 from _support import SwappableModel, raw_records, step_names
@@ -77,7 +76,8 @@ async def test_run_is_a_workflow_of_steps(dbos: DBOS) -> None:
         'agent_runs.model_request',
     ]
     status = await DBOS.get_workflow_status_async(workflow_id)
-    assert status is not None and status.name == 'agent_runs.run' and status.status == 'SUCCESS'
+    assert status is not None
+    assert (status.name, status.status) == ('agent_runs.run', 'SUCCESS')
 
 
 async def test_a_completed_workflow_id_returns_its_result_without_running_again(dbos: DBOS) -> None:
@@ -175,7 +175,3 @@ async def test_message_history_carries_into_a_second_run(dbos: DBOS) -> None:
     ]
     assert prompts == ['one', 'two']
 
-
-@dataclass
-class Unused:
-    pass

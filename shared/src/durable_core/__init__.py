@@ -2,6 +2,15 @@
 
 from ._errors import DurableNameError, DurableUsageError, NotCarriedError, NotInDurableUnitError, UnserializableError
 from ._policy import StepPolicy
+from ._retries import (
+    SdkRetriesWarning,
+    anthropic_provider_without_retries,
+    google_provider_without_retries,
+    openai_provider_without_retries,
+    sdk_retry_report,
+    warn_if_model_retries,
+    without_sdk_retries,
+)
 from .version import __version__
 
 __all__ = [
@@ -9,7 +18,14 @@ __all__ = [
     'DurableUsageError',
     'NotCarriedError',
     'NotInDurableUnitError',
+    'SdkRetriesWarning',
     'StepPolicy',
     'UnserializableError',
     '__version__',
+    'anthropic_provider_without_retries',
+    'google_provider_without_retries',
+    'openai_provider_without_retries',
+    'sdk_retry_report',
+    'warn_if_model_retries',
+    'without_sdk_retries',
 ]
