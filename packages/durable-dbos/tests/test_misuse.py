@@ -1,0 +1,143 @@
+"""Misuse of DBOSAgent is refused early, with an error that names the fix, and nothing is journaled."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from _support import SwappableModel
+from dbos import DBOS, SetWorkflowID
+from durable_core import DurableNameError, DurableUsageError, NotInDurableUnitError, UnserializableError
+from durable_dbos import DBOSAgent
+from pydantic_ai import Agent, RunContext
+from pydantic_ai.models.test import TestModel
+from pydantic_ai.toolsets import FunctionToolset
+
+model = SwappableModel()
+
+
+@dataclass
+class Handle:
+    connection: Any
+
+
+agent = Agent(model, name='misuse', deps_type=Handle)
+misuse_agent = DBOSAgent(agent)
+
+
+@DBOS.workflow()
+async def streams_in_workflow(entry_point: str) -> str:
+    if entry_point == 'run_stream':
+        async with misuse_agent.run_stream('Hi'):
+            pass
+    elif entry_point == 'run_stream_events':
+        async for _ in misuse_agent.run_stream_events('Hi'):
+            pass
+    else:
+        with misuse_agent.override(model=TestModel()):
+            pass
+    return 'unreachable'
+
+
+async def _agent_workflows() -> int:
+    return len(await DBOS.list_workflows_async(name='misuse.run'))
+
+
+def test_missing_agent_name() -> None:
+    with pytest.raises(DurableNameError, match=r"needs a agent name.*Agent\(\.\.\., name='my_agent'\)"):
+        DBOSAgent(Agent(TestModel()))
+
+
+def test_malformed_agent_name() -> None:
+    with pytest.raises(DurableNameError, match='not a valid durable name'):
+        DBOSAgent(Agent(TestModel(), name='has spaces'))
+
+
+def test_duplicate_agent_name() -> None:
+    with pytest.raises(DurableNameError, match="already named 'misuse'.*unique name"):
+        DBOSAgent(Agent(TestModel(), name='misuse'))
+
+
+def test_toolset_without_id() -> None:
+    toolset = FunctionToolset[None]()
+    with pytest.raises(DurableNameError, match=r"FunctionToolset\(\.\.\., id='my_toolset'\)"):
+        DBOSAgent(Agent(TestModel(), name='no_toolset_id', toolsets=[toolset]))
+
+
+def test_dynamic_toolset_without_id() -> None:
+    dynamic_agent = Agent(TestModel(), name='no_dynamic_id')
+
+    @dynamic_agent.toolset
+    def tools(ctx: RunContext[None]) -> FunctionToolset[None]:
+        return FunctionToolset()
+
+    with pytest.raises(DurableNameError, match=r"@agent.toolset\(id='my_toolset'\)"):
+        DBOSAgent(dynamic_agent)
+
+
+def test_duplicate_toolset_ids() -> None:
+    toolsets = [FunctionToolset[None](id='same'), FunctionToolset[None](id='same')]
+    with pytest.raises(DurableNameError, match="both 'same'"):
+        DBOSAgent(Agent(TestModel(), name='two_toolsets', toolsets=toolsets))
+
+
+def test_reserved_model_key() -> None:
+    with pytest.raises(DurableNameError, match="'default' is reserved"):
+        DBOSAgent(Agent(TestModel(), name='reserved_key'), models={'default': TestModel()})
+
+
+def test_bad_parallel_execution_mode() -> None:
+    with pytest.raises(DurableUsageError, match='parallel_execution_mode'):
+        DBOSAgent(Agent(TestModel(), name='bad_mode'), parallel_execution_mode='parallel')  # type: ignore[arg-type]
+
+
+def test_agent_created_after_launch(dbos: DBOS) -> None:
+    with pytest.raises(DurableUsageError, match=r'after DBOS.launch\(\).*before calling DBOS.launch\(\)'):
+        DBOSAgent(Agent(TestModel(), name='too_late'))
+
+
+async def test_unserializable_deps_fail_before_anything_is_journaled(dbos: DBOS) -> None:
+    before = await _agent_workflows()
+    with socket.socket() as sock, pytest.raises(UnserializableError, match=r'deps of type Handle.*deps_type'):
+        await misuse_agent.run('Hi', deps=Handle(connection=sock))
+    assert await _agent_workflows() == before
+
+
+async def test_unregistered_model_instance(dbos: DBOS) -> None:
+    before = await _agent_workflows()
+    with pytest.raises(DurableUsageError, match=r'not registered.*models=\{"my_model": model\}'):
+        await misuse_agent.run('Hi', model=TestModel(), deps=Handle(connection=None))
+    assert await _agent_workflows() == before
+
+
+async def test_toolsets_at_run_time(dbos: DBOS) -> None:
+    before = await _agent_workflows()
+    with pytest.raises(DurableUsageError, match=r'Toolsets passed at run time.*Agent\(\.\.\., toolsets='):
+        await misuse_agent.run('Hi', toolsets=[FunctionToolset(id='late')], deps=Handle(connection=None))
+    assert await _agent_workflows() == before
+
+
+async def test_event_handler_at_run_time(dbos: DBOS) -> None:
+    async def handler(ctx: RunContext[Handle], events: Any) -> None:
+        pass
+
+    before = await _agent_workflows()
+    with pytest.raises(DurableUsageError, match=r'DBOSAgent\(agent, event_stream_handler=handler\)'):
+        await misuse_agent.run('Hi', event_stream_handler=handler, deps=Handle(connection=None))
+    assert await _agent_workflows() == before
+
+
+async def test_run_time_arguments_that_cannot_be_journaled(dbos: DBOS) -> None:
+    with pytest.raises(DurableUsageError, match=r'output_type= cannot be journaled.*on the `Agent` itself'):
+        await misuse_agent.run('Hi', output_type=int, deps=Handle(connection=None))
+
+
+@pytest.mark.parametrize('entry_point', ['run_stream', 'run_stream_events', 'override'])
+async def test_entry_points_not_supported_in_a_workflow(dbos: DBOS, entry_point: str) -> None:
+    with SetWorkflowID(f'misuse-{entry_point}-{uuid.uuid4()}'), pytest.raises(NotInDurableUnitError) as error:
+        await streams_in_workflow(entry_point)
+    assert 'inside a DBOS workflow' in str(error.value)
+    assert ('event_stream_handler' if entry_point != 'override' else 'models=') in str(error.value)
