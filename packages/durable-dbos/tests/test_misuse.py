@@ -57,7 +57,7 @@ def test_malformed_agent_name() -> None:
 
 
 def test_duplicate_agent_name() -> None:
-    with pytest.raises(DurableNameError, match="already named 'misuse'.*unique name"):
+    with pytest.raises(DurableNameError, match=r"already named 'misuse'.*unique name"):
         DBOSAgent(Agent(TestModel(), name='misuse'))
 
 
