@@ -1,0 +1,513 @@
+"""A local OpenAI-compatible chat-completions server that answers a script and injects faults.
+
+Standard library only: it runs `http.server.ThreadingHTTPServer` in a background thread on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Self, cast
+
+from ._scripted import ScriptExhaustedError, Step, StepLike, as_step, text_chunks
+
+__all__ = ['CallCounts', 'FaultKind', 'FaultPlan', 'OpenAICompatibleServer', 'RecordedRequest']
+
+
+class FaultKind(StrEnum):
+    """A failure the server can inject instead of answering."""
+
+    RATE_LIMIT = 'rate_limit'
+    """HTTP 429 with an OpenAI rate-limit error body."""
+    SERVER_ERROR = 'server_error'
+    """HTTP 500 with an OpenAI server error body."""
+    BAD_REQUEST = 'bad_request'
+    """HTTP 400 with an OpenAI invalid-request error body, which clients don't retry."""
+    TIMEOUT = 'timeout'
+    """No answer for `FaultPlan.hang_seconds` (longer than the client's timeout), then the connection is closed."""
+    DISCONNECT = 'disconnect'
+    """The connection is closed at once, without a response."""
+
+
+_ERROR_STATUS: Mapping[FaultKind, tuple[int, str]] = {
+    FaultKind.RATE_LIMIT: (429, 'rate_limit_exceeded'),
+    FaultKind.SERVER_ERROR: (500, 'server_error'),
+    FaultKind.BAD_REQUEST: (400, 'invalid_request_error'),
+}
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request the server received, as it arrived.
+
+    Args:
+        number: Its place in the order of arrival, from 1.
+        method: The HTTP method.
+        path: The request path, with any query string.
+        headers: The headers, with lower-case names; repeated headers joined with `', '`.
+        body: The raw body.
+        fault: The fault injected instead of an answer, if any.
+    """
+
+    number: int
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    body: bytes
+    fault: FaultKind | None
+
+    def json(self) -> Any:
+        """The body parsed as JSON, or `None` when it is empty or not JSON."""
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+    @property
+    def stream(self) -> bool:
+        """Whether the request asked for a streamed (SSE) answer."""
+        body = self.json()
+        return isinstance(body, dict) and cast(dict[str, Any], body).get('stream') is True
+
+
+@dataclass(frozen=True, kw_only=True)
+class FaultPlan:
+    """Which requests fail, and how.
+
+    A request's fault is, in this order of precedence: its entry in `at_calls`, what `rule` returns for it, or,
+    with probability `rate`, one of `kinds`. The random draws come from `random.Random(seed)`, two per request
+    whatever the other rules decide, so the same seed fails the same request numbers every time.
+
+    Example:
+        ```python
+        FaultPlan(at_calls={1: FaultKind.SERVER_ERROR})  # only the first request fails
+        FaultPlan(rate=0.3, kinds=[FaultKind.RATE_LIMIT, FaultKind.DISCONNECT], seed=1)
+        ```
+
+    Args:
+        at_calls: Faults by request number, counted from 1 in order of arrival.
+        rule: A function of the request that picks its fault, or `None` for none.
+        rate: The probability, from 0 to 1, that a request nothing else picked a fault for fails.
+        kinds: The faults that `rate` picks from, with equal chances.
+        seed: The seed of the random draws behind `rate`.
+        hang_seconds: How long a `TIMEOUT` fault holds the request; the server's stop ends it early.
+        retry_after_ms: The `retry-after-ms` header sent with 429 and 500 answers, so clients that retry wait
+            this long rather than their own backoff; `None` sends none.
+    """
+
+    at_calls: Mapping[int, FaultKind] = field(default_factory=dict[int, FaultKind])
+    rule: Callable[[RecordedRequest], FaultKind | None] | None = None
+    rate: float = 0.0
+    kinds: Sequence[FaultKind] = (FaultKind.SERVER_ERROR,)
+    seed: int = 0
+    hang_seconds: float = 60.0
+    retry_after_ms: int | None = 1
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.rate <= 1.0:
+            raise ValueError(f'FaultPlan.rate must be between 0 and 1, got {self.rate}')
+        if self.rate > 0 and not self.kinds:
+            raise ValueError('FaultPlan.kinds must name at least one fault when rate is above 0')
+        if any(number < 1 for number in self.at_calls):
+            raise ValueError('FaultPlan.at_calls counts requests from 1')
+        if self.hang_seconds <= 0:
+            raise ValueError(f'FaultPlan.hang_seconds must be positive, got {self.hang_seconds}')
+
+
+@dataclass(frozen=True)
+class CallCounts:
+    """How many requests the server received, by outcome. A snapshot: read `server.calls` again for new ones.
+
+    Args:
+        total: Every request received, whatever became of it.
+        succeeded: Requests answered in full with a scripted completion.
+        faults: Requests that got an injected fault, by kind.
+        rejected: Requests the server refused itself: unknown path, a body that isn't JSON, or no scripted
+            answer left.
+    """
+
+    total: int
+    succeeded: int
+    faults: Mapping[FaultKind, int]
+    rejected: int
+
+    @property
+    def faulted(self) -> int:
+        """Requests that got an injected fault, of any kind."""
+        return sum(self.faults.values())
+
+    def fault_count(self, kind: FaultKind) -> int:
+        """Requests that got the injected fault `kind`."""
+        return self.faults.get(kind, 0)
+
+
+Responses = Sequence[StepLike] | Callable[[RecordedRequest], StepLike]
+"""The scripted answers: a list used in order, or a function of each request."""
+
+
+class OpenAICompatibleServer:
+    """An OpenAI-compatible `/v1/chat/completions` endpoint on 127.0.0.1, for tests.
+
+    It answers with scripted completions, plain or streamed as server-sent events, with tool calls and token
+    usage; injects faults by a `FaultPlan`; and records every request with its headers and body. Faults don't
+    use up scripted answers: a retried request gets the answer the failed one would have had.
+
+    Example:
+        ```python
+        with OpenAICompatibleServer(['Hello!'], faults=FaultPlan(at_calls={1: FaultKind.SERVER_ERROR})) as server:
+            model = OpenAIChatModel('gpt-4o', provider=OpenAIProvider(base_url=server.base_url, api_key='test'))
+            ...
+            assert server.calls.fault_count(FaultKind.SERVER_ERROR) == 1
+        ```
+
+    Args:
+        responses: The answers, as a list used in order or a function of each request. `None` answers every
+            request with the text `'ok'`. A `Step.error` is not supported: use `faults`. A `Step`'s `before` and
+            `wait_for` run in the request's server thread.
+        faults: Which requests fail, and how; `None` for none.
+        host: The address to listen on.
+    """
+
+    def __init__(
+        self,
+        responses: Responses | None = None,
+        *,
+        faults: FaultPlan | None = None,
+        host: str = '127.0.0.1',
+    ) -> None:
+        if responses is None or callable(responses):
+            self._script: tuple[Step, ...] | None = None
+            self._answer_for: Callable[[RecordedRequest], StepLike] = responses or _answer_ok
+        else:
+            self._script = tuple(as_step(response) for response in responses)
+            self._answer_for = self._next_scripted
+            if any(step.error is not None for step in self._script):
+                raise ValueError('OpenAICompatibleServer answers no Step.error: inject failures with `faults`')
+        self.faults = faults or FaultPlan()
+        self._host = host
+        self._rng = random.Random(self.faults.seed)
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._requests: list[RecordedRequest] = []
+        self._script_position = 0
+        self._succeeded = 0
+        self._rejected = 0
+        self._faults: dict[FaultKind, int] = {}
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Self:
+        """Bind a free port and serve in a background thread."""
+        if self._httpd is not None:
+            raise RuntimeError('OpenAICompatibleServer is already running')
+        self._stopping.clear()
+        self._httpd = _HTTPServer((self._host, 0), self)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={'poll_interval': 0.05},
+            name='openai-compatible-server',
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, releasing requests held by a `TIMEOUT` fault or a `Step.wait_for`."""
+        httpd, thread = self._httpd, self._thread
+        if httpd is None or thread is None:
+            return
+        self._stopping.set()
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+        self._httpd = self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on."""
+        if self._httpd is None:
+            raise RuntimeError('OpenAICompatibleServer is not running: use it as a context manager or call start()')
+        return self._httpd.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        """The URL to hand an OpenAI client or provider as its `base_url`."""
+        return f'http://{self._host}:{self.port}/v1'
+
+    @property
+    def calls(self) -> CallCounts:
+        """How many requests the server received so far, by outcome."""
+        with self._lock:
+            return CallCounts(
+                total=len(self._requests),
+                succeeded=self._succeeded,
+                faults=dict(self._faults),
+                rejected=self._rejected,
+            )
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received so far, in order of arrival."""
+        with self._lock:
+            return list(self._requests)
+
+    def _admit(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> RecordedRequest:
+        """Record a request that arrived, and decide its fault."""
+        with self._lock:
+            number = len(self._requests) + 1
+            # Both draws on every request, so whether request N fails by `rate` depends on the seed and N alone.
+            roll, random_kind = self._rng.random(), self._rng.choice(self.faults.kinds or [FaultKind.SERVER_ERROR])
+            request = RecordedRequest(number, method, path, headers, body, fault=None)
+            fault = self.faults.at_calls.get(number)
+            if fault is None and self.faults.rule is not None:
+                fault = self.faults.rule(request)
+            if fault is None and roll < self.faults.rate:
+                fault = random_kind
+            if fault is not None:
+                request = RecordedRequest(number, method, path, headers, body, fault=fault)
+                self._faults[fault] = self._faults.get(fault, 0) + 1
+            self._requests.append(request)
+            return request
+
+    def _next_scripted(self, request: RecordedRequest) -> StepLike:
+        assert self._script is not None
+        with self._lock:
+            position = self._script_position
+            if position >= len(self._script):
+                raise ScriptExhaustedError(
+                    f'OpenAICompatibleServer has {len(self._script)} scripted answers, so request {request.number} '
+                    'has none'
+                )
+            self._script_position += 1
+            return self._script[position]
+
+    def _count_success(self) -> None:
+        with self._lock:
+            self._succeeded += 1
+
+    def _count_rejected(self) -> None:
+        with self._lock:
+            self._rejected += 1
+
+
+def _answer_ok(request: RecordedRequest) -> StepLike:
+    return 'ok'
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True  # a request held by a fault must not keep the test process alive
+
+    def __init__(self, address: tuple[str, int], owner: OpenAICompatibleServer) -> None:
+        self.owner = owner
+        super().__init__(address, _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    # HTTP/1.0: every answer ends by closing the connection, which also ends a streamed one.
+    protocol_version = 'HTTP/1.0'
+
+    @property
+    def _owner(self) -> OpenAICompatibleServer:
+        return cast(_HTTPServer, self.server).owner
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Stay quiet: tests read `server.requests` instead."""
+
+    def do_GET(self) -> None:
+        """Handle a GET request."""
+        self._handle()
+
+    def do_POST(self) -> None:
+        """Handle a POST request."""
+        self._handle()
+
+    def _handle(self) -> None:
+        owner = self._owner
+        body = self.rfile.read(int(self.headers.get('Content-Length') or 0))
+        headers: dict[str, str] = {}
+        for name, value in self.headers.items():
+            key = name.lower()
+            headers[key] = f'{headers[key]}, {value}' if key in headers else value
+        request = owner._admit(self.command, self.path, headers, body)  # pyright: ignore[reportPrivateUsage]
+        if request.fault is not None:
+            self._inject(request.fault, owner.faults)
+            return
+        if self.command != 'POST' or not self.path.split('?')[0].rstrip('/').endswith('/chat/completions'):
+            owner._count_rejected()  # pyright: ignore[reportPrivateUsage]
+            self._send_error(404, 'invalid_request_error', f'No route for {self.command} {self.path}')
+            return
+        payload = request.json()
+        if not isinstance(payload, dict):
+            owner._count_rejected()  # pyright: ignore[reportPrivateUsage]
+            self._send_error(400, 'invalid_request_error', 'The request body is not a JSON object')
+            return
+        try:
+            step = as_step(owner._answer_for(request))  # pyright: ignore[reportPrivateUsage]
+        except Exception as error:  # an exhausted script or a failing answer function: the test should see why
+            owner._count_rejected()  # pyright: ignore[reportPrivateUsage]
+            self._send_error(500, 'server_error', f'{type(error).__name__}: {error}')
+            return
+        if step.error is not None:
+            owner._count_rejected()  # pyright: ignore[reportPrivateUsage]
+            self._send_error(500, 'server_error', 'OpenAICompatibleServer answers no Step.error: use `faults`')
+            return
+        if not step.run_hooks_blocking(owner._stopping):  # pyright: ignore[reportPrivateUsage]
+            self._drop_connection()
+            return
+        completion = _Completion(request.number, cast(dict[str, Any], payload), step)
+        try:
+            if request.stream:
+                self._send_stream(completion)
+            else:
+                self._send_json(200, completion.message())
+        except OSError:  # the client went away mid-answer: not a success
+            return
+        owner._count_success()  # pyright: ignore[reportPrivateUsage]
+
+    def _inject(self, fault: FaultKind, plan: FaultPlan) -> None:
+        if fault is FaultKind.TIMEOUT:
+            self._owner._stopping.wait(plan.hang_seconds)  # pyright: ignore[reportPrivateUsage]
+            self._drop_connection()
+        elif fault is FaultKind.DISCONNECT:
+            self._drop_connection()
+        else:
+            status, error_type = _ERROR_STATUS[fault]
+            extra_headers: dict[str, str] = {}
+            if plan.retry_after_ms is not None and fault is not FaultKind.BAD_REQUEST:
+                extra_headers['retry-after-ms'] = str(plan.retry_after_ms)
+            self._send_error(status, error_type, f'Injected fault: {fault.value}', extra_headers)
+
+    def _drop_connection(self) -> None:
+        self.close_connection = True
+        with contextlib.suppress(OSError):  # already closed by the client
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _send_error(self, status: int, error_type: str, message: str, headers: Mapping[str, str] | None = None) -> None:
+        body = {'error': {'message': message, 'type': error_type, 'param': None, 'code': error_type}}
+        self._send_json(status, body, headers)
+
+    def _send_json(self, status: int, body: object, headers: Mapping[str, str] | None = None) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+        self.wfile.flush()
+
+    def _send_stream(self, completion: _Completion) -> None:
+        self.send_response(200)
+        self.send_header('Content-Type', 'text/event-stream')
+        self.send_header('Cache-Control', 'no-cache')
+        self.end_headers()
+        for chunk in completion.chunks():
+            self.wfile.write(b'data: ' + json.dumps(chunk).encode() + b'\n\n')
+            self.wfile.flush()
+        self.wfile.write(b'data: [DONE]\n\n')
+        self.wfile.flush()
+
+
+class _Completion:
+    """The chat completion that answers one request with one step, whole or as stream chunks."""
+
+    def __init__(self, number: int, payload: dict[str, Any], step: Step) -> None:
+        self.step = step
+        self.id = f'chatcmpl-{number}'
+        self.created = int(time.time())
+        self.model = str(payload.get('model', 'scripted'))
+        stream_options = payload.get('stream_options')
+        self.include_usage = isinstance(stream_options, dict) and bool(
+            cast(dict[str, Any], stream_options).get('include_usage')
+        )
+        self.tool_call_ids = [
+            call.tool_call_id or f'call_{number}_{index}' for index, call in enumerate(step.tool_calls)
+        ]
+        self.prompt_tokens = max(1, _count_words(payload.get('messages')))
+        completion_words = len((step.text or '').split()) + sum(
+            len(call.args_json().split()) + 1 for call in step.tool_calls
+        )
+        self.completion_tokens = max(1, completion_words)
+        self.finish_reason = 'tool_calls' if step.tool_calls else 'stop'
+
+    def usage(self) -> dict[str, int]:
+        return {
+            'prompt_tokens': self.prompt_tokens,
+            'completion_tokens': self.completion_tokens,
+            'total_tokens': self.prompt_tokens + self.completion_tokens,
+        }
+
+    def message(self) -> dict[str, Any]:
+        message: dict[str, Any] = {'role': 'assistant', 'content': self.step.text, 'refusal': None}
+        if self.step.tool_calls:
+            message['tool_calls'] = [
+                {'id': call_id, 'type': 'function', 'function': {'name': call.name, 'arguments': call.args_json()}}
+                for call_id, call in zip(self.tool_call_ids, self.step.tool_calls, strict=True)
+            ]
+        return {
+            'id': self.id,
+            'object': 'chat.completion',
+            'created': self.created,
+            'model': self.model,
+            'choices': [{'index': 0, 'message': message, 'finish_reason': self.finish_reason, 'logprobs': None}],
+            'usage': self.usage(),
+        }
+
+    def chunks(self) -> Iterator[dict[str, Any]]:
+        yield self._chunk({'role': 'assistant', 'content': ''})
+        if self.step.text:
+            for text in text_chunks(self.step.text):
+                yield self._chunk({'content': text})
+        for index, (call_id, call) in enumerate(zip(self.tool_call_ids, self.step.tool_calls, strict=True)):
+            function = {'name': call.name, 'arguments': ''}
+            opening = {'index': index, 'id': call_id, 'type': 'function', 'function': function}
+            yield self._chunk({'tool_calls': [opening]})
+            arguments = call.args_json()
+            # Two argument deltas, as real streams split arguments across chunks.
+            middle = len(arguments) // 2
+            for piece in (arguments[:middle], arguments[middle:]):
+                yield self._chunk({'tool_calls': [{'index': index, 'function': {'arguments': piece}}]})
+        yield self._chunk({}, finish_reason=self.finish_reason)
+        if self.include_usage:
+            yield {**self._envelope(), 'choices': [], 'usage': self.usage()}
+
+    def _envelope(self) -> dict[str, Any]:
+        return {'id': self.id, 'object': 'chat.completion.chunk', 'created': self.created, 'model': self.model}
+
+    def _chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
+        choice = {'index': 0, 'delta': delta, 'finish_reason': finish_reason, 'logprobs': None}
+        return {**self._envelope(), 'choices': [choice]}
+
+
+def _count_words(messages: object) -> int:
+    """The whitespace-separated words of the messages' text content: a stand-in for a token count."""
+    if not isinstance(messages, list):
+        return 0
+    words = 0
+    for message in cast(list[Any], messages):
+        content = cast(dict[str, Any], message).get('content') if isinstance(message, dict) else None
+        if isinstance(content, str):
+            words += len(content.split())
+        elif isinstance(content, list):
+            for part in cast(list[Any], content):
+                text = cast(dict[str, Any], part).get('text') if isinstance(part, dict) else None
+                words += len(text.split()) if isinstance(text, str) else 0
+    return words
