@@ -1,0 +1,222 @@
+"""`PrefectAgent`: a PydanticAI agent whose runs are Prefect flows and whose I/O runs in Prefect tasks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Callable, Coroutine, Mapping
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from typing import Any, Generic
+
+from durable_core import NotInDurableUnitError
+from durable_core._agent import DurableAgent, ParallelExecutionMode, RunInputs, stable_run_id
+from durable_core._units import EventInputs, UnitCall
+from prefect import Flow, Task
+from prefect.context import FlowRunContext, TaskRunContext
+from pydantic_ai.agent import AbstractAgent, AgentRunResult, EventStreamHandler
+from pydantic_ai.models import Model
+from pydantic_ai.output import OutputDataT
+from pydantic_ai.result import StreamedRunResult
+from pydantic_ai.tools import AgentDepsT
+
+from ._cache import fingerprint
+from ._config import TaskConfigLike, task_options
+from ._scope import CURRENT_SCOPE, FlowScope, stable_flow_identity
+
+__all__ = ['PrefectAgent']
+
+# Set by an in-process caller of the flow, so it gets the run's result as live objects (its output
+# type intact) rather than rebuilt from the flow's JSON result.
+_LIVE_RESULT: ContextVar[list[AgentRunResult[Any]] | None] = ContextVar('durable_prefect_live_result', default=None)
+
+
+class PrefectAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, OutputDataT]):
+    """Wraps a PydanticAI agent so each run is a Prefect flow and each model request and tool call a task.
+
+    `run()` and `run_sync()` run the agent as the flow `<name>.run`; inside another flow it is a
+    subflow. Completed tasks store their results, so when the flow is retried or its flow run is
+    rerun, completed model requests and tool calls load their results instead of running again.
+
+    Example:
+        ```python
+        agent = Agent('openai:gpt-5', name='geography')
+        prefect_agent = PrefectAgent(agent, model_task_config=TaskConfig(retries=3))
+        result = await prefect_agent.run('What is the capital of Mexico?')
+        ```
+    """
+
+    engine_name = 'Prefect'
+    wrapper_name = 'PrefectAgent'
+    container_noun = 'flow'
+
+    def __init__(
+        self,
+        wrapped: AbstractAgent[AgentDepsT, OutputDataT],
+        *,
+        name: str | None = None,
+        event_stream_handler: EventStreamHandler[AgentDepsT] | None = None,
+        model_task_config: TaskConfigLike | None = None,
+        tool_task_config: TaskConfigLike | None = None,
+        tool_task_config_by_name: Mapping[str, TaskConfigLike | None] | None = None,
+        mcp_task_config: TaskConfigLike | None = None,
+        event_stream_handler_task_config: TaskConfigLike | None = None,
+        models: Mapping[str, Model | str] | None = None,
+        parallel_execution_mode: ParallelExecutionMode = 'parallel_ordered_events',
+    ) -> None:
+        """Wrap `wrapped`.
+
+        Args:
+            wrapped: The agent to make durable; it needs a `name`, or pass `name=`.
+            name: The name of the agent's flow and tasks, if not the agent's own.
+            event_stream_handler: Receives the run's events as they happen: model events inside the
+                model-request task, every other event from a task of its own.
+            model_task_config: Task options of model requests.
+            tool_task_config: Task options of function-tool calls (every function tool is a task).
+            tool_task_config_by_name: Task options per tool name; `None` runs that tool in flow code,
+                not as a task.
+            mcp_task_config: Task options of MCP and dynamic-toolset calls.
+            event_stream_handler_task_config: Task options of event deliveries.
+            models: Models that `run(model='key')` may select, registered by key.
+            parallel_execution_mode: `'parallel_ordered_events'` runs a step's tool calls
+                concurrently; `'sequential'` runs them one at a time.
+        """
+        super().__init__(
+            wrapped,
+            name=name,
+            event_stream_handler=event_stream_handler,
+            models=models,
+            parallel_execution_mode=parallel_execution_mode,
+        )
+        self._model_options = task_options(model_task_config, what='model_task_config')
+        self._tool_options = task_options(tool_task_config, what='tool_task_config')
+        self._tool_options_by_name: dict[str, dict[str, Any] | None] = {
+            tool: None if config is None else task_options(config, what=f'tool_task_config_by_name[{tool!r}]')
+            for tool, config in (tool_task_config_by_name or {}).items()
+        }
+        self._mcp_options = task_options(mcp_task_config, what='mcp_task_config')
+        self._event_options = task_options(event_stream_handler_task_config, what='event_stream_handler_task_config')
+        self._flow = self._make_flow()
+
+    @property
+    def flow(self) -> Flow[[str], Coroutine[Any, Any, str]]:
+        """The Prefect flow of this agent's runs, named `<name>.run`; its one parameter is the run's inputs as JSON."""
+        return self._flow
+
+    def _make_flow(self) -> Flow[[str], Coroutine[Any, Any, str]]:
+        async def agent_flow(inputs: str) -> str:
+            context = FlowRunContext.get()
+            assert context is not None
+            assert context.flow_run is not None
+            scope = FlowScope(
+                agent=self,
+                flow_run_id=context.flow_run.id,
+                identity=await stable_flow_identity(context.flow_run),
+            )
+            token = CURRENT_SCOPE.set(scope)
+            try:
+                result = await self.run_inputs(RunInputs.model_validate_json(inputs))
+            finally:
+                CURRENT_SCOPE.reset(token)
+            live = _LIVE_RESULT.get()
+            if live is not None:
+                live.append(result)
+            return self.encode_result(result)
+
+        return Flow(
+            agent_flow,
+            name=str(self.unit('run')),
+            persist_result=True,
+            result_serializer='json',
+            validate_parameters=False,
+        )
+
+    # ---- UnitRunner ------------------------------------------------------------------------------
+
+    def in_durable_context(self) -> bool:
+        """Inside this agent's flow code (not inside one of its tasks, nor a flow nested in it)."""
+        scope = CURRENT_SCOPE.get()
+        if scope is None or scope.agent is not self or TaskRunContext.get() is not None:
+            return False
+        context = FlowRunContext.get()
+        return context is not None and context.flow_run is not None and context.flow_run.id == scope.flow_run_id
+
+    async def run_unit(self, call: UnitCall, execute: Callable[[], Coroutine[Any, Any, str]]) -> str:
+        """Run `execute` as a Prefect task named after the unit, or load its stored result."""
+        scope = CURRENT_SCOPE.get()
+        assert scope is not None
+        run_context = getattr(call.inputs, 'run_context', None)
+        run_scope = getattr(run_context, 'run_id', None) or scope.identity
+        inputs_hash = fingerprint(call, self.encode_deps)
+        if isinstance(call.inputs, EventInputs):
+            # An event is delivered once per run, whatever the cache policy says.
+            inputs_hash = f'{inputs_hash}@{run_scope}'
+        occurrence = scope.next_occurrence(run_scope, inputs_hash)
+        options: dict[str, Any] = call.config
+
+        async def unit(inputs_hash: str, occurrence: int, run_scope: str) -> str:
+            return await execute()
+
+        unit_task = Task(unit, name=str(call.unit), **options)
+        return await unit_task(inputs_hash, occurrence, run_scope)
+
+    # ---- DurableAgent hooks ------------------------------------------------------------------
+
+    def _model_config(self) -> Any:
+        return self._model_options
+
+    def _tool_config(self, toolset_id: str, tool_name: str) -> Any | None:
+        if tool_name in self._tool_options_by_name:
+            return self._tool_options_by_name[tool_name]
+        return self._tool_options
+
+    def _mcp_config(self, toolset_id: str) -> Any:
+        return self._mcp_options
+
+    def _event_config(self) -> Any:
+        return self._event_options
+
+    def _durable_run_id(self) -> str:
+        scope = CURRENT_SCOPE.get()
+        assert scope is not None
+        scope.runs += 1
+        return stable_run_id(scope.identity, str(scope.runs))
+
+    async def _start_durable_run(self, inputs: RunInputs) -> AgentRunResult[Any]:
+        live: list[AgentRunResult[Any]] = []
+        token = _LIVE_RESULT.set(live)
+        try:
+            journaled = await self._flow(inputs.model_dump_json(exclude_none=True))
+        finally:
+            _LIVE_RESULT.reset(token)
+        return live[-1] if live else self.decode_result(journaled)
+
+    def _warn_not_durable(self) -> None:
+        if FlowRunContext.get() is not None:
+            raise NotInDurableUnitError(
+                'PrefectAgent.iter() inside a Prefect flow would not be durable: its model requests and tool calls '
+                'would not be tasks. Use run() (or run_stream()), which runs the agent as a durable subflow.'
+            )
+
+    # ---- streaming -------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def run_stream(  # pyright: ignore[reportIncompatibleMethodOverride]
+        self, user_prompt: Any = None, **kwargs: Any
+    ) -> AsyncGenerator[StreamedRunResult[AgentDepsT, Any]]:
+        """Run the agent as a durable flow, then stream its result: not in real time.
+
+        The stream yields once the flow has finished. To see events as they happen, pass
+        `event_stream_handler=` to `PrefectAgent`.
+        """
+        self._refuse_in_durable_context('run_stream')
+        result = await self.run(user_prompt, **kwargs)
+        messages = result.all_messages()
+        yield StreamedRunResult(messages, len(messages) - len(result.new_messages()), run_result=result)
+
+    def run_stream_events(self, *args: Any, **kwargs: Any) -> Any:  # pyright: ignore[reportIncompatibleMethodOverride]
+        """Stream a run's events outside a flow (not durable); inside one, use `event_stream_handler` instead."""
+        if FlowRunContext.get() is not None:
+            raise NotInDurableUnitError(
+                'run_stream_events() is not supported inside a Prefect flow: events would be lost or repeated on '
+                'recovery. Use run() with PrefectAgent(agent, event_stream_handler=...) to see events as they happen.'
+            )
+        return super().run_stream_events(*args, **kwargs)
