@@ -28,7 +28,15 @@ from pydantic_ai.usage import RunUsage
 
 from ._errors import DurableNameError, DurableUsageError, NotInDurableUnitError, UnserializableError
 from ._ids import UnitId, check_unique, replay_stable_uuid, validate_name
-from ._units import CURRENT_RUN_CONTEXT, DurableModel, DurableToolset, EventRelay, UnitCall, UnitRunner
+from ._units import (
+    CURRENT_RUN_CONTEXT,
+    DurableMCPToolset,
+    DurableModel,
+    DurableToolset,
+    EventRelay,
+    UnitCall,
+    UnitRunner,
+)
 
 __all__ = ['AGENT_TOOLSET_ID', 'DEFAULT_MODEL_KEY', 'DurableAgent', 'ParallelExecutionMode', 'RunInputs']
 
@@ -265,6 +273,15 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
             kind = 'mcp_call_tool' if info.kind == 'mcp' else 'toolset_call_tool'
             return UnitCall(self.unit(kind, info.toolset_id), self._mcp_config(info.toolset_id))
 
+        if isinstance(leaf, MCPToolset):
+            mcp_config = self._mcp_config(info.toolset_id)
+            return DurableMCPToolset(
+                leaf,
+                runner=self,
+                unit_for=unit_for,
+                list_tools_call=UnitCall(self.unit('mcp_get_tools', info.toolset_id), mcp_config),
+                instructions_call=UnitCall(self.unit('mcp_get_instructions', info.toolset_id), mcp_config),
+            )
         return DurableToolset(leaf, runner=self, unit_for=unit_for)
 
     def _resolve_model(self, model: Model | str | None) -> Model | None:

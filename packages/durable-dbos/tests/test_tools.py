@@ -1,0 +1,242 @@
+"""Tools on DBOS: the `@DBOS.step` convention, opt-in steps per agent and per tool, MCP, dynamic toolsets."""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+from _support import SwappableModel, step_names
+from dbos import DBOS, SetWorkflowID
+from durable_core import StepPolicy
+from durable_core.testing import ToolCall
+from durable_dbos import DBOSAgent, StepConfig
+from fastmcp.client import Client
+from fastmcp.client.transports import PythonStdioTransport
+from pydantic_ai import Agent, ModelRetry, RunContext
+from pydantic_ai.mcp import MCPToolset
+from pydantic_ai.toolsets import FunctionToolset
+
+calls: list[str] = []
+flaky_failures = {'left': 0}
+
+# -- the DBOS convention: a decorated tool is a step, a plain tool runs in workflow code ------------
+convention_model = SwappableModel()
+convention_agent = Agent(convention_model, name='tools_convention')
+
+
+@convention_agent.tool_plain
+@DBOS.step(name='tools_convention.fetch_price')
+async def fetch_price(item: str) -> float:
+    calls.append(f'fetch_price:{item}')
+    return 9.5
+
+
+@convention_agent.tool_plain
+def double(x: float) -> float:
+    calls.append(f'double:{x}')
+    return x * 2
+
+
+dbos_convention = DBOSAgent(convention_agent)
+
+# -- opt-in: every tool a step, one tool configured out, one retried by a StepPolicy ---------------
+opt_in_model = SwappableModel()
+extra_tools = FunctionToolset[None](id='extra')
+
+
+@extra_tools.tool_plain
+def flaky(x: int) -> int:
+    calls.append(f'flaky:{x}')
+    if flaky_failures['left'] > 0:
+        flaky_failures['left'] -= 1
+        raise ConnectionError('transient')
+    return x + 1
+
+
+@extra_tools.tool_plain
+def pure(x: int) -> int:
+    calls.append(f'pure:{x}')
+    return x * 10
+
+
+@extra_tools.tool_plain
+def picky(x: int) -> int:
+    calls.append(f'picky:{x}')
+    if x < 0:
+        raise ModelRetry('x must not be negative')
+    return x
+
+
+opt_in_agent = Agent(opt_in_model, name='tools_opt_in', toolsets=[extra_tools])
+dbos_opt_in = DBOSAgent(
+    opt_in_agent,
+    tool_step_config=StepConfig(retries=0),
+    tool_step_config_by_name={
+        'pure': None,
+        'flaky': StepPolicy(retries=2, initial_interval=0.01, backoff_coefficient=1.0),
+    },
+)
+
+# -- MCP over a real stdio server ---------------------------------------------------------------
+mcp_model = SwappableModel()
+mcp_calls_file = Path(tempfile.mkdtemp()) / 'mcp_calls.txt'
+calculator = MCPToolset(
+    Client(
+        PythonStdioTransport(Path(__file__).parent / 'servers' / 'calculator_mcp.py', args=[str(mcp_calls_file)]),
+        init_timeout=60,
+    ),
+    id='calculator',
+    include_instructions=True,
+)
+mcp_agent = Agent(mcp_model, name='tools_mcp', toolsets=[calculator])
+dbos_mcp = DBOSAgent(mcp_agent, mcp_step_config=StepConfig(retries=1))
+
+# -- a dynamic toolset ---------------------------------------------------------------------------
+dynamic_model = SwappableModel()
+dynamic_agent = Agent(dynamic_model, name='tools_dynamic', deps_type=str)
+
+
+@dynamic_agent.toolset(id='per_user')
+def per_user_tools(ctx: RunContext[str]) -> FunctionToolset[str]:
+    toolset = FunctionToolset[str]()
+
+    @toolset.tool
+    def whoami(inner: RunContext[str]) -> str:
+        calls.append(f'whoami:{inner.deps}')
+        return f'you are {inner.deps}'
+
+    return toolset
+
+
+dbos_dynamic = DBOSAgent(dynamic_agent, mcp_step_config=StepConfig(retries=0))
+
+# -- parallel and sequential tool calls ------------------------------------------------------------
+parallel_model = SwappableModel()
+parallel_agent = Agent(parallel_model, name='tools_parallel')
+
+
+@parallel_agent.tool_plain
+async def lookup(n: int) -> int:
+    calls.append(f'lookup:{n}')
+    return n * n
+
+
+dbos_parallel = DBOSAgent(parallel_agent, tool_step_config={'retries': 0})
+sequential_agent = Agent(parallel_model, name='tools_sequential', tools=[lookup])
+dbos_sequential = DBOSAgent(sequential_agent, tool_step_config={}, parallel_execution_mode='sequential')
+
+
+@pytest.fixture(autouse=True)
+def _reset() -> None:
+    calls.clear()
+    flaky_failures['left'] = 0
+
+
+async def test_decorated_tool_is_a_step_and_plain_tool_runs_in_workflow_code(dbos: DBOS) -> None:
+    convention_model.use([[ToolCall('fetch_price', {'item': 'tea'})], [ToolCall('double', {'x': 9.5})], 'It is 19.'])
+    workflow_id = f'convention-{uuid.uuid4()}'
+    with SetWorkflowID(workflow_id):
+        result = await dbos_convention.run('Price of two teas?')
+    assert result.output == 'It is 19.'
+    assert calls == ['fetch_price:tea', 'double:9.5']
+    assert await step_names(workflow_id) == [
+        'tools_convention.model_request',
+        'tools_convention.fetch_price',
+        'tools_convention.model_request',
+        'tools_convention.model_request',
+    ]
+
+
+async def test_tool_step_config_makes_tools_steps_except_those_configured_out(dbos: DBOS) -> None:
+    flaky_failures['left'] = 2
+    opt_in_model.use([[ToolCall('flaky', {'x': 1}), ToolCall('pure', {'x': 2})], 'Done.'])
+    workflow_id = f'opt-in-{uuid.uuid4()}'
+    with SetWorkflowID(workflow_id):
+        result = await dbos_opt_in.run('Go')
+    assert result.output == 'Done.'
+    # flaky failed twice and succeeded on its third attempt (StepPolicy(retries=2)); pure ran once, inline.
+    assert sorted(calls) == ['flaky:1', 'flaky:1', 'flaky:1', 'pure:2']
+    assert await step_names(workflow_id) == [
+        'tools_opt_in.model_request',
+        'tools_opt_in.tool_call.extra.flaky',
+        'tools_opt_in.model_request',
+    ]
+
+
+async def test_a_step_that_exhausts_its_retries_fails_the_run(dbos: DBOS) -> None:
+    flaky_failures['left'] = 5
+    opt_in_model.use([[ToolCall('flaky', {'x': 1})], 'Never.'])
+    with pytest.raises(Exception, match='exceeded its maximum of 3 retries'):
+        await dbos_opt_in.run('Go')
+    assert calls == ['flaky:1'] * 3
+
+
+async def test_model_retry_from_a_step_tool_is_an_answer_not_a_step_failure(dbos: DBOS) -> None:
+    scripted = opt_in_model.use([[ToolCall('picky', {'x': -1})], [ToolCall('picky', {'x': 3})], 'Fine.'])
+    workflow_id = f'retry-{uuid.uuid4()}'
+    with SetWorkflowID(workflow_id):
+        result = await dbos_opt_in.run('Go')
+    assert result.output == 'Fine.'
+    assert calls == ['picky:-1', 'picky:3']
+    assert scripted.request_count == 3
+    steps = await DBOS.list_workflow_steps_async(workflow_id)
+    assert '"kind":"retry"' in steps[1]['output']
+
+
+async def test_mcp_listing_instructions_and_calls_are_steps(dbos: DBOS) -> None:
+    mcp_calls_file.unlink(missing_ok=True)
+    scripted = mcp_model.use([[ToolCall('add', {'a': 2, 'b': 3})], [ToolCall('shout', {'text': 'hi'})], 'Five.'])
+    workflow_id = f'mcp-{uuid.uuid4()}'
+    with SetWorkflowID(workflow_id):
+        result = await dbos_mcp.run('Add 2 and 3')
+    assert result.output == 'Five.'
+    assert mcp_calls_file.read_text().split() == ['add', 'shout']
+    names = await step_names(workflow_id)
+    assert names.count('tools_mcp.mcp_get_tools.calculator') == 1
+    assert names.count('tools_mcp.mcp_get_instructions.calculator') == 1
+    assert names.count('tools_mcp.mcp_call_tool.calculator') == 2
+    assert names.count('tools_mcp.model_request') == 3
+    instructions = scripted.requests[0][0].instructions or ''
+    assert 'Use add for sums.' in instructions
+
+
+async def test_dynamic_toolset_calls_are_steps(dbos: DBOS) -> None:
+    dynamic_model.use([[ToolCall('whoami')], 'Hello Ada.'])
+    workflow_id = f'dynamic-{uuid.uuid4()}'
+    with SetWorkflowID(workflow_id):
+        result = await dbos_dynamic.run('Who am I?', deps='Ada')
+    assert result.output == 'Hello Ada.'
+    assert calls == ['whoami:Ada']
+    assert await step_names(workflow_id) == [
+        'tools_dynamic.model_request',
+        'tools_dynamic.toolset_call_tool.per_user',
+        'tools_dynamic.model_request',
+    ]
+
+
+async def test_parallel_calls_are_journaled_in_call_order(dbos: DBOS) -> None:
+    parallel_model.use([[ToolCall('lookup', {'n': n}, tool_call_id=f'call-{n}') for n in range(10)], 'Squares.'])
+    workflow_id = f'parallel-{uuid.uuid4()}'
+    with SetWorkflowID(workflow_id):
+        result = await dbos_parallel.run('Squares?')
+    assert result.output == 'Squares.'
+    assert sorted(calls) == sorted(f'lookup:{n}' for n in range(10))
+    steps = await DBOS.list_workflow_steps_async(workflow_id)
+    tool_outputs = [step['output'] for step in steps if step['function_name'].endswith('lookup')]
+    assert tool_outputs == [f'{{"kind":"return","value":{n * n}}}' for n in range(10)]
+
+
+async def test_sequential_mode_runs_one_call_at_a_time(dbos: DBOS) -> None:
+    parallel_model.use([[ToolCall('lookup', {'n': n}) for n in (3, 1, 2)], 'Done.'])
+    workflow_id = f'sequential-{uuid.uuid4()}'
+    with SetWorkflowID(workflow_id):
+        await dbos_sequential.run('Go')
+    assert calls == ['lookup:3', 'lookup:1', 'lookup:2']
+    steps = await DBOS.list_workflow_steps_async(workflow_id)
+    assert [step['output'] for step in steps if 'lookup' in step['function_name']] == [
+        '{"kind":"return","value":9}',
+        '{"kind":"return","value":1}',
+        '{"kind":"return","value":4}',
+    ]
