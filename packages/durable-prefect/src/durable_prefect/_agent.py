@@ -146,8 +146,8 @@ class PrefectAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Ou
         run_context = getattr(call.inputs, 'run_context', None)
         run_scope = getattr(run_context, 'run_id', None) or scope.identity
         inputs_hash = fingerprint(call, self.encode_deps)
-        if isinstance(call.inputs, EventInputs):
-            # An event is delivered once per run, whatever the cache policy says.
+        if call.inputs is None or isinstance(call.inputs, EventInputs):
+            # An event is delivered once per run, and a toolset listed once per run, whatever the cache policy says.
             inputs_hash = f'{inputs_hash}@{run_scope}'
         occurrence = scope.next_occurrence(run_scope, inputs_hash)
         options: dict[str, Any] = call.config

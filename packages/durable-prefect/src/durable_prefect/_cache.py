@@ -140,6 +140,7 @@ def _context(
         'messages': plain(ctx.messages) if messages else None,
         'deps': deps,
         'metadata': plain(ctx.metadata),
+        'model_settings': plain(ctx.model_settings),
         'model': [model.system, model.model_name],
         'run_step': ctx.run_step,
         'retry': ctx.retry,
