@@ -1,0 +1,110 @@
+"""Misuse gets a clear error, raised before anything runs, that names the fix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from durable_core import DurableNameError, DurableUsageError, NotInDurableUnitError
+from durable_prefect import PrefectAgent, TaskConfig
+from prefect import flow
+from pydantic_ai import Agent
+from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+from pydantic_ai.models.test import TestModel
+from pydantic_ai.toolsets import FunctionToolset
+
+
+def _answer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    return ModelResponse(parts=[TextPart('hi')])
+
+
+def test_missing_name() -> None:
+    with pytest.raises(DurableNameError, match=r"Agent\(\.\.\., name='my_agent'\)"):
+        PrefectAgent(Agent(TestModel()))
+
+
+def test_invalid_name() -> None:
+    with pytest.raises(DurableNameError, match='not a valid durable name'):
+        PrefectAgent(Agent(TestModel(), name='has space'))
+
+
+async def test_unregistered_model_instance_in_a_flow() -> None:
+    prefect_agent = PrefectAgent(Agent(TestModel(), name='unregistered'))
+
+    @flow
+    async def outer() -> str:
+        return (await prefect_agent.run('hi', model=FunctionModel(_answer))).output
+
+    with pytest.raises(DurableUsageError, match=r'models=\{"my_model": model\}'):
+        await outer()
+
+
+async def test_unregistered_model_instance_outside_a_flow() -> None:
+    prefect_agent = PrefectAgent(Agent(TestModel(), name='unregistered_outside'))
+    with pytest.raises(DurableUsageError, match='was not registered'):
+        await prefect_agent.run('hi', model=FunctionModel(_answer))
+
+
+async def test_runtime_toolsets() -> None:
+    prefect_agent = PrefectAgent(Agent(TestModel(), name='runtime_toolsets'))
+    with pytest.raises(DurableUsageError, match=r'Agent\(\.\.\., toolsets=\[\.\.\.\]\)'):
+        await prefect_agent.run('hi', toolsets=[FunctionToolset()])
+
+
+async def test_event_stream_handler_at_run_time() -> None:
+    async def handler(ctx: Any, events: Any) -> None:
+        pass
+
+    prefect_agent = PrefectAgent(Agent(TestModel(), name='run_handler'))
+    with pytest.raises(DurableUsageError, match=r'PrefectAgent\(agent, event_stream_handler=handler\)'):
+        await prefect_agent.run('hi', event_stream_handler=handler)
+
+
+def test_toolset_without_id() -> None:
+    toolset = FunctionToolset[None]()
+    with pytest.raises(DurableNameError, match=r"FunctionToolset\(\.\.\., id='my_toolset'\)"):
+        PrefectAgent(Agent(TestModel(), name='no_toolset_id', toolsets=[toolset]))
+
+
+@pytest.mark.parametrize(
+    ('config', 'message'),
+    [
+        ({'retries': 1, 'retry_delay': 1.0}, r"Unknown TaskConfig keys \['retry_delay'\]"),
+        (TaskConfig(retries=-1), 'retries must be an int of 0 or more'),
+        (TaskConfig(timeout_seconds=0), 'timeout_seconds must be a positive number'),
+        (
+            {'cache_policy': 'inputs'},
+            r'cache_policy must be a Prefect CachePolicy, such as durable_prefect.UNIT_INPUTS',
+        ),
+        (3, 'must be a TaskConfig'),
+    ],
+)
+def test_bad_task_config(config: Any, message: str) -> None:
+    with pytest.raises(DurableUsageError, match=message):
+        PrefectAgent(Agent(TestModel(), name='bad_config'), model_task_config=config)
+
+
+async def test_iter_inside_a_flow_is_refused() -> None:
+    prefect_agent = PrefectAgent(Agent(TestModel(), name='iter_in_flow'))
+
+    @flow
+    async def outer() -> None:
+        async with prefect_agent.iter('hi'):
+            pass
+
+    with pytest.raises(NotInDurableUnitError, match=r'Use run\(\)'):
+        await outer()
+
+
+async def test_run_stream_events_inside_a_flow_is_refused() -> None:
+    prefect_agent = PrefectAgent(Agent(TestModel(), name='events_in_flow'))
+
+    @flow
+    async def outer() -> None:
+        async with prefect_agent.run_stream_events('hi') as events:
+            async for _ in events:
+                pass
+
+    with pytest.raises(NotInDurableUnitError, match='event_stream_handler'):
+        await outer()
