@@ -1,4 +1,4 @@
-"""TaskConfig and StepPolicy map onto Prefect's task options; UserError is never retried; `None` leaves a tool inline."""
+"""TaskConfig and StepPolicy map onto Prefect task options; UserError is never retried; `None` keeps a tool inline."""
 
 from __future__ import annotations
 

@@ -75,7 +75,7 @@ def test_toolset_without_id() -> None:
         (TaskConfig(timeout_seconds=0), 'timeout_seconds must be a positive number'),
         (
             {'cache_policy': 'inputs'},
-            r'cache_policy must be a Prefect CachePolicy, such as durable_prefect.UNIT_INPUTS',
+            r'cache_policy must be a Prefect CachePolicy, such as durable_prefect\.UNIT_INPUTS',
         ),
         (3, 'must be a TaskConfig'),
     ],
