@@ -454,7 +454,6 @@ class PrefectServer(_Server):
             'PREFECT_SERVER_ANALYTICS_ENABLED': 'false',
             'DO_NOT_TRACK': '1',
             'PREFECT_SERVER_UI_ENABLED': 'false',
-            'PREFECT_API_DATABASE_CONNECTION_URL': f'sqlite+aiosqlite:///{home / "prefect.db"}',
             'PREFECT_LOGGING_LEVEL': 'WARNING',
             **self.extra_env,
         }
