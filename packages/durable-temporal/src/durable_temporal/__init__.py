@@ -1,5 +1,21 @@
-"""durable_temporal: durable PydanticAI agents."""
+"""durable_temporal: durable PydanticAI agents on Temporal."""
 
+from ._agent import TemporalAgent
+from ._config import DEFAULT_ACTIVITY_CONFIG, ActivityConfig, ActivityConfigLike, ToolActivityConfig
+from ._converter import PydanticAIPayloadConverter
+from ._plugin import PASSTHROUGH_MODULES, PydanticAIPlugin
+from ._workflow import PydanticAIWorkflow
 from .version import __version__
 
-__all__ = ['__version__']
+__all__ = [
+    'DEFAULT_ACTIVITY_CONFIG',
+    'PASSTHROUGH_MODULES',
+    'ActivityConfig',
+    'ActivityConfigLike',
+    'PydanticAIPayloadConverter',
+    'PydanticAIPlugin',
+    'PydanticAIWorkflow',
+    'TemporalAgent',
+    'ToolActivityConfig',
+    '__version__',
+]

@@ -1,0 +1,152 @@
+"""`PydanticAIPlugin`: the data converter, the agents' activities, the sandbox and the failure types."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from durable_core import DurableNameError, DurableUsageError
+from pydantic.errors import PydanticUserError
+from pydantic_ai import UserError
+from pydantic_ai.exceptions import AgentRunError
+from temporalio.plugin import SimplePlugin
+from temporalio.worker import WorkerConfig, WorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+
+from ._agent import TemporalAgent
+from ._converter import PydanticAIPayloadConverter, data_converter
+
+__all__ = ['PASSTHROUGH_MODULES', 'PydanticAIPlugin']
+
+# anyio imports its event-loop backend on first use; if that first use is workflow code, the sandbox refuses the
+# backend's `threading` subclasses. Importing it here, on the host, makes the passed-through module complete.
+importlib.import_module('anyio._backends._asyncio')
+
+PASSTHROUGH_MODULES: tuple[str, ...] = (
+    'durable_core',
+    'durable_temporal',
+    'pydantic_ai',
+    'pydantic_graph',
+    'pydantic',
+    'pydantic_core',
+    'annotated_types',
+    'typing_inspection',
+    'anyio',
+    'sniffio',
+    'httpx',
+    'httpcore',
+    'h11',
+    'certifi',
+    'idna',
+    'logfire',
+    'logfire_api',
+    'opentelemetry',
+    'openai',
+    'anthropic',
+    'google',
+    'groq',
+    'mistralai',
+    'cohere',
+    'mcp',
+    'fastmcp',
+    'genai_prices',
+    'griffe',
+    'jiter',
+)
+"""Modules the workflow sandbox imports once, from the host, instead of again for every workflow run.
+
+PydanticAI and what it builds models and messages from: re-importing them per run is slow, and
+their classes must be the host's so that values decoded in workflow code pass `isinstance` checks.
+"""
+
+# Raised in workflow code, these fail the workflow: retrying the workflow task would fail the same way forever.
+_WORKFLOW_FAILURES: list[type[BaseException]] = [UserError, PydanticUserError, AgentRunError]
+
+
+def _workflow_runner(runner: WorkflowRunner | None) -> WorkflowRunner:
+    if runner is None:  # pragma: no cover - Temporal always passes its default
+        return SandboxedWorkflowRunner(
+            restrictions=SandboxedWorkflowRunner().restrictions.with_passthrough_modules(*PASSTHROUGH_MODULES)
+        )
+    if not isinstance(runner, SandboxedWorkflowRunner):
+        return runner
+    return dataclasses.replace(runner, restrictions=runner.restrictions.with_passthrough_modules(*PASSTHROUGH_MODULES))
+
+
+class PydanticAIPlugin(SimplePlugin):
+    """The Temporal plugin for durable PydanticAI agents: attach it to the client (the worker inherits it).
+
+    It installs `PydanticAIPayloadConverter` (keeping your payload codec, and warning if it replaces a
+    custom payload converter), registers the activities of every `TemporalAgent` listed in a workflow's
+    `__pydantic_ai_agents__` (each once), passes PydanticAI and its dependencies through the workflow
+    sandbox, and makes PydanticAI's `UserError` and `AgentRunError` fail the workflow instead of retrying
+    its task forever.
+
+    Example:
+        ```python
+        client = await Client.connect('localhost:7233', plugins=[PydanticAIPlugin()])
+        async with Worker(client, task_queue='geography', workflows=[GeographyWorkflow]):
+            ...
+        ```
+    """
+
+    def __init__(self) -> None:
+        super().__init__(  # pyright: ignore[reportUnknownMemberType]
+            'durable_temporal.PydanticAIPlugin',
+            data_converter=data_converter,
+            workflow_runner=_workflow_runner,
+            workflow_failure_exception_types=_WORKFLOW_FAILURES,
+        )
+
+    def configure_worker(self, config: WorkerConfig) -> WorkerConfig:
+        """Add the activities of the workflows' agents, each once, and check the client's data converter."""
+        config = super().configure_worker(config)
+        settings: dict[str, Any] = dict(config)
+        client: Any = settings.get('client')
+        if client is not None and not issubclass(
+            client.data_converter.payload_converter_class, PydanticAIPayloadConverter
+        ):
+            warnings.warn(
+                'PydanticAIPlugin is attached to a worker whose client does not use PydanticAIPayloadConverter, '
+                'so PydanticAI values in workflow arguments and results will not convert. Attach it to the client: '
+                'Client.connect(..., plugins=[PydanticAIPlugin()]).',
+                UserWarning,
+                stacklevel=2,
+            )
+        activities: list[Callable[..., Any]] = list(settings.get('activities') or [])
+        by_name: dict[str, Callable[..., Any]] = {}
+        workflows: Sequence[type] = settings.get('workflows') or []
+        for workflow_class in workflows:
+            for agent in _listed_agents(workflow_class):
+                for name, function in agent.activities_by_name.items():
+                    known = by_name.setdefault(name, function)
+                    if known is not function:
+                        raise DurableNameError(
+                            f'Two different TemporalAgents both have the activity {name!r}: their runs would call '
+                            "each other's activities. Give each agent its own name: Agent(..., name='...') or "
+                            "TemporalAgent(agent, name='...')."
+                        )
+        activities.extend(by_name.values())
+        config['activities'] = list(dict.fromkeys(activities))
+        return config
+
+
+def _listed_agents(workflow_class: type) -> Sequence[TemporalAgent[Any, Any]]:
+    agents: Any = getattr(workflow_class, '__pydantic_ai_agents__', ())
+    if not isinstance(agents, Sequence) or isinstance(agents, str):
+        raise DurableUsageError(
+            f'{workflow_class.__qualname__}.__pydantic_ai_agents__ must be a list of TemporalAgent, '
+            f'got {type(agents).__name__}.'
+        )
+    checked: list[TemporalAgent[Any, Any]] = []
+    for agent in agents:  # pyright: ignore[reportUnknownVariableType]
+        if not isinstance(agent, TemporalAgent):
+            raise DurableUsageError(
+                f'{workflow_class.__qualname__}.__pydantic_ai_agents__ lists {agent!r}, which is not a TemporalAgent: '
+                'wrap it first, TemporalAgent(agent).'
+            )
+        checked.append(agent)  # pyright: ignore[reportUnknownArgumentType]
+    return checked

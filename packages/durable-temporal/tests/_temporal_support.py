@@ -1,0 +1,52 @@
+"""Shared fixtures and helpers of durable-temporal's tests (import the fixtures into a test module to use them).
+
+``plugin_client``: a client of the session's dev server with ``PydanticAIPlugin`` attached.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import pytest_asyncio
+from durable_core.testing._servers import TemporalDevServer
+from durable_temporal import PydanticAIPlugin
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import Client, WorkflowHandle
+
+
+@pytest_asyncio.fixture(name='plugin_client', scope='session', loop_scope='session')
+async def plugin_client_fixture(temporal_dev_server: TemporalDevServer) -> Client:
+    return await Client.connect(temporal_dev_server.target, namespace='default', plugins=[PydanticAIPlugin()])
+
+
+async def history_events(handle: WorkflowHandle[Any, Any]) -> list[HistoryEvent]:
+    history = await handle.fetch_history()
+    return list(history.events)
+
+
+async def activity_types(handle: WorkflowHandle[Any, Any]) -> list[str]:
+    """The activity types the workflow scheduled, in order."""
+    return [
+        event.activity_task_scheduled_event_attributes.activity_type.name
+        for event in await history_events(handle)
+        if event.HasField('activity_task_scheduled_event_attributes')
+    ]
+
+
+async def activity_inputs(handle: WorkflowHandle[Any, Any]) -> list[tuple[str, Any]]:
+    """Each scheduled activity's type and its (single) input, parsed from the payload's JSON."""
+    found: list[tuple[str, Any]] = []
+    for event in await history_events(handle):
+        if event.HasField('activity_task_scheduled_event_attributes'):
+            attributes = event.activity_task_scheduled_event_attributes
+            payloads: Sequence[Any] = attributes.input.payloads
+            found.append((attributes.activity_type.name, json.loads(payloads[0].data)))
+    return found
+
+
+async def history_size(handle: WorkflowHandle[Any, Any]) -> int:
+    """The workflow's history, in bytes, as the server stores it (protobuf)."""
+    history = await handle.fetch_history()
+    return len(history.to_proto().SerializeToString())
