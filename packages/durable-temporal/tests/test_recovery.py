@@ -1,0 +1,85 @@
+"""Crash recovery, for real: SIGKILL a worker subprocess mid-run, start another, and count every call at its source."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from _temporal_support import activity_types, plugin_client_fixture  # noqa: F401
+from _wf_recovery import RecoveryWorkflow
+from durable_core.testing import DurableCallCounter
+from durable_core.testing._servers import TemporalDevServer
+from temporalio.client import Client
+
+HERE = Path(__file__).parent
+
+
+class Workers:
+    """Worker subprocesses, each stopped by its own pid at the end of the test."""
+
+    def __init__(self, target: str, task_queue: str, counter_file: Path) -> None:
+        self.args = [target, task_queue, str(counter_file)]
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self, *flags: str) -> subprocess.Popen[bytes]:
+        env = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(HERE), os.environ.get('PYTHONPATH', '')])}
+        process = subprocess.Popen([sys.executable, str(HERE / '_recovery_worker.py'), *self.args, *flags], env=env)
+        self.processes.append(process)
+        return process
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def workers(temporal_dev_server: TemporalDevServer, task_queue: str, tmp_path: Path) -> Iterator[Workers]:
+    started = Workers(temporal_dev_server.target, task_queue, tmp_path / 'calls.log')
+    try:
+        yield started
+    finally:
+        started.stop_all()
+
+
+async def test_sigkilled_worker_resumes_without_repeating_completed_calls(
+    plugin_client: Client, workers: Workers, task_queue: str, tmp_path: Path
+) -> None:
+    counter = DurableCallCounter(tmp_path / 'calls.log')
+    first = workers.start('--block')
+    handle = await plugin_client.start_workflow(
+        RecoveryWorkflow.run, 'What is 40 + 2?', id=f'recovery-{uuid.uuid4()}', task_queue=task_queue
+    )
+    # The second model request is in flight in the first worker: kill that worker outright.
+    await asyncio.to_thread(counter.wait_for, 'model_request:1:blocked', 1, timeout=120)
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    assert counter.counts() == {
+        'worker_started': 1,
+        'model_request:0': 1,
+        'tool:add': 1,
+        'model_request:1': 1,
+        'model_request:1:blocked': 1,
+    }
+
+    workers.start()
+    assert await handle.result() == 'The answer is 42.'
+
+    counts = counter.counts()
+    assert counts['model_request:0'] == 1, 'the completed first model request ran again'
+    assert counts['tool:add'] == 1, 'the completed tool call ran again'
+    assert counts['model_request:1'] == 2  # the one in flight when killed, then once more in the new worker
+    assert counts['worker_started'] == 2
+    assert await activity_types(handle) == [
+        'recovery.model_request',
+        'recovery.tool_call.agent.add',
+        'recovery.model_request',
+    ]
