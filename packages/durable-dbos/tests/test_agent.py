@@ -174,4 +174,3 @@ async def test_message_history_carries_into_a_second_run(dbos: DBOS) -> None:
         if isinstance(part, UserPromptPart)
     ]
     assert prompts == ['one', 'two']
-

@@ -8,17 +8,17 @@ and `_start_durable_run` (how to start a workflow or flow from outside one).
 
 from __future__ import annotations
 
+import sys
 from abc import abstractmethod
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Generic, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 from pydantic_ai import Agent, DeferredToolResults, RunContext, UsageLimits
 from pydantic_ai.agent import AbstractAgent, AgentRun, AgentRunResult, EventStreamHandler, WrapperAgent
 from pydantic_ai.capabilities import AbstractCapability
-from pydantic_ai.mcp import MCPToolset
 from pydantic_ai.messages import ModelMessage, UserContent
 from pydantic_ai.models import Model, infer_model
 from pydantic_ai.output import OutputDataT
@@ -30,13 +30,15 @@ from ._errors import DurableNameError, DurableUsageError, NotInDurableUnitError,
 from ._ids import UnitId, check_unique, replay_stable_uuid, validate_name
 from ._units import (
     CURRENT_RUN_CONTEXT,
-    DurableMCPToolset,
     DurableModel,
     DurableToolset,
     EventRelay,
     UnitCall,
     UnitRunner,
 )
+
+if TYPE_CHECKING:
+    from pydantic_ai.mcp import MCPToolset
 
 __all__ = ['AGENT_TOOLSET_ID', 'DEFAULT_MODEL_KEY', 'DurableAgent', 'ParallelExecutionMode', 'RunInputs']
 
@@ -238,7 +240,7 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
             toolset_id = validate_name(raw_id, what=f'id for the toolset {type(leaf).__name__}', fix=fix)
         if isinstance(leaf, FunctionToolset):
             return _ToolsetInfo(toolset_id, 'function', tuple(sorted(leaf.tools)))
-        if isinstance(leaf, MCPToolset):
+        if is_mcp_toolset(leaf):
             return _ToolsetInfo(toolset_id, 'mcp', ())
         if isinstance(leaf, DynamicToolset):
             return _ToolsetInfo(toolset_id, 'dynamic', ())
@@ -273,10 +275,12 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
             kind = 'mcp_call_tool' if info.kind == 'mcp' else 'toolset_call_tool'
             return UnitCall(self.unit(kind, info.toolset_id), self._mcp_config(info.toolset_id))
 
-        if isinstance(leaf, MCPToolset):
+        if info.kind == 'mcp':
+            from ._mcp import DurableMCPToolset
+
             mcp_config = self._mcp_config(info.toolset_id)
             return DurableMCPToolset(
-                leaf,
+                cast('MCPToolset[Any]', leaf),
                 runner=self,
                 unit_for=unit_for,
                 list_tools_call=UnitCall(self.unit('mcp_get_tools', info.toolset_id), mcp_config),
@@ -525,6 +529,12 @@ class _DurabilityCapability(AbstractCapability[Any]):
         if Agent.is_call_tools_node(node):
             self._agent._before_tool_calls(ctx, [call.tool_call_id for call in node.model_response.tool_calls])  # pyright: ignore[reportPrivateUsage]
         return node
+
+
+def is_mcp_toolset(toolset: AbstractToolset[Any]) -> bool:
+    """Whether `toolset` is an `MCPToolset`, without importing the MCP client when nobody uses it."""
+    module = sys.modules.get('pydantic_ai.mcp')
+    return module is not None and isinstance(toolset, module.MCPToolset)
 
 
 def _toolset_id_fix(leaf: AbstractToolset[Any]) -> str:

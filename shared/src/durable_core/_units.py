@@ -17,10 +17,8 @@ from typing import Any, Generic
 from pydantic import TypeAdapter
 from pydantic_ai import AgentStreamEvent, RunContext
 from pydantic_ai.agent import EventStreamHandler
-from pydantic_ai.mcp import MCPToolset
 from pydantic_ai.messages import (
     FinalResultEvent,
-    InstructionPart,
     ModelMessage,
     ModelResponse,
     PartDeltaEvent,
@@ -30,7 +28,7 @@ from pydantic_ai.messages import (
 from pydantic_ai.models import CompletedStreamedResponse, Model, ModelRequestParameters, StreamedResponse
 from pydantic_ai.models.wrapper import WrapperModel
 from pydantic_ai.settings import ModelSettings
-from pydantic_ai.tools import AgentDepsT, ToolDefinition
+from pydantic_ai.tools import AgentDepsT
 from pydantic_ai.toolsets import AbstractToolset, ToolsetTool, WrapperToolset
 
 from ._ids import UnitId
@@ -38,7 +36,6 @@ from ._outcomes import capture_tool_call, replay_tool_call
 
 __all__ = [
     'CURRENT_RUN_CONTEXT',
-    'DurableMCPToolset',
     'DurableModel',
     'DurableToolset',
     'EventInputs',
@@ -57,8 +54,6 @@ CURRENT_RUN_CONTEXT: ContextVar[RunContext[Any] | None] = ContextVar('durable_co
 """The run context of the model request being sent; `Model.request` is not handed one."""
 
 _RESPONSE_ADAPTER: TypeAdapter[ModelResponse] = TypeAdapter(ModelResponse)
-_TOOL_DEFS_ADAPTER: TypeAdapter[list[ToolDefinition]] = TypeAdapter(list[ToolDefinition])
-_INSTRUCTION_ADAPTER: TypeAdapter[InstructionPart | None] = TypeAdapter(InstructionPart | None)
 _MODEL_STREAM_EVENTS = (PartStartEvent, PartDeltaEvent, PartEndEvent, FinalResultEvent)
 
 
@@ -269,68 +264,6 @@ class DurableToolset(WrapperToolset[AgentDepsT], Generic[AgentDepsT]):
             return await capture_tool_call(self.wrapped.call_tool(name, tool_args, ctx, tool))
 
         return replay_tool_call(await self._runner.run_unit(call, execute))
-
-
-class DurableMCPToolset(DurableToolset[AgentDepsT], Generic[AgentDepsT]):
-    """An MCP toolset whose tool listing and instructions come from units too, listed once per run.
-
-    Caching the list per run keeps each run step from journaling another listing, and keeps the
-    tools a recovered run sees the ones it saw the first time.
-    """
-
-    def __init__(
-        self,
-        wrapped: MCPToolset[AgentDepsT],
-        *,
-        runner: UnitRunner,
-        unit_for: Callable[[str], UnitCall | None],
-        list_tools_call: UnitCall,
-        instructions_call: UnitCall,
-    ) -> None:
-        super().__init__(wrapped, runner=runner, unit_for=unit_for)
-        self._mcp = wrapped
-        self._list_tools_call = list_tools_call
-        self._instructions_call = instructions_call
-        self._tool_defs: list[ToolDefinition] | None = None
-        self._instructions: tuple[InstructionPart | None] | None = None
-
-    def rewrap(self, wrapped: AbstractToolset[AgentDepsT]) -> DurableToolset[AgentDepsT]:
-        """The same durable wrapper around the per-run copy of the MCP toolset."""
-        assert isinstance(wrapped, MCPToolset)
-        return DurableMCPToolset(
-            wrapped,
-            runner=self._runner,
-            unit_for=self._unit_for,
-            list_tools_call=self._list_tools_call,
-            instructions_call=self._instructions_call,
-        )
-
-    async def get_tools(self, ctx: RunContext[AgentDepsT]) -> dict[str, ToolsetTool[AgentDepsT]]:
-        """The server's tools, listed in a unit on first use in the run."""
-        if not self._runner.in_durable_context():
-            return await super().get_tools(ctx)
-        if self._tool_defs is None:
-
-            async def execute() -> str:
-                tools = await self._mcp.get_tools(ctx)
-                return _TOOL_DEFS_ADAPTER.dump_json([tool.tool_def for tool in tools.values()]).decode()
-
-            journaled = await self._runner.run_unit(self._list_tools_call, execute)
-            self._tool_defs = _TOOL_DEFS_ADAPTER.validate_json(journaled)
-        return {tool_def.name: self._mcp.tool_for_tool_def(tool_def, ctx=ctx) for tool_def in self._tool_defs}
-
-    async def get_instructions(self, ctx: RunContext[AgentDepsT]) -> Any:
-        """The server's instructions, fetched in a unit on first use in the run."""
-        if not self._runner.in_durable_context():
-            return await super().get_instructions(ctx)
-        if self._instructions is None:
-
-            async def execute() -> str:
-                return _INSTRUCTION_ADAPTER.dump_json(await self._mcp.get_instructions(ctx)).decode()
-
-            journaled = await self._runner.run_unit(self._instructions_call, execute)
-            self._instructions = (_INSTRUCTION_ADAPTER.validate_json(journaled),)
-        return self._instructions[0]
 
 
 class EventRelay:
