@@ -1,0 +1,62 @@
+"""The agents and workflow of test_misuse.py: each case misuses a TemporalAgent inside a workflow."""
+
+from __future__ import annotations
+
+from durable_temporal import PydanticAIWorkflow, TemporalAgent
+from pydantic_ai import Agent, BinaryImage
+from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+from pydantic_ai.models.test import TestModel
+from temporalio import workflow
+
+
+def answer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    return ModelResponse(parts=[TextPart('fine')])
+
+
+misuse_agent = Agent(FunctionModel(answer, model_name='answer'), name='misuse')
+misuse_temporal = TemporalAgent(misuse_agent)
+image_temporal = TemporalAgent(
+    Agent(FunctionModel(answer, model_name='answer'), name='misuse_image', output_type=BinaryImage)
+)
+
+
+class Unserializable:
+    def __init__(self) -> None:
+        self.callback = len
+
+
+async def _handler(ctx: object, events: object) -> None:
+    return None
+
+
+@workflow.defn
+class MisuseWorkflow(PydanticAIWorkflow):
+    __pydantic_ai_agents__ = [misuse_temporal, image_temporal]
+
+    @workflow.run
+    async def run(self, case: str) -> str:
+        if case == 'ok':
+            return (await misuse_temporal.run('hi')).output
+        if case == 'event_handler':
+            await misuse_temporal.run('hi', event_stream_handler=_handler)
+        elif case == 'run_sync':
+            misuse_temporal.run_sync('hi')
+        elif case == 'run_stream':
+            async with misuse_temporal.run_stream('hi'):
+                pass
+        elif case == 'run_stream_events':
+            misuse_temporal.run_stream_events('hi')
+        elif case == 'override_model':
+            with misuse_temporal.override(model=TestModel()):
+                pass
+        elif case == 'override_toolsets':
+            with misuse_temporal.override(toolsets=[]):
+                pass
+        elif case == 'unregistered_model':
+            await misuse_temporal.run('hi', model=TestModel())
+        elif case == 'unserializable_deps':
+            await misuse_temporal.run('hi', deps=Unserializable())
+        elif case == 'image_output':
+            await image_temporal.run('draw')
+        return 'no error'

@@ -1,0 +1,135 @@
+"""Misuse gets a clear error, raised early, naming the fix; inside a workflow it fails the workflow at once."""
+
+from __future__ import annotations
+
+import re
+import uuid
+import warnings
+from datetime import timedelta
+
+import pytest
+from _temporal_support import plugin_client_fixture  # noqa: F401
+from _wf_misuse import MisuseWorkflow
+from durable_core import DurableNameError, DurableUsageError, StepPolicy
+from durable_temporal import PydanticAIPlugin, PydanticAIWorkflow, TemporalAgent
+from pydantic_ai import Agent
+from pydantic_ai.models.test import TestModel
+from pydantic_ai.toolsets import FunctionToolset
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import ApplicationError
+from temporalio.worker import Worker
+
+
+def _sync_tool() -> str:
+    return 'sync'
+
+
+async def _async_tool() -> str:
+    return 'async'
+
+
+def test_missing_agent_name() -> None:
+    with pytest.raises(DurableNameError, match=r"Agent\(\.\.\., name='my_agent'\)"):
+        TemporalAgent(Agent(TestModel()))
+
+
+def test_missing_toolset_id() -> None:
+    agent = Agent(TestModel(), name='no_toolset_id', toolsets=[FunctionToolset([_sync_tool])])
+    with pytest.raises(DurableNameError, match=r"FunctionToolset\(\.\.\., id='my_toolset'\)"):
+        TemporalAgent(agent)
+
+
+def test_duplicate_toolset_id() -> None:
+    toolsets = [FunctionToolset([_sync_tool], id='tools'), FunctionToolset([_async_tool], id='tools')]
+    with pytest.raises(DurableNameError, match="both 'tools'"):
+        TemporalAgent(Agent(TestModel(), name='dup_toolset_id', toolsets=toolsets))
+
+
+def test_reserved_model_key() -> None:
+    with pytest.raises(DurableNameError, match="'default' is reserved"):
+        TemporalAgent(Agent(TestModel(), name='reserved_key'), models={'default': TestModel()})
+
+
+def test_sync_tool_cannot_run_in_the_workflow() -> None:
+    agent = Agent(TestModel(), name='sync_inline', tools=[_sync_tool, _async_tool])
+    with pytest.raises(DurableUsageError, match=r"'_sync_tool' is a sync function.*async def"):
+        TemporalAgent(agent, tool_activity_config={'agent': {'_sync_tool': False}})
+    TemporalAgent(agent, tool_activity_config={'agent': {'_async_tool': False}})  # async: allowed
+
+
+def test_unknown_toolset_or_tool_in_config() -> None:
+    agent = Agent(TestModel(), name='unknown_config', tools=[_async_tool])
+    with pytest.raises(DurableNameError, match=r"'nope'.*toolset ids are \['agent'\]"):
+        TemporalAgent(agent, toolset_activity_config={'nope': {}})
+    with pytest.raises(DurableNameError, match=r"tools are \['_async_tool'\]"):
+        TemporalAgent(agent, tool_activity_config={'agent': {'typo': False}})
+    with pytest.raises(DurableUsageError, match='unknown ActivityConfig keys'):
+        TemporalAgent(agent, activity_config={'start_to_close': timedelta(seconds=1)})  # type: ignore[typeddict-unknown-key]
+    TemporalAgent(agent, activity_config=StepPolicy(retries=2, timeout=30))
+
+
+def test_plugin_rejects_a_plain_agent_and_two_agents_with_one_name() -> None:
+    class PlainAgentListed(PydanticAIWorkflow):
+        __pydantic_ai_agents__ = [Agent(TestModel(), name='plain')]  # type: ignore[list-item]
+
+    with pytest.raises(DurableUsageError, match=r'not a TemporalAgent: wrap it first'):
+        PydanticAIPlugin().configure_worker({'workflows': [PlainAgentListed]})
+
+    class TwoSameNames(PydanticAIWorkflow):
+        __pydantic_ai_agents__ = [
+            TemporalAgent(Agent(TestModel(), name='twin')),
+            TemporalAgent(Agent(TestModel(), name='twin')),
+        ]
+
+    with pytest.raises(DurableNameError, match=r"both have the activity 'twin\.model_request'"):
+        PydanticAIPlugin().configure_worker({'workflows': [TwoSameNames]})
+
+
+async def test_outside_a_workflow_it_runs_like_the_plain_agent_and_warns_once() -> None:
+    temporal_agent = TemporalAgent(Agent(TestModel(custom_output_text='plain'), name='outside'))
+    with pytest.warns(RuntimeWarning, match='not durable'):
+        assert (await temporal_agent.run('hi')).output == 'plain'
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        assert (await temporal_agent.run('again')).output == 'plain'
+        async with temporal_agent.run_stream('streamed') as stream:
+            assert await stream.get_output() == 'plain'
+
+
+FIX = 'TemporalAgent(agent, event_stream_handler=handler)'
+WORKFLOW_MISUSE = [
+    ('event_handler', 'DurableUsageError', r'event_stream_handler passed to run\(\).*' + re.escape(FIX)),
+    ('run_sync', 'NotInDurableUnitError', r'run_sync\(\) cannot be used inside a Temporal.*await temporal_agent.run'),
+    ('run_stream', 'NotInDurableUnitError', r'run_stream\(\) is not supported inside a Temporal.*event_stream_handler'),
+    ('run_stream_events', 'NotInDurableUnitError', r'run_stream_events\(\) is not supported.*event_stream_handler'),
+    ('override_model', 'NotInDurableUnitError', r'override\(model=\.\.\., toolsets=\.\.\.\) is not.*models='),
+    ('override_toolsets', 'NotInDurableUnitError', r'override\(model=\.\.\., toolsets=\.\.\.\) is not supported'),
+    ('unregistered_model', 'DurableUsageError', r'TestModel.*was not registered.*models=\{"my_model": model\}'),
+    ('unserializable_deps', 'UnserializableError', r'deps of type Unserializable cannot be sent'),
+    ('image_output', 'UnserializableError', r'Image output is not supported by TemporalAgent'),
+]
+
+
+@pytest.mark.parametrize(('case', 'error_type', 'message'), WORKFLOW_MISUSE)
+async def test_misuse_inside_a_workflow_fails_it_at_once(
+    plugin_client: Client, task_queue: str, case: str, error_type: str, message: str
+) -> None:
+    async with Worker(plugin_client, task_queue=task_queue, workflows=[MisuseWorkflow]):
+        if case == 'event_handler':  # the same workflow without misuse succeeds
+            ok = await plugin_client.execute_workflow(
+                MisuseWorkflow.run, 'ok', id=f'misuse-ok-{uuid.uuid4()}', task_queue=task_queue
+            )
+            assert ok == 'fine'
+        with pytest.raises(WorkflowFailureError) as failure:
+            await plugin_client.execute_workflow(
+                MisuseWorkflow.run,
+                case,
+                id=f'misuse-{case}-{uuid.uuid4()}',
+                task_queue=task_queue,
+                run_timeout=timedelta(seconds=60),
+            )
+    cause = failure.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == error_type
+    assert cause.message is not None
+    assert re.search(message, cause.message, re.DOTALL), cause.message
