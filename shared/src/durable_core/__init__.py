@@ -1,7 +1,29 @@
 """durable_core: the parts every durable-agents engine package shares."""
 
+from ._codec import (
+    ToolApprovalRequired,
+    ToolCallDeferred,
+    ToolCallErrored,
+    ToolCallFailedError,
+    ToolFailureReported,
+    ToolOutcome,
+    ToolRetryRequested,
+    ToolReturned,
+    decode,
+    decode_messages,
+    decode_model_settings,
+    decode_request_parameters,
+    decode_response,
+    decode_tool_outcome,
+    encode,
+    encode_messages,
+    encode_model_settings,
+    encode_request_parameters,
+    encode_response,
+    encode_tool_outcome,
+)
 from ._errors import DurableNameError, DurableUsageError, NotCarriedError, NotInDurableUnitError, UnserializableError
-from ._policy import StepPolicy
+from ._policy import StepPolicy, is_retryable_error
 from ._retries import (
     SdkRetriesWarning,
     anthropic_provider_without_retries,
@@ -11,21 +33,52 @@ from ._retries import (
     warn_if_model_retries,
     without_sdk_retries,
 )
+from ._run_context import (
+    CARRIED_RUN_CONTEXT_FIELDS,
+    DurableRunContext,
+    deserialize_run_context,
+    serialize_run_context,
+)
 from .version import __version__
 
 __all__ = [
+    'CARRIED_RUN_CONTEXT_FIELDS',
     'DurableNameError',
+    'DurableRunContext',
     'DurableUsageError',
     'NotCarriedError',
     'NotInDurableUnitError',
     'SdkRetriesWarning',
     'StepPolicy',
+    'ToolApprovalRequired',
+    'ToolCallDeferred',
+    'ToolCallErrored',
+    'ToolCallFailedError',
+    'ToolFailureReported',
+    'ToolOutcome',
+    'ToolRetryRequested',
+    'ToolReturned',
     'UnserializableError',
     '__version__',
     'anthropic_provider_without_retries',
+    'decode',
+    'decode_messages',
+    'decode_model_settings',
+    'decode_request_parameters',
+    'decode_response',
+    'decode_tool_outcome',
+    'deserialize_run_context',
+    'encode',
+    'encode_messages',
+    'encode_model_settings',
+    'encode_request_parameters',
+    'encode_response',
+    'encode_tool_outcome',
     'google_provider_without_retries',
+    'is_retryable_error',
     'openai_provider_without_retries',
     'sdk_retry_report',
+    'serialize_run_context',
     'warn_if_model_retries',
     'without_sdk_retries',
 ]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ['StepPolicy']
+from pydantic_ai import ModelHTTPError, ModelQuotaExceededError, ModelRequestRejectedError, UserError
+
+__all__ = ['StepPolicy', 'is_retryable_error']
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,3 +61,26 @@ class StepPolicy:
             delays.append(bounded)
             delay *= self.backoff_coefficient
         return delays
+
+
+_RETRYABLE_CLIENT_STATUSES = frozenset({408, 409, 425, 429})
+
+
+def is_retryable_error(error: BaseException, non_retryable: tuple[type[BaseException], ...] = ()) -> bool:
+    """Whether an engine should retry a unit that raised `error`.
+
+    Misuse (`UserError`) and requests the provider rejected (a 4xx other than timeout, conflict and
+    rate limit: bad request, authentication, model not found, context window, quota) fail the same way
+    each time, so retrying them only delays the error. Everything else, such as 5xx, 429, timeouts
+    and dropped connections, is retried.
+
+    Args:
+        error: What the unit raised.
+        non_retryable: More exception types that the user configured as non-retryable.
+    """
+    if isinstance(error, (UserError, ModelRequestRejectedError, ModelQuotaExceededError, *non_retryable)):
+        return False
+    if isinstance(error, ModelHTTPError):
+        status = error.status_code
+        return not (400 <= status < 500) or status in _RETRYABLE_CLIENT_STATUSES
+    return True

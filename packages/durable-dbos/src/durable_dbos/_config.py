@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
-from durable_core import StepPolicy
-from pydantic_ai import UserError
+from durable_core import DurableUsageError, StepPolicy, is_retryable_error
 
 __all__ = ['StepConfig', 'StepConfigLike', 'step_options']
 
@@ -41,10 +40,10 @@ _STEP_CONFIG_KEYS = frozenset(StepConfig.__annotations__)
 def step_options(name: str, config: StepConfigLike | None) -> dict[str, Any]:
     """The `DBOS.run_step_async` options of a step named `name`.
 
-    PydanticAI's `UserError` (and our usage errors, which subclass it) is never retried: it would
-    fail the same way each time.
+    Errors that would fail the same way each time are not retried (durable-core's `is_retryable_error`):
+    PydanticAI's `UserError`, requests the provider rejected, and a policy's `non_retryable_errors`.
     """
-    non_retryable: tuple[type[BaseException], ...] = (UserError,)
+    non_retryable: tuple[type[BaseException], ...] = ()
     options: dict[str, Any] = {'name': name}
     if isinstance(config, StepPolicy):
         options.update(
@@ -59,7 +58,9 @@ def step_options(name: str, config: StepConfigLike | None) -> dict[str, Any]:
     elif config:
         unknown = set(config) - _STEP_CONFIG_KEYS
         if unknown:
-            raise UserError(f'Unknown StepConfig keys {sorted(unknown)}; the keys are {sorted(_STEP_CONFIG_KEYS)}.')
+            raise DurableUsageError(
+                f'Unknown StepConfig keys {sorted(unknown)}; the keys are {sorted(_STEP_CONFIG_KEYS)}.'
+            )
         settings: dict[str, Any] = dict(config)
         retries: int | None = settings.pop('retries', None)
         if retries is not None:
@@ -67,7 +68,7 @@ def step_options(name: str, config: StepConfigLike | None) -> dict[str, Any]:
         options.update(settings)
 
     def should_retry(error: BaseException) -> bool:
-        return not isinstance(error, non_retryable)
+        return is_retryable_error(error, non_retryable)
 
     options['should_retry'] = should_retry
     return options
