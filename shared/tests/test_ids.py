@@ -36,7 +36,7 @@ def test_invalid_names_say_how_to_fix_them(name: object, message: str) -> None:
 
 def test_duplicates_are_refused() -> None:
     check_unique(['a', 'b'], what='toolset id', fix='rename one')
-    with pytest.raises(DurableNameError, match="Two toolset ids are both 'a'; each must be unique. rename one"):
+    with pytest.raises(DurableNameError, match=r"Two toolset ids are both 'a'; each must be unique\. rename one"):
         check_unique(['a', 'b', 'a'], what='toolset id', fix='rename one')
 
 
