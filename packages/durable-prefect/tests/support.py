@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from durable_core.testing import DurableCallCounter, ScriptedModel, StepLike, ToolCall
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterParentFlowRunId
+from prefect.client.schemas.filters import FlowRunFilter
 from prefect.client.schemas.objects import FlowRun, TaskRun
 from pydantic_ai import Agent, RunContext
 
-__all__ = ['CountingModel', 'ToolCall', 'read_task_runs', 'read_subflow_runs', 'weather_agent']
+__all__ = ['CountingModel', 'ToolCall', 'read_subflow_runs', 'read_task_runs', 'weather_agent']
 
 
 class CountingModel(ScriptedModel):
@@ -50,16 +51,24 @@ def weather_agent(tmp_path: Path, *, name: str = 'weather', steps: Sequence[Step
     return agent, counter
 
 
-async def read_task_runs(flow_run_id: Any) -> list[TaskRun]:
-    """The task runs of a flow run, oldest first."""
+async def read_task_runs(flow_run_id: Any, count: int | None = None) -> list[TaskRun]:
+    """The task runs of a flow run, oldest first; with `count`, once that many have reached a final state.
+
+    Prefect records task runs from events, a moment after they happen, hence the wait (a bound, not an assertion).
+    """
     from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterFlowRunId
     from prefect.client.schemas.sorting import TaskRunSort
 
     async with get_client() as client:
-        return await client.read_task_runs(
-            task_run_filter=TaskRunFilter(flow_run_id=TaskRunFilterFlowRunId(any_=[flow_run_id])),
-            sort=TaskRunSort.EXPECTED_START_TIME_ASC,
-        )
+        for _ in range(600):
+            runs = await client.read_task_runs(
+                task_run_filter=TaskRunFilter(flow_run_id=TaskRunFilterFlowRunId(any_=[flow_run_id])),
+                sort=TaskRunSort.EXPECTED_START_TIME_ASC,
+            )
+            if count is None or (len(runs) >= count and all(r.state and r.state.is_final() for r in runs)):
+                return runs
+            await asyncio.sleep(0.1)
+    return runs
 
 
 async def read_subflow_runs(parent_flow_run_id: Any) -> list[FlowRun]:
@@ -70,5 +79,4 @@ async def read_subflow_runs(parent_flow_run_id: Any) -> list[FlowRun]:
         runs = await client.read_flow_runs(
             flow_run_filter=FlowRunFilter(parent_task_run_id={'any_': ids})  # type: ignore[arg-type]
         )
-    _ = (FlowRunFilterId, FlowRunFilterParentFlowRunId)
     return runs
