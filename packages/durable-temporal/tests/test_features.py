@@ -1,0 +1,97 @@
+"""Events, human in the loop, dynamic toolsets and inline tools, on the real dev server."""
+
+from __future__ import annotations
+
+import uuid
+
+from _temporal_support import activity_types, plugin_client_fixture  # noqa: F401
+from _wf_features import (
+    EVENTS,
+    TOOL_CALLS,
+    ApprovalWorkflow,
+    DynamicWorkflow,
+    EventsWorkflow,
+    InlineToolWorkflow,
+)
+from pydantic_ai import DeferredToolResults
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+
+async def test_events_reach_the_handler_live_and_in_order(plugin_client: Client, task_queue: str) -> None:
+    EVENTS.clear()
+    TOOL_CALLS.clear()
+    async with Worker(plugin_client, task_queue=task_queue, workflows=[EventsWorkflow]):
+        handle = await plugin_client.start_workflow(
+            EventsWorkflow.run, 'Shout hi', id=f'events-{uuid.uuid4()}', task_queue=task_queue
+        )
+        assert await handle.result() == 'Done shouting.'
+    assert TOOL_CALLS == ['shout:hi']
+    kinds = [event.removeprefix('ada:') for event in EVENTS]
+    assert all(event.startswith('ada:') for event in EVENTS)  # deps rebuilt in every activity
+    tool_events = [kind for kind in kinds if kind.startswith('function_tool')]
+    assert tool_events == ['function_tool_call', 'function_tool_result']
+    call_at = kinds.index('function_tool_call')
+    assert 'part_start' in kinds[:call_at]  # the first response streamed, inside its model activity
+    assert 'part_delta' in kinds[kinds.index('function_tool_result') :]  # so did the second
+    assert await activity_types(handle) == [
+        'events.model_request',
+        'events.event_handler',
+        'events.tool_call.agent.shout',
+        'events.event_handler',
+        'events.model_request',
+    ]
+
+
+async def test_approval_through_a_signal_resumes_the_agent(plugin_client: Client, task_queue: str) -> None:
+    TOOL_CALLS.clear()
+    async with Worker(plugin_client, task_queue=task_queue, workflows=[ApprovalWorkflow]):
+        handle = await plugin_client.start_workflow(
+            ApprovalWorkflow.run, 'Delete notes.txt', id=f'hitl-{uuid.uuid4()}', task_queue=task_queue
+        )
+        pending = await handle.execute_update(ApprovalWorkflow.pending_approvals)
+        assert pending == ['del-1']
+        assert TOOL_CALLS == []  # not run before approval
+        await handle.signal(ApprovalWorkflow.approve, DeferredToolResults(approvals={'del-1': True}))
+        assert await handle.result() == 'Deleted notes.txt.'
+    assert TOOL_CALLS == ['delete:notes.txt']
+    assert await activity_types(handle) == [
+        'hitl.model_request',
+        'hitl.tool_call.agent.delete_file',
+        'hitl.model_request',
+    ]
+
+
+async def test_dynamic_toolset_is_resolved_in_activities(plugin_client: Client, task_queue: str) -> None:
+    TOOL_CALLS.clear()
+    async with Worker(plugin_client, task_queue=task_queue, workflows=[DynamicWorkflow]):
+        handle = await plugin_client.start_workflow(
+            DynamicWorkflow.run, 'Look up x', id=f'dynamic-{uuid.uuid4()}', task_queue=task_queue
+        )
+        assert await handle.result() == 'Found it.'
+    assert 'lookup:x' in TOOL_CALLS
+    assert all(call == 'resolve:bob' for call in TOOL_CALLS if call.startswith('resolve'))  # deps reached them
+    types = await activity_types(handle)
+    listing = ['dynamic.toolset_get_tools.per_user', 'dynamic.toolset_get_instructions.per_user']
+    assert types == [  # re-listed each step: the toolset is evaluated per run step
+        *listing,
+        'dynamic.model_request',
+        'dynamic.toolset_call_tool.per_user',
+        *listing,
+        'dynamic.model_request',
+    ]
+
+
+async def test_tool_configured_false_runs_in_the_workflow(plugin_client: Client, task_queue: str) -> None:
+    TOOL_CALLS.clear()
+    async with Worker(plugin_client, task_queue=task_queue, workflows=[InlineToolWorkflow]):
+        handle = await plugin_client.start_workflow(
+            InlineToolWorkflow.run, 'Both', id=f'inline-{uuid.uuid4()}', task_queue=task_queue
+        )
+        assert await handle.result() == 'Both done.'
+    assert TOOL_CALLS == ['io:3']
+    assert await activity_types(handle) == [
+        'inline.model_request',
+        'inline.tool_call.agent.io',
+        'inline.model_request',
+    ]
