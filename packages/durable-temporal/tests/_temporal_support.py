@@ -48,5 +48,4 @@ async def activity_inputs(handle: WorkflowHandle[Any, Any]) -> list[tuple[str, A
 
 async def history_size(handle: WorkflowHandle[Any, Any]) -> int:
     """The workflow's history, in bytes, as the server stores it (protobuf)."""
-    history = await handle.fetch_history()
-    return len(history.to_proto().SerializeToString())
+    return sum(event.ByteSize() for event in await history_events(handle))

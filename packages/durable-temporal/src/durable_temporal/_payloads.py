@@ -56,9 +56,24 @@ def decode(text: str) -> dict[str, Any]:
     return value
 
 
+def _compact(adapter: TypeAdapter[Any], value: Any) -> Any:
+    """`value` as JSON values without its `None` fields, if that rebuilds an equal value; else in full.
+
+    Most optional fields of messages and request parameters are `None`, and the history holds every request's
+    whole conversation: leaving them out shrinks it by a third. The round trip proves nothing was lost.
+    """
+    compact = adapter.dump_python(value, mode='json', exclude_none=True)
+    try:
+        if adapter.validate_python(compact) == value:
+            return compact
+    except ValueError:
+        pass
+    return adapter.dump_python(value, mode='json')
+
+
 def encode_messages(messages: list[ModelMessage]) -> Any:
     """Messages as JSON values."""
-    return _MESSAGES.dump_python(messages, mode='json')
+    return _compact(_MESSAGES, messages)
 
 
 def decode_messages(value: Any) -> list[ModelMessage]:
@@ -79,7 +94,7 @@ def decode_settings(value: Any) -> ModelSettings:
 
 def encode_params(params: ModelRequestParameters) -> Any:
     """Model request parameters as JSON values."""
-    return _PARAMS.dump_python(params, mode='json')
+    return _compact(_PARAMS, params)
 
 
 def decode_params(value: Any) -> ModelRequestParameters:
