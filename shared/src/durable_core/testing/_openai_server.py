@@ -1,4 +1,4 @@
-"""A local OpenAI-compatible chat-completions server that answers a script and injects faults.
+"""A local OpenAI-compatible server, Chat Completions and Responses APIs, that answers a script and injects faults.
 
 Standard library only: it runs `http.server.ThreadingHTTPServer` in a background thread on 127.0.0.1.
 """
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Self, cast
+from typing import Any, Literal, Self, cast
 
 from ._scripted import ScriptExhaustedError, Step, StepLike, as_step, text_chunks
 
@@ -77,6 +77,76 @@ class RecordedRequest:
         """Whether the request asked for a streamed (SSE) answer."""
         body = self.json()
         return isinstance(body, dict) and cast(dict[str, Any], body).get('stream') is True
+
+    @property
+    def api(self) -> Literal['chat', 'responses'] | None:
+        """The API the request's path is for: `'chat'` (`/chat/completions`), `'responses'` (`/responses`) or `None`."""
+        path = self.path.split('?')[0].rstrip('/')
+        if path.endswith('/chat/completions'):
+            return 'chat'
+        if path.endswith('/responses'):
+            return 'responses'
+        return None
+
+    def conversation(self) -> list[dict[str, Any]]:
+        """The conversation the request sends, in one shape for both APIs, so an answer function works with either.
+
+        Each entry has a `role` and a `content`: the text, with text parts joined by newlines, or `None`. Roles are
+        `'system'` (also for `'developer'` messages and for the Responses API's `instructions`, which come first),
+        `'user'`, `'assistant'` and `'tool'`. An assistant entry that calls tools has `tool_calls`, a list of
+        `{'id', 'name', 'arguments'}` dicts with the arguments as a JSON string; a Responses `function_call` item
+        joins the assistant entry just before it. A tool entry (a chat `tool` message or a Responses
+        `function_call_output` item) has the `tool_call_id` it answers. Other Responses items, such as reasoning,
+        are left out. Empty when the body is not a chat or Responses request.
+
+        Example:
+            ```python
+            def answer(request: RecordedRequest) -> StepLike:
+                last = request.conversation()[-1]
+                return f'The tool said {last["content"]}' if last['role'] == 'tool' else ToolCall('add', {'a': 1})
+            ```
+        """
+        body = self.json()
+        if not isinstance(body, dict):
+            return []
+        payload = cast(dict[str, Any], body)
+        if 'messages' in payload:
+            return _chat_conversation(payload['messages'])
+        if 'input' in payload or 'instructions' in payload:
+            return _responses_conversation(payload)
+        return []
+
+    def last_message(self) -> dict[str, Any] | None:
+        """The last entry of `conversation()`, or `None` when it is empty."""
+        conversation = self.conversation()
+        return conversation[-1] if conversation else None
+
+    def tools(self) -> list[dict[str, Any]]:
+        """The function tools the request offers, as `{'name', 'description', 'parameters'}` dicts, from either API.
+
+        Tools other than functions, such as the Responses API's built-in tools, are left out.
+        """
+        body = self.json()
+        tools = cast(dict[str, Any], body).get('tools') if isinstance(body, dict) else None
+        if not isinstance(tools, list):
+            return []
+        found: list[dict[str, Any]] = []
+        for tool in cast(list[Any], tools):
+            if not isinstance(tool, dict) or cast(dict[str, Any], tool).get('type') != 'function':
+                continue
+            spec = cast(dict[str, Any], tool)
+            function = spec.get('function')  # chat nests the function; the Responses API doesn't
+            if isinstance(function, dict):
+                spec = cast(dict[str, Any], function)
+            if isinstance(name := spec.get('name'), str):
+                found.append(
+                    {'name': name, 'description': spec.get('description'), 'parameters': spec.get('parameters')}
+                )
+        return found
+
+    def tool_names(self) -> list[str]:
+        """The names of the function tools the request offers, in order."""
+        return [tool['name'] for tool in self.tools()]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -155,11 +225,14 @@ Responses = Sequence[StepLike] | Callable[[RecordedRequest], StepLike]
 
 
 class OpenAICompatibleServer:
-    """An OpenAI-compatible `/v1/chat/completions` endpoint on 127.0.0.1, for tests.
+    """OpenAI-compatible `/v1/chat/completions` and `/v1/responses` endpoints on 127.0.0.1, for tests.
 
     It answers with scripted completions, plain or streamed as server-sent events, with tool calls and token
     usage; injects faults by a `FaultPlan`; and records every request with its headers and body. Faults don't
-    use up scripted answers: a retried request gets the answer the failed one would have had.
+    use up scripted answers: a retried request gets the answer the failed one would have had. Both endpoints
+    share the script, the faults, the counters and the recorded requests; `RecordedRequest.conversation()` and
+    `tool_names()` read either API's request, so an answer function can serve both. `OpenAIChatModel` uses the
+    Chat Completions API; `OpenAIResponsesModel`, and so the model string `'openai:gpt-5'`, the Responses API.
 
     Example:
         ```python
@@ -349,7 +422,8 @@ class _Handler(BaseHTTPRequestHandler):
         if request.fault is not None:
             self._inject(request.fault, owner.faults)
             return
-        if self.command != 'POST' or not self.path.split('?')[0].rstrip('/').endswith('/chat/completions'):
+        api = request.api
+        if self.command != 'POST' or api is None:
             owner._count_rejected()  # pyright: ignore[reportPrivateUsage]
             self._send_error(404, 'invalid_request_error', f'No route for {self.command} {self.path}')
             return
@@ -371,12 +445,13 @@ class _Handler(BaseHTTPRequestHandler):
         if not step.run_hooks_blocking(owner._stopping):  # pyright: ignore[reportPrivateUsage]
             self._drop_connection()
             return
-        completion = _Completion(request.number, cast(dict[str, Any], payload), step)
+        answer_type = _ChatAnswer if api == 'chat' else _ResponsesAnswer
+        answer = answer_type(request, cast(dict[str, Any], payload), step)
         try:
             if request.stream:
-                self._send_stream(completion)
+                self._send_stream(answer)
             else:
-                self._send_json(200, completion.message())
+                self._send_json(200, answer.body())
         except OSError:  # the client went away mid-answer: not a success
             return
         owner._count_success()  # pyright: ignore[reportPrivateUsage]
@@ -414,38 +489,53 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
         self.wfile.flush()
 
-    def _send_stream(self, completion: _Completion) -> None:
+    def _send_stream(self, answer: _Answer) -> None:
         self.send_response(200)
         self.send_header('Content-Type', 'text/event-stream')
         self.send_header('Cache-Control', 'no-cache')
         self.end_headers()
-        for chunk in completion.chunks():
-            self.wfile.write(b'data: ' + json.dumps(chunk).encode() + b'\n\n')
+        for event in answer.sse():
+            self.wfile.write(event)
             self.wfile.flush()
-        self.wfile.write(b'data: [DONE]\n\n')
-        self.wfile.flush()
 
 
-class _Completion:
-    """The chat completion that answers one request with one step, whole or as stream chunks."""
+class _Answer:
+    """What answers one request with one step, whole or as server-sent events; one subclass per API."""
 
-    def __init__(self, number: int, payload: dict[str, Any], step: Step) -> None:
+    def __init__(self, request: RecordedRequest, payload: dict[str, Any], step: Step) -> None:
         self.step = step
-        self.id = f'chatcmpl-{number}'
+        self.number = request.number
         self.created = int(time.time())
         self.model = str(payload.get('model', 'scripted'))
-        stream_options = payload.get('stream_options')
-        self.include_usage = isinstance(stream_options, dict) and bool(
-            cast(dict[str, Any], stream_options).get('include_usage')
-        )
         self.tool_call_ids = [
-            call.tool_call_id or f'call_{number}_{index}' for index, call in enumerate(step.tool_calls)
+            call.tool_call_id or f'call_{request.number}_{index}' for index, call in enumerate(step.tool_calls)
         ]
-        self.prompt_tokens = max(1, _count_words(payload.get('messages')))
+        # Words stand in for tokens: those of the conversation's text, and of the answer.
+        self.prompt_tokens = max(1, sum(len((entry['content'] or '').split()) for entry in request.conversation()))
         completion_words = len((step.text or '').split()) + sum(
             len(call.args_json().split()) + 1 for call in step.tool_calls
         )
         self.completion_tokens = max(1, completion_words)
+
+    def body(self) -> dict[str, Any]:
+        """The whole answer, as JSON."""
+        raise NotImplementedError
+
+    def sse(self) -> Iterator[bytes]:
+        """The answer as server-sent events."""
+        raise NotImplementedError
+
+
+class _ChatAnswer(_Answer):
+    """A chat completion, whole or as stream chunks."""
+
+    def __init__(self, request: RecordedRequest, payload: dict[str, Any], step: Step) -> None:
+        super().__init__(request, payload, step)
+        self.id = f'chatcmpl-{self.number}'
+        stream_options = payload.get('stream_options')
+        self.include_usage = isinstance(stream_options, dict) and bool(
+            cast(dict[str, Any], stream_options).get('include_usage')
+        )
         self.finish_reason = 'tool_calls' if step.tool_calls else 'stop'
 
     def usage(self) -> dict[str, int]:
@@ -455,7 +545,7 @@ class _Completion:
             'total_tokens': self.prompt_tokens + self.completion_tokens,
         }
 
-    def message(self) -> dict[str, Any]:
+    def body(self) -> dict[str, Any]:
         message: dict[str, Any] = {'role': 'assistant', 'content': self.step.text, 'refusal': None}
         if self.step.tool_calls:
             message['tool_calls'] = [
@@ -470,6 +560,11 @@ class _Completion:
             'choices': [{'index': 0, 'message': message, 'finish_reason': self.finish_reason, 'logprobs': None}],
             'usage': self.usage(),
         }
+
+    def sse(self) -> Iterator[bytes]:
+        for chunk in self.chunks():
+            yield b'data: ' + json.dumps(chunk).encode() + b'\n\n'
+        yield b'data: [DONE]\n\n'
 
     def chunks(self) -> Iterator[dict[str, Any]]:
         yield self._chunk({'role': 'assistant', 'content': ''})
@@ -497,17 +592,194 @@ class _Completion:
         return {**self._envelope(), 'choices': [choice]}
 
 
-def _count_words(messages: object) -> int:
-    """The whitespace-separated words of the messages' text content: a stand-in for a token count."""
-    if not isinstance(messages, list):
-        return 0
-    words = 0
-    for message in cast(list[Any], messages):
-        content = cast(dict[str, Any], message).get('content') if isinstance(message, dict) else None
-        if isinstance(content, str):
-            words += len(content.split())
-        elif isinstance(content, list):
-            for part in cast(list[Any], content):
-                text = cast(dict[str, Any], part).get('text') if isinstance(part, dict) else None
-                words += len(text.split()) if isinstance(text, str) else 0
-    return words
+class _ResponsesAnswer(_Answer):
+    """A Responses API response, whole or as its stream of typed events.
+
+    The output holds a `message` item with the step's text, if it has any, then a `function_call` item per tool
+    call. A stream sends `response.created` and `response.in_progress`; per message item `output_item.added`,
+    `content_part.added`, `output_text.delta`s, `output_text.done`, `content_part.done` and `output_item.done`;
+    per function call `output_item.added`, two `function_call_arguments.delta`s, `function_call_arguments.done`
+    and `output_item.done`; and last `response.completed` with the whole response and its usage.
+    """
+
+    def __init__(self, request: RecordedRequest, payload: dict[str, Any], step: Step) -> None:
+        super().__init__(request, payload, step)
+        self.payload = payload
+        self.id = f'resp_{self.number}'
+        self.message_id = f'msg_{self.number}'
+        self._sequence_number = 0
+
+    def usage(self) -> dict[str, Any]:
+        return {
+            'input_tokens': self.prompt_tokens,
+            'input_tokens_details': {'cached_tokens': 0, 'cache_write_tokens': 0},
+            'output_tokens': self.completion_tokens,
+            'output_tokens_details': {'reasoning_tokens': 0},
+            'total_tokens': self.prompt_tokens + self.completion_tokens,
+        }
+
+    def response(self, status: str, output: list[dict[str, Any]], usage: dict[str, Any] | None) -> dict[str, Any]:
+        payload = self.payload
+        return {
+            'id': self.id,
+            'object': 'response',
+            'created_at': self.created,
+            'status': status,
+            'background': False,
+            'error': None,
+            'incomplete_details': None,
+            'instructions': payload.get('instructions'),
+            'max_output_tokens': payload.get('max_output_tokens'),
+            'metadata': payload.get('metadata') or {},
+            'model': self.model,
+            'output': output,
+            'parallel_tool_calls': payload.get('parallel_tool_calls', True),
+            'previous_response_id': payload.get('previous_response_id'),
+            'reasoning': {'effort': None, 'summary': None},
+            'temperature': payload.get('temperature', 1.0),
+            'text': {'format': {'type': 'text'}},
+            'tool_choice': payload.get('tool_choice', 'auto'),
+            'tools': payload.get('tools') or [],
+            'top_p': payload.get('top_p', 1.0),
+            'truncation': 'disabled',
+            'usage': usage,
+        }
+
+    def message_item(self, text: str, status: str = 'completed') -> dict[str, Any]:
+        content = [self.text_part(text)] if status == 'completed' else []
+        return {'id': self.message_id, 'type': 'message', 'role': 'assistant', 'status': status, 'content': content}
+
+    @staticmethod
+    def text_part(text: str) -> dict[str, Any]:
+        return {'type': 'output_text', 'text': text, 'annotations': [], 'logprobs': []}
+
+    def function_call_item(self, index: int, arguments: str | None = None) -> dict[str, Any]:
+        call = self.step.tool_calls[index]
+        return {
+            'id': f'fc_{self.number}_{index}',
+            'type': 'function_call',
+            'call_id': self.tool_call_ids[index],
+            'name': call.name,
+            'arguments': call.args_json() if arguments is None else arguments,
+            'status': 'completed' if arguments is None else 'in_progress',
+        }
+
+    def output(self) -> list[dict[str, Any]]:
+        items = [self.message_item(self.step.text)] if self.step.text is not None else []
+        return items + [self.function_call_item(index) for index in range(len(self.step.tool_calls))]
+
+    def body(self) -> dict[str, Any]:
+        return self.response('completed', self.output(), self.usage())
+
+    def sse(self) -> Iterator[bytes]:
+        for event in self.events():
+            yield f'event: {event["type"]}\ndata: {json.dumps(event)}\n\n'.encode()
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        yield self._event('response.created', response=self.response('in_progress', [], None))
+        yield self._event('response.in_progress', response=self.response('in_progress', [], None))
+        output_index = 0
+        if self.step.text is not None:
+            yield from self._message_events(output_index, self.step.text)
+            output_index += 1
+        for index in range(len(self.step.tool_calls)):
+            yield from self._function_call_events(output_index, index)
+            output_index += 1
+        yield self._event('response.completed', response=self.body())
+
+    def _message_events(self, output_index: int, text: str) -> Iterator[dict[str, Any]]:
+        where = {'item_id': self.message_id, 'output_index': output_index, 'content_index': 0}
+        added = self.message_item('', status='in_progress')
+        yield self._event('response.output_item.added', output_index=output_index, item=added)
+        yield self._event('response.content_part.added', **where, part=self.text_part(''))
+        for delta in text_chunks(text) if text else []:
+            yield self._event('response.output_text.delta', **where, delta=delta, logprobs=[])
+        yield self._event('response.output_text.done', **where, text=text, logprobs=[])
+        yield self._event('response.content_part.done', **where, part=self.text_part(text))
+        yield self._event('response.output_item.done', output_index=output_index, item=self.message_item(text))
+
+    def _function_call_events(self, output_index: int, index: int) -> Iterator[dict[str, Any]]:
+        item = self.function_call_item(index)
+        where = {'item_id': item['id'], 'output_index': output_index}
+        added = self.function_call_item(index, arguments='')
+        yield self._event('response.output_item.added', output_index=output_index, item=added)
+        arguments: str = item['arguments']
+        # Two argument deltas, as real streams split arguments across events.
+        middle = len(arguments) // 2
+        for piece in (arguments[:middle], arguments[middle:]):
+            yield self._event('response.function_call_arguments.delta', **where, delta=piece)
+        yield self._event('response.function_call_arguments.done', **where, name=item['name'], arguments=arguments)
+        yield self._event('response.output_item.done', output_index=output_index, item=item)
+
+    def _event(self, event_type: str, **fields: Any) -> dict[str, Any]:
+        event = {'type': event_type, 'sequence_number': self._sequence_number, **fields}
+        self._sequence_number += 1
+        return event
+
+
+def _text_of(content: object) -> str | None:
+    """The text of message content: the string itself, or its parts' text joined by newlines; `None` for none."""
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        return None
+    texts: list[str] = []
+    for part in cast(list[Any], content):
+        text = cast(dict[str, Any], part).get('text') if isinstance(part, dict) else None
+        if isinstance(text, str):
+            texts.append(text)
+    return '\n'.join(texts)
+
+
+def _role(role: object) -> str:
+    return 'system' if role == 'developer' else str(role)
+
+
+def _chat_conversation(messages: object) -> list[dict[str, Any]]:
+    conversation: list[dict[str, Any]] = []
+    for message in cast(list[Any], messages) if isinstance(messages, list) else []:
+        if not isinstance(message, dict):
+            continue
+        fields = cast(dict[str, Any], message)
+        entry: dict[str, Any] = {'role': _role(fields.get('role')), 'content': _text_of(fields.get('content'))}
+        tool_calls = fields.get('tool_calls')
+        if isinstance(tool_calls, list) and tool_calls:
+            entry['tool_calls'] = [_chat_tool_call(call) for call in cast(list[Any], tool_calls)]
+        if entry['role'] == 'tool':
+            entry['tool_call_id'] = fields.get('tool_call_id')
+        conversation.append(entry)
+    return conversation
+
+
+def _chat_tool_call(call: object) -> dict[str, Any]:
+    fields = cast(dict[str, Any], call) if isinstance(call, dict) else {}
+    function = fields.get('function')
+    spec = cast(dict[str, Any], function) if isinstance(function, dict) else {}
+    return {'id': fields.get('id'), 'name': spec.get('name'), 'arguments': spec.get('arguments')}
+
+
+def _responses_conversation(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    conversation: list[dict[str, Any]] = []
+    instructions = _text_of(payload.get('instructions'))
+    if instructions:
+        conversation.append({'role': 'system', 'content': instructions})
+    items = payload.get('input')
+    if isinstance(items, str):
+        return [*conversation, {'role': 'user', 'content': items}]
+    for item in cast(list[Any], items) if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
+        fields = cast(dict[str, Any], item)
+        item_type = fields.get('type', 'message')  # an easy input message has no type
+        if item_type == 'message':
+            conversation.append({'role': _role(fields.get('role')), 'content': _text_of(fields.get('content'))})
+        elif item_type == 'function_call':
+            call = {'id': fields.get('call_id'), 'name': fields.get('name'), 'arguments': fields.get('arguments')}
+            if conversation and conversation[-1]['role'] == 'assistant':
+                conversation[-1].setdefault('tool_calls', []).append(call)
+            else:
+                conversation.append({'role': 'assistant', 'content': None, 'tool_calls': [call]})
+        elif item_type == 'function_call_output':
+            output = _text_of(fields.get('output'))
+            conversation.append({'role': 'tool', 'content': output, 'tool_call_id': fields.get('call_id')})
+    return conversation
