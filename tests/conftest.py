@@ -35,7 +35,7 @@ from typing import Any, Literal  # noqa: E402
 
 import pytest  # noqa: E402
 import pytest_asyncio  # noqa: E402
-from durable_core.testing._servers import (  # noqa: E402
+from durable_core.testing import (  # noqa: E402
     PostgresServer,
     PrefectServer,
     TemporalDevServer,
@@ -158,3 +158,7 @@ def prefect_server() -> Iterator[PrefectServer]:
 @pytest.fixture(scope='session')
 def prefect_api_url(prefect_server: PrefectServer) -> str:
     return prefect_server.api_url
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption('--soak', action='store_true', help='run the long kill trials (100 per engine instead of 10)')

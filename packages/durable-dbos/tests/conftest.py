@@ -2,7 +2,7 @@
 
 Fixtures (session scoped):
 
-- ``postgres_server``: a :class:`durable_core.testing._servers.PostgresServer`, started only if a PostgreSQL-backed
+- ``postgres_server``: a :class:`durable_core.testing.PostgresServer`, started only if a PostgreSQL-backed
   test runs.
 - ``dbos_backend``: parametrized over ``sqlite`` and ``postgres``; a :class:`DbosBackend` with a fresh, empty
   system database URL. Every test that uses it (or ``dbos``) runs once per backend; pytest groups the tests by
@@ -23,7 +23,7 @@ from typing import Literal
 
 import pytest
 from dbos import DBOS, DBOSConfig
-from durable_core.testing._servers import PostgresServer
+from durable_core.testing import PostgresServer
 
 BackendName = Literal['sqlite', 'postgres']
 _counter = itertools.count()

@@ -9,7 +9,7 @@ from dbos import DBOS, SetWorkflowID
 
 if TYPE_CHECKING:
     from conftest import DbosBackend
-    from durable_core.testing._servers import PostgresServer
+    from durable_core.testing import PostgresServer
 
 
 @DBOS.step()

@@ -6,7 +6,7 @@ PREFECT_HOME, no analytics, no tracking.
 Fixtures (session scoped):
 
 - ``prefect_server`` (autouse): ``prefect server start`` on a free port of 127.0.0.1
-  (:class:`durable_core.testing._servers.PrefectServer`, SQLite in a temp dir, no UI). For the whole session,
+  (:class:`durable_core.testing.PrefectServer`, SQLite in a temp dir, no UI). For the whole session,
   ``PREFECT_API_URL`` points at it, both in Prefect's settings and in ``os.environ`` (for subprocesses), so no flow
   ever falls back to an ephemeral in-process server.
 - ``prefect_api_url``: its ``.../api`` URL.
@@ -30,7 +30,7 @@ os.environ.pop('PREFECT_PROFILES_PATH', None)
 from collections.abc import Iterator  # noqa: E402
 
 import pytest  # noqa: E402
-from durable_core.testing._servers import PrefectServer  # noqa: E402
+from durable_core.testing import PrefectServer  # noqa: E402
 
 
 @pytest.fixture(scope='session', autouse=True)

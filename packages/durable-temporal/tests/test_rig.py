@@ -10,7 +10,7 @@ from temporalio import activity, workflow
 from temporalio.worker import Worker
 
 if TYPE_CHECKING:  # the workflow sandbox re-imports this module: keep its imports light
-    from durable_core.testing._servers import TemporalDevServer
+    from durable_core.testing import TemporalDevServer
     from temporalio.client import Client
     from temporalio.testing import WorkflowEnvironment
 

@@ -3,6 +3,16 @@
 from ._counters import DurableCallCounter
 from ._openai_server import CallCounts, FaultKind, FaultPlan, OpenAICompatibleServer, RecordedRequest
 from ._scripted import ScriptedModel, ScriptExhaustedError, Step, StepLike, ToolCall
+from ._servers import (
+    PostgresServer,
+    PrefectServer,
+    ServerStartError,
+    TemporalDevServer,
+    find_executable,
+    free_port,
+    port_is_open,
+    wait_for_port,
+)
 
 __all__ = [
     'CallCounts',
@@ -10,10 +20,18 @@ __all__ = [
     'FaultKind',
     'FaultPlan',
     'OpenAICompatibleServer',
+    'PostgresServer',
+    'PrefectServer',
     'RecordedRequest',
     'ScriptExhaustedError',
     'ScriptedModel',
+    'ServerStartError',
     'Step',
     'StepLike',
+    'TemporalDevServer',
     'ToolCall',
+    'find_executable',
+    'free_port',
+    'port_is_open',
+    'wait_for_port',
 ]

@@ -31,6 +31,7 @@ __all__ = [
     'TemporalDevServer',
     'find_executable',
     'free_port',
+    'port_is_open',
     'wait_for_port',
 ]
 
@@ -185,7 +186,7 @@ class TemporalDevServer(_Server):
         executable: str | None = None,
         namespace: str = 'default',
         extra_args: Sequence[str] = (),
-        startup_timeout: float = 90.0,
+        startup_timeout: float = 180.0,
     ) -> None:
         super().__init__()
         self.executable = executable
@@ -278,7 +279,7 @@ class PostgresServer(_Server):
     superuser is ``postgres``; ``url`` points at the database ``database``, created on start.
     """
 
-    def __init__(self, *, database: str = 'durable', user: str = 'postgres', startup_timeout: float = 60.0) -> None:
+    def __init__(self, *, database: str = 'durable', user: str = 'postgres', startup_timeout: float = 120.0) -> None:
         super().__init__()
         self.database = database
         self.user = user
@@ -416,7 +417,7 @@ class PrefectServer(_Server):
         executable: str | None = None,
         home: str | os.PathLike[str] | None = None,
         extra_env: Mapping[str, str] | None = None,
-        startup_timeout: float = 120.0,
+        startup_timeout: float = 240.0,
     ) -> None:
         super().__init__()
         self.executable = executable
