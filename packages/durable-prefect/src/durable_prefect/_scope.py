@@ -50,6 +50,8 @@ CURRENT_SCOPE: ContextVar[FlowScope | None] = ContextVar('durable_prefect_scope'
 
 async def stable_flow_identity(flow_run: FlowRun) -> str:
     """The identity of `flow_run` that survives retries of it and of the flows it is nested in."""
+    if flow_run.parent_task_run_id is None:
+        return str(flow_run.id)  # no API call for the common case
     parts: list[str] = []
     current = flow_run
     async with get_client() as client:
