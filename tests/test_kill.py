@@ -93,7 +93,8 @@ def _trial(db_url: str, tmp: Path, rng: random.Random) -> dict[str, Any]:
     try:
         deadline = time.monotonic() + 120
         while counter.total() == 0:  # the worker is up and its first unit started
-            assert time.monotonic() < deadline and worker.poll() is None, 'worker did not start'
+            assert time.monotonic() < deadline, 'the worker did not start in time'
+            assert worker.poll() is None, 'the worker ended before it was killed'
             time.sleep(0.02)
         time.sleep(rng.uniform(0, RUN_SECONDS))
         killed_mid_run = worker.poll() is None
@@ -155,7 +156,8 @@ def test_two_workers_share_postgres_and_the_survivor_finishes_the_run(
     try:
         deadline = time.monotonic() + 120
         while _start_counts(counter)['tool:b'] == 0:
-            assert time.monotonic() < deadline and first.poll() is None, 'the first worker did not reach tool:b'
+            assert time.monotonic() < deadline, 'the first worker did not reach tool:b in time'
+            assert first.poll() is None, 'the first worker ended before it was killed'
             time.sleep(0.02)
         os.kill(first.pid, signal.SIGKILL)
         first.wait()
