@@ -111,7 +111,7 @@ async def test_workflow_records_are_portable_json_and_steps_hold_json_text(
     outputs = [step['output'] for step in await DBOS.list_workflow_steps_async(workflow_id)]
     assert all(isinstance(output, str) for output in outputs)
     assert json.loads(outputs[0])['parts'][0]['tool_name'] == 'weather'
-    assert json.loads(outputs[1]) == {'kind': 'return', 'value': 'sunny in Lima on friday (imperial)'}
+    assert json.loads(outputs[1]) == {'outcome': 'returned', 'value': 'sunny in Lima on friday (imperial)'}
 
 
 async def test_run_inside_a_user_workflow_is_part_of_it(dbos: DBOS) -> None:

@@ -182,7 +182,7 @@ async def test_model_retry_from_a_step_tool_is_an_answer_not_a_step_failure(dbos
     assert calls == ['picky:-1', 'picky:3']
     assert scripted.request_count == 3
     steps = await DBOS.list_workflow_steps_async(workflow_id)
-    assert '"kind":"retry"' in steps[1]['output']
+    assert '"outcome":"retry"' in steps[1]['output']
 
 
 async def test_mcp_listing_instructions_and_calls_are_steps(dbos: DBOS) -> None:
@@ -225,7 +225,7 @@ async def test_parallel_calls_are_journaled_in_call_order(dbos: DBOS) -> None:
     assert sorted(calls) == sorted(f'lookup:{n}' for n in range(10))
     steps = await DBOS.list_workflow_steps_async(workflow_id)
     tool_outputs = [step['output'] for step in steps if step['function_name'].endswith('lookup')]
-    assert tool_outputs == [f'{{"kind":"return","value":{n * n}}}' for n in range(10)]
+    assert tool_outputs == [f'{{"value":{n * n},"outcome":"returned"}}' for n in range(10)]
 
 
 async def test_sequential_mode_runs_one_call_at_a_time(dbos: DBOS) -> None:
@@ -236,7 +236,7 @@ async def test_sequential_mode_runs_one_call_at_a_time(dbos: DBOS) -> None:
     assert calls == ['lookup:3', 'lookup:1', 'lookup:2']
     steps = await DBOS.list_workflow_steps_async(workflow_id)
     assert [step['output'] for step in steps if 'lookup' in step['function_name']] == [
-        '{"kind":"return","value":9}',
-        '{"kind":"return","value":1}',
-        '{"kind":"return","value":4}',
+        '{"value":9,"outcome":"returned"}',
+        '{"value":1,"outcome":"returned"}',
+        '{"value":4,"outcome":"returned"}',
     ]
