@@ -14,7 +14,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any, Generic
 
-from pydantic import TypeAdapter
 from pydantic_ai import AgentStreamEvent, RunContext
 from pydantic_ai.agent import EventStreamHandler
 from pydantic_ai.messages import (
@@ -31,6 +30,7 @@ from pydantic_ai.settings import ModelSettings
 from pydantic_ai.tools import AgentDepsT
 from pydantic_ai.toolsets import AbstractToolset, ToolsetTool, WrapperToolset
 
+from ._codec import decode_response, encode_response
 from ._ids import UnitId
 from ._outcomes import capture_tool_call, replay_tool_call
 
@@ -53,7 +53,6 @@ __all__ = [
 CURRENT_RUN_CONTEXT: ContextVar[RunContext[Any] | None] = ContextVar('durable_core_run_context', default=None)
 """The run context of the model request being sent; `Model.request` is not handed one."""
 
-_RESPONSE_ADAPTER: TypeAdapter[ModelResponse] = TypeAdapter(ModelResponse)
 _MODEL_STREAM_EVENTS = (PartStartEvent, PartDeltaEvent, PartEndEvent, FinalResultEvent)
 
 
@@ -111,7 +110,7 @@ async def execute_model_request(
             response = stream.get()
     else:
         response = await model.request(inputs.messages, inputs.model_settings, inputs.model_request_parameters)
-    return _RESPONSE_ADAPTER.dump_json(response).decode()
+    return encode_response(response).decode()
 
 
 async def execute_event_delivery(event_stream_handler: EventStreamHandler[Any], inputs: EventInputs) -> str:
@@ -183,7 +182,7 @@ class DurableModel(WrapperModel):
             return await execute_model_request(self.wrapped, inputs, self._event_stream_handler)
 
         journaled = await self._runner.run_unit(UnitCall(self._unit, self._config, inputs=inputs), execute)
-        return _RESPONSE_ADAPTER.validate_json(journaled)
+        return decode_response(journaled)
 
     @asynccontextmanager
     async def request_stream(
