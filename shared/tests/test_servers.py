@@ -5,7 +5,9 @@ The real Temporal / Prefect servers are proven by each engine package's ``tests/
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -149,6 +151,31 @@ def test_temporal_dev_server_lifecycle_with_a_stand_in(tmp_path: Path) -> None:
     assert _wait_dead(pid)
     assert all(_wait_dead(int(child)) for child in children)
     assert not port_is_open(server.port)
+
+
+@pytest.mark.skipif(not sys.platform.startswith('linux'), reason='PR_SET_PDEATHSIG is Linux only')
+def test_server_dies_with_a_killed_test_process(tmp_path: Path) -> None:
+    exe = _fake_cli(tmp_path, 'temporal', FAKE_TEMPORAL)
+    code = (
+        'import sys, time\n'
+        'from durable_core.testing._servers import TemporalDevServer\n'
+        f'server = TemporalDevServer(executable={exe!r}).start()\n'
+        'print(server.pid, flush=True)\n'
+        'time.sleep(600)\n'
+    )
+    parent = subprocess.Popen([sys.executable, '-c', code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        server_pid = int(parent.stdout.readline())
+        assert _alive(server_pid)
+    finally:
+        parent.kill()
+        parent.wait()
+    try:
+        assert _wait_dead(server_pid), 'the server outlived the SIGKILLed process that started it'
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server_pid, signal.SIGKILL)  # the stand-in's own child
 
 
 def test_temporal_dev_server_reports_a_crash_with_its_log(tmp_path: Path) -> None:

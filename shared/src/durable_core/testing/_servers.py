@@ -8,6 +8,7 @@ process id it was started with (its own process group), never by name.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import glob
 import os
 import shutil
@@ -16,10 +17,11 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -110,6 +112,28 @@ def _stop_process(process: subprocess.Popen[bytes], timeout: float = 15.0) -> No
             continue
 
 
+def _die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes the child get SIGTERM when this process dies (Linux ``PR_SET_PDEATHSIG``).
+
+    So a test run that is SIGKILLed leaves no server behind. Only from the main thread: the signal is tied to the
+    thread that forks, and a worker thread may end long before the server should.
+    """
+    if not sys.platform.startswith('linux') or threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
 class _Server:
     """Common lifecycle: a temp dir, a subprocess, a log file."""
 
@@ -143,6 +167,7 @@ class _Server:
                 stderr=subprocess.STDOUT,
                 env=dict(env) if env is not None else None,
                 start_new_session=True,
+                preexec_fn=_die_with_parent(),
             )
         return self._process
 
