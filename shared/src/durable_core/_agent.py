@@ -82,6 +82,10 @@ _UNJOURNALED_ARGUMENTS = {
 }
 
 
+# Model settings that may carry credentials, refused in journaled run inputs.
+_SECRET_SETTINGS = ('extra_headers',)
+
+
 @dataclass
 class _ToolsetInfo:
     toolset_id: str
@@ -358,6 +362,13 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         return self._deps_adapter.validate_python(value)
 
     def _build_inputs(self, user_prompt: Any, model: Any, deps: Any, **fields: Any) -> RunInputs:
+        model_settings: dict[str, Any] = fields.get('model_settings') or {}
+        if any(key in model_settings for key in _SECRET_SETTINGS):
+            raise DurableUsageError(
+                'model_settings passed to run() are journaled with the run, and headers often hold secrets. '
+                'Set headers on the model or its provider (for example '
+                'OpenAIProvider(openai_client=AsyncOpenAI(default_headers=...))) instead.'
+            )
         try:
             return RunInputs(
                 user_prompt=user_prompt,

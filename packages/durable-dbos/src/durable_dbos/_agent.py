@@ -85,6 +85,10 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
                 f'DBOSAgent {self.name!r} was created after DBOS.launch(), so DBOS could not recover its workflows '
                 'after a restart. Create every DBOSAgent at import time, before calling DBOS.launch().'
             )
+        for config in (model_step_config, mcp_step_config, tool_step_config, event_step_config):
+            step_options('', config)  # refuse a malformed config now, not at the first step of a run
+        for config in (tool_step_config_by_name or {}).values():
+            step_options('', config)
         self._model_step_config = model_step_config
         self._mcp_step_config = mcp_step_config
         self._tool_step_config = tool_step_config
