@@ -1,0 +1,160 @@
+"""Every ```python block of the documentation (docs/pages/**/*.md, with the files they include) is tested.
+
+A plain ```python block runs as a program of its own, in a fresh process whose working directory is a temporary
+one. `'openai:...'` models in it talk to a local OpenAI-compatible server (`OPENAI_BASE_URL`) that calls each tool it
+is offered once, with arguments made from the tool's schema, then answers in text. A block that uses Temporal finds
+the test Temporal dev server in `TEMPORAL_ADDRESS`; one that uses Prefect finds the test Prefect server in
+`PREFECT_API_URL`.
+
+A block fenced as ```python {test="typecheck"} cannot run on its own (it serves forever, say): it is compiled and
+type-checked with pyright instead.
+
+Files included with the snippets syntax (a line `--8<-- "path/from/repo/root"`) are expanded first, so the package
+READMEs shown in the docs are tested here too.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from durable_core.testing import OpenAICompatibleServer, RecordedRequest, StepLike, ToolCall
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = ROOT / 'docs' / 'pages'
+
+_SNIPPET = re.compile(r'^-{2,}8<-{2,}[ \t]+"(?P<path>[^"]+)"[ \t]*$', re.MULTILINE)
+_FENCE_OPEN = re.compile(r'^(?P<indent>[ \t]*)```(?P<info>[^\n`]*)$')
+_PYTHON_INFO = re.compile(r'^(?:python|py|python3)\b(?:[ \t]*\{(?P<attrs>[^}]*)\})?[ \t]*$')
+_MODES = {'': 'run', 'test="typecheck"': 'typecheck'}
+_EXAMPLE_VALUES: dict[str, Any] = {'string': 'Lisbon', 'number': 21.5, 'integer': 3, 'boolean': True}
+
+
+@dataclass(frozen=True)
+class Block:
+    page: str
+    number: int
+    mode: str
+    code: str
+
+    @property
+    def id(self) -> str:
+        return f'{self.page}-{self.number}-{self.mode}'
+
+
+def expand_snippets(text: str) -> str:
+    """Replace each `--8<-- "path"` line with the file it names (paths from the repository root)."""
+    return _SNIPPET.sub(lambda match: (ROOT / match['path']).read_text(), text)
+
+
+def python_blocks(text: str, page: str) -> list[Block]:
+    """The ```python blocks of a page, in order; a Python fence with unknown options fails the test run."""
+    blocks: list[Block] = []
+    lines = text.splitlines()
+    index = 0
+    while index < len(lines):
+        opening = _FENCE_OPEN.match(lines[index])
+        if opening is None:
+            index += 1
+            continue
+        indent, info = opening['indent'], opening['info'].strip()
+        end = index + 1
+        while end < len(lines) and lines[end].strip() != '```':
+            end += 1
+        python = _PYTHON_INFO.match(info)
+        if python is not None:
+            attrs = (python['attrs'] or '').strip()
+            if attrs not in _MODES:
+                raise ValueError(f'{page}: unknown options {{{attrs}}} on a python fence; use {sorted(_MODES)}')
+            code = '\n'.join(line.removeprefix(indent) for line in lines[index + 1 : end]) + '\n'
+            blocks.append(Block(page, len(blocks), _MODES[attrs], code))
+        elif info.split('{')[0].strip().lower() in {'pycon', 'python-repl', 'ipython'}:
+            raise ValueError(f'{page}: use ```python blocks, which are tested, not ```{info}')
+        index = end + 1
+    return blocks
+
+
+def all_blocks() -> list[Block]:
+    blocks: list[Block] = []
+    for path in sorted(PAGES.rglob('*.md')):
+        page = str(path.relative_to(PAGES).with_suffix('')).replace('/', '.')
+        blocks += python_blocks(expand_snippets(path.read_text()), page)
+    return blocks
+
+
+BLOCKS = all_blocks()
+RUN = [block for block in BLOCKS if block.mode == 'run']
+TYPECHECK = [block for block in BLOCKS if block.mode == 'typecheck']
+
+
+def answer(request: RecordedRequest) -> StepLike:
+    """Call every offered tool once, with example arguments, in answer to a user message; else answer in text."""
+    last = request.last_message()
+    tools = request.tools()
+    if tools and last is not None and last['role'] == 'user':
+        return [
+            ToolCall(
+                tool['name'],
+                {
+                    name: _EXAMPLE_VALUES.get(schema.get('type', 'string'), 'x')
+                    for name, schema in (tool['parameters'] or {}).get('properties', {}).items()
+                },
+            )
+            for tool in tools
+        ]
+    return f'Answered after {len(request.conversation())} messages.'
+
+
+@pytest.fixture(scope='module')
+def llm() -> Iterator[OpenAICompatibleServer]:
+    with OpenAICompatibleServer(answer) as server:
+        yield server
+
+
+def test_docs_have_tested_examples() -> None:
+    assert len(RUN) >= 20
+    pages = {block.page for block in BLOCKS}
+    assert {'dbos', 'temporal', 'prefect', 'retries', 'upgrading', 'testing'} <= pages
+
+
+@pytest.mark.parametrize('block', RUN, ids=[block.id for block in RUN])
+def test_docs_example_runs(block: Block, llm: OpenAICompatibleServer, tmp_path: Path, request: Any) -> None:
+    env = {**os.environ, 'OPENAI_API_KEY': 'test-key', 'OPENAI_BASE_URL': llm.base_url}
+    if re.search(r'^\s*(from|import) (temporalio|durable_temporal)\b', block.code, re.MULTILINE):
+        env['TEMPORAL_ADDRESS'] = request.getfixturevalue('temporal_dev_server').target
+    if re.search(r'^\s*(from|import) (prefect|durable_prefect)\b', block.code, re.MULTILINE):
+        env['PREFECT_API_URL'] = request.getfixturevalue('prefect_server').api_url
+    (tmp_path / 'example.py').write_text(block.code)
+    done = subprocess.run(
+        [sys.executable, 'example.py'], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240
+    )
+    assert done.returncode == 0, f'{block.code}\n--- stderr ---\n{done.stderr[-4000:]}'
+    if 'print(' in block.code:
+        assert done.stdout.strip()
+
+
+@pytest.mark.parametrize('block', TYPECHECK, ids=[block.id for block in TYPECHECK])
+def test_docs_example_typechecks(block: Block, tmp_path: Path) -> None:
+    compile(block.code, f'{block.id}.py', 'exec')
+    (tmp_path / 'example.py').write_text(block.code)
+    pyright = shutil.which('pyright', path=str(Path(sys.executable).parent)) or shutil.which('pyright')
+    if pyright is None:
+        pytest.fail('pyright is not installed: pip install pyright')
+    # No config in tmp_path: pyright's basic mode, with this interpreter's packages for the imports.
+    done = subprocess.run(
+        [pyright, '--pythonpath', sys.executable, 'example.py'],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, f'{block.code}\n--- pyright ---\n{done.stdout[-4000:]}'
