@@ -174,3 +174,30 @@ async def test_message_history_carries_into_a_second_run(dbos: DBOS) -> None:
         if isinstance(part, UserPromptPart)
     ]
     assert prompts == ['one', 'two']
+
+
+async def test_run_id_timeout_and_retries_are_journaled_with_the_run(dbos: DBOS, dbos_backend: DbosBackend) -> None:
+    model.use(['With my own id.'])
+    workflow_id = f'explicit-{uuid.uuid4()}'
+    with SetWorkflowID(workflow_id):
+        result = await models_agent.run('Hi', run_id='my-run-1', timeout=30.0, retries=2)
+    assert result.run_id == 'my-run-1'
+    records = raw_records(dbos_backend.system_database_url, workflow_id)
+    inputs = json.loads(json.loads(records[0][2] or '')['positionalArgs'][0])
+    assert (inputs['run_id'], inputs['timeout'], inputs['retries']) == ('my-run-1', 30.0, 2)
+
+
+async def test_ids_are_replay_stable(dbos: DBOS) -> None:
+    model.use(['One.', 'Two.'])
+    first = await models_agent.run('Hi')
+    second = await models_agent.run('Hi')
+    # Derived from the workflow id: different runs get different ids, the same run the same ones.
+    assert first.run_id != second.run_id
+    assert first.conversation_id != second.conversation_id
+    workflow_id = f'stable-{uuid.uuid4()}'
+    model.use(['Three.'])
+    with SetWorkflowID(workflow_id):
+        third = await models_agent.run('Hi')
+    with SetWorkflowID(workflow_id):
+        again = await models_agent.run('Hi')
+    assert (again.run_id, again.conversation_id) == (third.run_id, third.conversation_id)

@@ -8,6 +8,7 @@ and `_start_durable_run` (how to start a workflow or flow from outside one).
 
 from __future__ import annotations
 
+import json
 import sys
 from abc import abstractmethod
 from collections.abc import AsyncGenerator, Mapping, Sequence
@@ -26,6 +27,7 @@ from pydantic_ai.tools import AgentDepsT
 from pydantic_ai.toolsets import AbstractToolset, DynamicToolset, ExternalToolset, FunctionToolset
 from pydantic_ai.usage import RunUsage
 
+from ._codec import decode, encode
 from ._errors import DurableNameError, DurableUsageError, NotInDurableUnitError, UnserializableError
 from ._ids import UnitId, check_unique, replay_stable_uuid, validate_name
 from ._units import (
@@ -67,6 +69,9 @@ class RunInputs(BaseModel):
     metadata: dict[str, Any] | None = None
     instructions: str | None = None
     conversation_id: str | None = None
+    run_id: str | None = None
+    timeout: float | None = None
+    retries: int | dict[str, int] | None = None
 
 
 _RESULT_ADAPTER: TypeAdapter[AgentRunResult[Any]] = TypeAdapter(AgentRunResult[Any])
@@ -127,7 +132,6 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         self._event_stream_handler = event_stream_handler or wrapped.event_stream_handler
         self._models = self._check_models(models or {})
         self._toolsets = self._collect_toolsets(wrapped.toolsets)
-        self._deps_adapter: TypeAdapter[Any] = TypeAdapter(wrapped.deps_type)
 
     # ---- hooks an engine fills in -------------------------------------------------------------
 
@@ -349,7 +353,7 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
     def encode_deps(self, deps: Any) -> Any:
         """The deps as a JSON value, through the agent's `deps_type`; a clear error if they cannot be."""
         try:
-            return self._deps_adapter.dump_python(deps, mode='json')
+            return json.loads(encode(deps, self.wrapped.deps_type))
         except Exception as error:
             raise UnserializableError(
                 f'The deps of type {type(deps).__qualname__} cannot be serialized to JSON for a durable run ({error}). '
@@ -359,7 +363,7 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
 
     def decode_deps(self, value: Any) -> Any:
         """The deps rebuilt through the agent's `deps_type`."""
-        return self._deps_adapter.validate_python(value)
+        return cast(Any, decode(json.dumps(value), self.wrapped.deps_type))
 
     def _build_inputs(self, user_prompt: Any, model: Any, deps: Any, **fields: Any) -> RunInputs:
         model_settings: dict[str, Any] = fields.get('model_settings') or {}
@@ -395,12 +399,16 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         metadata: dict[str, Any] | None = None,
         instructions: str | None = None,
         conversation_id: str | None = None,
+        run_id: str | None = None,
+        timeout: float | None = None,
+        retries: Any = None,
         event_stream_handler: EventStreamHandler[AgentDepsT] | None = None,
         toolsets: Sequence[AbstractToolset[AgentDepsT]] | None = None,
         **kwargs: Any,
     ) -> AgentRunResult[Any]:
         """Run the agent durably: as a new workflow or flow, or as part of the one that calls it."""
         self._check_run_arguments(event_stream_handler, toolsets, kwargs)
+        kwargs.pop('infer_name', None)  # the name is fixed at construction
         if self.in_durable_context():
             self._resolve_model(model)
             return await super().run(
@@ -415,8 +423,14 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
                 metadata=metadata,
                 instructions=instructions,
                 conversation_id=conversation_id,
+                run_id=run_id,
+                timeout=timeout,
+                retries=retries,
                 **kwargs,
             )
+        unexpected = sorted(name for name, value in kwargs.items() if value is not None)
+        if unexpected:
+            raise TypeError(f'{type(self).__name__}.run() got unexpected arguments: {unexpected}')
         inputs = self._build_inputs(
             list(user_prompt) if user_prompt is not None and not isinstance(user_prompt, str) else user_prompt,
             model,
@@ -429,6 +443,9 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
             metadata=metadata,
             instructions=instructions,
             conversation_id=conversation_id,
+            run_id=run_id,
+            timeout=timeout,
+            retries=retries,
         )
         return await self._start_durable_run(inputs)
 
@@ -446,6 +463,9 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
             metadata=inputs.metadata,
             instructions=inputs.instructions,
             conversation_id=inputs.conversation_id,
+            run_id=inputs.run_id,
+            timeout=inputs.timeout,
+            retries=inputs.retries,
         )
 
     @staticmethod
@@ -528,6 +548,10 @@ class _DurabilityCapability(AbstractCapability[Any]):
 
     def get_wrapper_toolset(self, toolset: AbstractToolset[Any]) -> AbstractToolset[Any] | None:
         return toolset.visit_and_replace(self._agent._wrap_leaf)  # pyright: ignore[reportPrivateUsage]
+
+    def get_default_conversation_id(self, run_id: str) -> str | None:
+        # Derived from the replay-stable run id, so a recovered run reports the same conversation.
+        return replay_stable_uuid('conversation', run_id)
 
     async def wrap_model_request(self, ctx: RunContext[Any], *, request_context: Any, handler: Any) -> Any:
         token = CURRENT_RUN_CONTEXT.set(ctx)
