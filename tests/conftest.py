@@ -162,3 +162,13 @@ def prefect_api_url(prefect_server: PrefectServer) -> str:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption('--soak', action='store_true', help='run the long kill trials (100 per engine instead of 10)')
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    from _summary import render
+
+    lines = render()
+    if lines:
+        terminalreporter.section('durable-agents: the promise, engine by engine')
+        for line in lines:
+            terminalreporter.write_line(line)

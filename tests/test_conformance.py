@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import _summary
 import pytest
 from scenarios import SCENARIOS, summarise_calls
 
@@ -71,3 +72,4 @@ async def test_engine_matches_plain_agent(engine: str, scenario: str, engine_rep
     assert got['error'] is None, got['error']
     assert got['outcome'] == expected['outcome']
     assert got['calls'] == expected['calls']
+    _summary.add(engine, 'scenarios passed')

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import _summary
 import pytest
 from durable_core.testing import FaultKind, FaultPlan, OpenAICompatibleServer, RecordedRequest, StepLike, ToolCall
 
@@ -44,14 +45,19 @@ def _drive(mode: str, server: OpenAICompatibleServer, db_url: str, tmp: Path) ->
 
 
 @pytest.fixture(params=['sqlite', 'postgres'])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == 'sqlite':
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if backend == 'sqlite':
         yield f'sqlite:///{tmp_path / "provider.sqlite"}'
     else:
         yield request.getfixturevalue('postgres_server').create_database(f'provider_{uuid.uuid4().hex[:8]}')
 
 
-def test_thirty_percent_faults_are_survived_by_engine_retries_alone(db_url: str, tmp_path: Path) -> None:
+def test_thirty_percent_faults_are_survived_by_engine_retries_alone(db_url: str, backend: str, tmp_path: Path) -> None:
     faults = FaultPlan(
         rate=0.3,
         kinds=[FaultKind.RATE_LIMIT, FaultKind.SERVER_ERROR, FaultKind.TIMEOUT, FaultKind.DISCONNECT],
@@ -69,6 +75,7 @@ def test_thirty_percent_faults_are_survived_by_engine_retries_alone(db_url: str,
     assert calls.total == calls.succeeded + calls.faulted
     for kind in (FaultKind.RATE_LIMIT, FaultKind.SERVER_ERROR, FaultKind.TIMEOUT, FaultKind.DISCONNECT):
         assert calls.fault_count(kind) > 0, kind
+    _summary.put(f'dbos-{backend}', 'faults injected/survived', f'{calls.faulted}/{calls.faulted}')
 
 
 def test_a_rejected_request_fails_the_run_at_once_with_its_error_type(db_url: str, tmp_path: Path) -> None:
@@ -101,7 +108,7 @@ def _every_stored_text(db_url: str) -> str:
         engine.dispose()
 
 
-def test_no_secret_reaches_the_durable_log(db_url: str, tmp_path: Path) -> None:
+def test_no_secret_reaches_the_durable_log(db_url: str, backend: str, tmp_path: Path) -> None:
     with OpenAICompatibleServer(answer) as server:
         report = _drive('secrets', server, db_url, tmp_path)
         requests = server.requests
@@ -111,5 +118,7 @@ def test_no_secret_reaches_the_durable_log(db_url: str, tmp_path: Path) -> None:
     assert requests[0].headers['x-custom-auth'] == SECRET_HEADER
     stored = _every_stored_text(db_url)
     assert 'Lisbon: 21 degrees' in stored  # the log was read
+    found = int(SECRET_KEY in stored) + int('SECRET-HEADER' in stored)
+    _summary.add(f'dbos-{backend}', 'secrets found', found)
     assert SECRET_KEY not in stored
     assert 'SECRET-HEADER' not in stored
