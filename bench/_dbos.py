@@ -1,0 +1,358 @@
+"""DBOS measurements, run in a subprocess of `bench/run` (DBOS is a process-wide singleton).
+
+    python -m bench._dbos TASK --backend sqlite|postgres --url URL --out FILE [--params JSON]
+
+TASK is `inprocess` (journal, overhead, throughput, log growth: all variants in one process, interleaved),
+`memory` (RSS and Python heap per run, N runs held in flight; one variant per process), `first_run` (worker
+start to first completed run; one variant per process) or `profile` (pyinstrument over our variant). The
+result is written to FILE as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import random
+import time
+import tracemalloc
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+STARTED_AT = time.time()  # before the heavy imports below: the cold-start clock of `first_run` includes them
+
+from dbos import DBOS, SetWorkflowID  # noqa: E402
+
+from . import _workload  # noqa: E402
+from ._stats import median, percentile  # noqa: E402
+from ._workload import DURABLE_VARIANTS, Variant, prompt  # noqa: E402
+
+
+def launch(url: str) -> None:
+    DBOS(config={'name': 'durable-bench', 'system_database_url': url, 'log_level': 'WARNING'})
+    DBOS.launch()
+
+
+def rss_bytes() -> int:
+    """Resident set size of this process now (Linux /proc; ru_maxrss, the peak, elsewhere)."""
+    try:
+        with open('/proc/self/status') as status:
+            for line in status:
+                if line.startswith('VmRSS:'):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def check(result: Any, steps: int) -> None:
+    messages = result.all_messages()
+    assert len(messages) == 2 * steps, f'{len(messages)} messages for {steps} steps'
+
+
+# ---- stored bytes ---------------------------------------------------------------------------------------------
+
+
+class LogSizer:
+    """Bytes a workflow left in the DBOS system tables: every row of every table keyed by `workflow_uuid`."""
+
+    def __init__(self, url: str) -> None:
+        import sqlalchemy as sa
+
+        self._sa = sa
+        self.postgres = url.startswith('postgresql')
+        if self.postgres and '+' not in url.split('://', 1)[0]:
+            url = 'postgresql+psycopg://' + url.split('://', 1)[1]
+        self.engine = sa.create_engine(url)
+        schema = 'dbos' if self.postgres else None
+        inspector = sa.inspect(self.engine)
+        self.tables = [
+            f'{schema}.{table}' if schema else table
+            for table in inspector.get_table_names(schema=schema)
+            if any(column['name'] == 'workflow_uuid' for column in inspector.get_columns(table, schema=schema))
+        ]
+
+    def measure(self, workflow_id: str) -> dict[str, Any]:
+        """Logical bytes (text as UTF-8, bytes as is, numbers 8) per table; on PostgreSQL also on-disk bytes."""
+        sa = self._sa
+        per_table: dict[str, int] = {}
+        rows = 0
+        physical = 0
+        with self.engine.connect() as connection:
+            for table in self.tables:
+                result = connection.execute(
+                    sa.text(f'SELECT * FROM {table} WHERE workflow_uuid = :id'), {'id': workflow_id}
+                ).all()
+                rows += len(result)
+                size = sum(_value_size(value) for row in result for value in row)
+                if size:
+                    per_table[table.rsplit('.', 1)[-1]] = size
+                if self.postgres:
+                    # pg_column_size of the whole row: after TOAST compression, as stored.
+                    physical += connection.execute(
+                        sa.text(
+                            f'SELECT coalesce(sum(pg_column_size(t.*)), 0) FROM {table} t WHERE workflow_uuid = :id'
+                        ),
+                        {'id': workflow_id},
+                    ).scalar_one()
+        out: dict[str, Any] = {'bytes': sum(per_table.values()), 'rows': rows, 'per_table': per_table}
+        if self.postgres:
+            out['pg_bytes'] = int(physical)
+        return out
+
+
+def _value_size(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, str):
+        return len(value.encode())
+    if isinstance(value, bytes | bytearray | memoryview):
+        return len(value)
+    return 8
+
+
+# ---- sections ---------------------------------------------------------------------------------------------------
+
+
+async def journal(variants: dict[str, Variant], sizer: LogSizer) -> dict[str, Any]:
+    """What one run of the 3-unit agent journals, per durable variant, as DBOS lists it."""
+    out: dict[str, Any] = {}
+    for name in DURABLE_VARIANTS:
+        if name not in variants:
+            continue
+        workflow_id = str(uuid.uuid4())
+        with SetWorkflowID(workflow_id):
+            await variants[name].run(prompt(2))
+        steps = await DBOS.list_workflow_steps_async(workflow_id)
+        status = await DBOS.get_workflow_status_async(workflow_id)
+        out[name] = {
+            'workflow': status.name if status else None,
+            'steps': [step['function_name'] for step in steps],
+            'stored': sizer.measure(workflow_id),
+        }
+    return out
+
+
+async def overhead(
+    variants: dict[str, Variant], shapes: dict[str, int], rounds: dict[str, int], warmup: int, seed: int
+) -> dict[str, Any]:
+    """Latency of one run, each round running every variant once in a shuffled order."""
+    rng = random.Random(seed)
+    out: dict[str, Any] = {}
+    for shape, steps in shapes.items():
+        text = prompt(steps)
+        for variant in variants.values():
+            for _ in range(warmup):
+                check(await variant.run(text), steps)
+        times: dict[str, list[float]] = {name: [] for name in variants}
+        # CPU seconds of the whole process (DBOS's database threads included): less disturbed by other load.
+        cpu: dict[str, list[float]] = {name: [] for name in variants}
+        order = list(variants)
+        for _ in range(rounds[shape]):
+            rng.shuffle(order)
+            for name in order:
+                start, start_cpu = time.perf_counter(), time.process_time()
+                result = await variants[name].run(text)
+                times[name].append(time.perf_counter() - start)
+                cpu[name].append(time.process_time() - start_cpu)
+                check(result, steps)
+        out[shape] = {
+            'steps': steps,
+            'rounds': rounds[shape],
+            'variants': {
+                name: {
+                    'median_s': median(values),
+                    'p90_s': percentile(values, 90),
+                    'cpu_median_s': median(cpu[name]),
+                    'samples_s': values,
+                    'cpu_samples_s': cpu[name],
+                }
+                for name, values in times.items()
+            },
+        }
+    return out
+
+
+async def throughput(
+    variants: dict[str, Variant], concurrency: list[int], rounds: dict[str, int], steps: int, seed: int
+) -> dict[str, Any]:
+    """Runs per second with N runs in flight at once, each round every variant once in a shuffled order."""
+    rng = random.Random(seed)
+    text = prompt(steps)
+    out: dict[str, Any] = {}
+    for n in concurrency:
+        rates: dict[str, list[float]] = {name: [] for name in variants}
+        order = list(variants)
+        for _ in range(rounds[str(n)]):
+            rng.shuffle(order)
+            for name in order:
+                run = variants[name].run
+                start = time.perf_counter()
+                results = await asyncio.gather(*(run(text) for _ in range(n)))
+                rates[name].append(n / (time.perf_counter() - start))
+                check(results[-1], steps)
+        out[str(n)] = {
+            'rounds': rounds[str(n)],
+            'variants': {
+                name: {'median_runs_per_s': median(values), 'samples': values} for name, values in rates.items()
+            },
+        }
+    return out
+
+
+async def growth(
+    variants: dict[str, Variant], sizer: LogSizer, step_counts: list[int], payload: int, seed: int
+) -> dict[str, Any]:
+    """Stored bytes of one run of N steps, ~`payload` bytes of text per message."""
+    rng = random.Random(seed)
+    durable = [name for name in DURABLE_VARIANTS if name in variants]
+    out: dict[str, Any] = {name: {} for name in durable}
+    for steps in step_counts:
+        rng.shuffle(durable)
+        for name in durable:
+            workflow_id = str(uuid.uuid4())
+            with SetWorkflowID(workflow_id):
+                check(await variants[name].run(prompt(steps, payload)), steps)
+            out[name][str(steps)] = sizer.measure(workflow_id)
+    return out
+
+
+async def inprocess(url: str, params: dict[str, Any]) -> dict[str, Any]:
+    variants = _workload.build(params['variants'])
+    launch(url)
+    sizer = LogSizer(url)
+    seed = params.get('seed', 0)
+    out: dict[str, Any] = {}
+    sections = params['sections']
+    timings: dict[str, float] = {}
+    for section in sections:
+        start = time.perf_counter()
+        if section == 'journal':
+            out['journal'] = await journal(variants, sizer)
+        elif section == 'overhead':
+            cfg = params['overhead']
+            out['overhead'] = await overhead(variants, cfg['shapes'], cfg['rounds'], cfg['warmup'], seed)
+        elif section == 'throughput':
+            cfg = params['throughput']
+            out['throughput'] = await throughput(variants, cfg['concurrency'], cfg['rounds'], cfg['steps'], seed)
+        elif section == 'growth':
+            cfg = params['growth']
+            out['growth'] = await growth(variants, sizer, cfg['steps'], cfg['payload'], seed)
+        timings[section] = time.perf_counter() - start
+    out['section_seconds'] = timings
+    sizer.engine.dispose()
+    return out
+
+
+async def hold(variant: Variant, runs: int, steps: int, measure: Callable[[], int]) -> int:
+    """`measure()` while `runs` runs are all in flight, held at their last model request."""
+    gate = _workload.Gate(runs)
+    _workload.GATE = gate
+    tasks = [asyncio.create_task(variant.run(prompt(steps))) for _ in range(runs)]
+    try:
+        await asyncio.wait_for(gate.all_arrived.wait(), timeout=300)
+        gc.collect()
+        value = measure()
+    finally:
+        gate.release.set()
+        results = await asyncio.gather(*tasks)
+        _workload.GATE = None
+    check(results[-1], steps)
+    return value
+
+
+async def memory(url: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Memory per in-flight run of one variant: RSS growth, then (a second batch) Python heap via tracemalloc."""
+    name: str = params['variant']
+    runs: int = params['runs']
+    steps: int = params['steps']
+    variant = _workload.build([name])[name]
+    if variant.workflow_name is not None:
+        launch(url)
+    # A small warm-up loads lazy modules and caches. Not a batch of `runs`: freed memory would be reused and hide
+    # the growth of the measured batch.
+    for _ in range(3):
+        await asyncio.gather(*(variant.run(prompt(steps)) for _ in range(5)))
+    gc.collect()
+    baseline = rss_bytes()
+    held = await hold(variant, runs, steps, rss_bytes)
+    # Traced only from here, so it counts what the held runs allocated, whatever the allocator reuses.
+    tracemalloc.start()
+    try:
+        heap = await hold(variant, runs, steps, lambda: tracemalloc.get_traced_memory()[0])
+    finally:
+        tracemalloc.stop()
+    return {
+        'variant': name,
+        'runs': runs,
+        'baseline_rss': baseline,
+        'held_rss': held,
+        'per_run_bytes': (held - baseline) / runs,
+        'heap_per_run_bytes': heap / runs,
+    }
+
+
+async def first_run(url: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Seconds from this process's start to its first completed run (the parent adds the spawn time)."""
+    name: str = params['variant']
+    variant = _workload.build([name])[name]
+    built = time.time()
+    launch(url)
+    launched = time.time()
+    check(await variant.run(prompt(2)), 2)
+    done = time.time()
+    return {'variant': name, 'started_at': STARTED_AT, 'built_at': built, 'launched_at': launched, 'done_at': done}
+
+
+async def profile(url: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Profile sequential runs of our variant with pyinstrument; hot spots in our code are summarised."""
+    from pyinstrument import Profiler
+
+    from ._profile import our_hot_spots
+
+    variant = _workload.build([_workload.OURS])[_workload.OURS]
+    launch(url)
+    steps: int = params['steps']
+    text = prompt(steps)
+    for _ in range(3):
+        await variant.run(text)
+    profiler = Profiler(interval=0.0005, async_mode='enabled')
+    profiler.start()
+    for _ in range(params['runs']):
+        await variant.run(text)
+    profiler.stop()
+    Path(params['text_out']).write_text(profiler.output_text(unicode=False, color=False, show_all=False))
+    profiler.last_session.save(params['session_out'])  # `pyinstrument --load <file>` renders it again
+    return {'runs': params['runs'], 'steps': steps, **our_hot_spots(profiler.last_session)}
+
+
+TASKS = {'inprocess': inprocess, 'memory': memory, 'first_run': first_run, 'profile': profile}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument('task', choices=sorted(TASKS))
+    parser.add_argument('--backend', required=True)
+    parser.add_argument('--url', required=True)
+    parser.add_argument('--out', required=True)
+    parser.add_argument('--params', default='{}')
+    args = parser.parse_args()
+    params = json.loads(args.params)
+
+    try:
+        result = asyncio.run(TASKS[args.task](args.url, params))
+    finally:
+        DBOS.destroy()
+    result['backend'] = args.backend
+    result['pid'] = os.getpid()
+    Path(args.out).write_text(json.dumps(result))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,202 @@
+"""The benchmarked agent and its variants: the same scripted model and tool, run plain, by us and by PydanticAI.
+
+A run is described by its prompt, `steps=N payload=B`: the model answers N requests; each of the first N-1 asks
+for one call of the tool `lookup`, the last one answers with text. So a run of N steps journals N model requests
+and N-1 tool calls. With `payload=B`, every model response carries B bytes of text (next to its tool call) and
+every tool result is B bytes of text; with `payload=0` both are a few bytes.
+
+Variants are built lazily and only the ones asked for, so that a cold-start subprocess imports nothing of the
+others (our package must not be charged for importing PydanticAI's `durable_exec`, nor the other way round).
+Everything is built before `DBOS.launch()`: DBOS registers workflows and steps at decoration time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import random
+import re
+import warnings
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic_ai import Agent, Tool
+from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, TextPart, ToolCallPart, UserPromptPart
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+
+PLAIN = 'plain'
+OURS = 'ours'
+PAI_WRAPPER = 'pai_wrapper'
+PAI_CAPABILITY = 'pai_capability'
+DURABLE_VARIANTS = (OURS, PAI_WRAPPER, PAI_CAPABILITY)
+ALL_VARIANTS = (PLAIN, *DURABLE_VARIANTS)
+
+LABELS = {
+    PLAIN: 'plain agent.run()',
+    OURS: 'ours: durable_dbos.DBOSAgent',
+    PAI_WRAPPER: 'pydantic-ai DBOSAgent (deprecated)',
+    PAI_CAPABILITY: 'pydantic-ai DBOSDurability',
+}
+
+# What each variant writes to DBOS for one run (checked by the `journal` section, which lists the steps).
+JOURNALS = {
+    PLAIN: 'nothing (not durable)',
+    OURS: 'workflow <name>.run: inputs = RunInputs JSON, output = AgentRunResult JSON (portable JSON); '
+    'one step per model request (ModelResponse JSON text) and per tool call (tool_step_config=StepConfig(): '
+    'outcome JSON text); step values wrapped by the DBOS default serializer (pickle)',
+    PAI_WRAPPER: 'workflow <name>.run: pickled run() arguments and AgentRunResult; one step per model request '
+    '(pickled ModelResponse) and per tool call (the tool is a @DBOS.step: pickled return value)',
+    PAI_CAPABILITY: 'our bench workflow wrapping agent.run() (pickled prompt and AgentRunResult); one step per '
+    'model request (pickled ModelResponse) and per tool call (the tool is a @DBOS.step)',
+}
+
+_PROMPT = re.compile(r'steps=(\d+) payload=(\d+)')
+_WORDS = (
+    'durable', 'agent', 'workflow', 'step', 'journal', 'replay', 'model', 'request', 'tool', 'call', 'result',
+    'recover', 'crash', 'worker', 'engine', 'latency', 'throughput', 'sqlite', 'postgres', 'message', 'history',
+    'token', 'budget', 'retry', 'timeout', 'schedule', 'event', 'handler',
+)  # fmt: skip
+
+
+def prompt(steps: int, payload: int = 0) -> str:
+    """The prompt of a run of `steps` model requests with `payload` bytes of text per message."""
+    return f'steps={steps} payload={payload}'
+
+
+@functools.lru_cache(maxsize=256)
+def text(size: int, seed: int) -> str:
+    """About `size` bytes of varied words (compressible like prose, not like one repeated character)."""
+    rng = random.Random(seed)
+    words: list[str] = []
+    length = 0
+    while length < size:
+        word = rng.choice(_WORDS)
+        words.append(word)
+        length += len(word) + 1
+    return ' '.join(words)[:size]
+
+
+class Gate:
+    """Holds every run at its last model request until `expected` runs are there (for the memory section)."""
+
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.arrived = 0
+        self.all_arrived = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def wait(self) -> None:
+        self.arrived += 1
+        if self.arrived >= self.expected:
+            self.all_arrived.set()
+        await self.release.wait()
+
+
+GATE: Gate | None = None
+"""Set by the memory section only; `None` elsewhere."""
+
+
+def _run_shape(messages: list[ModelMessage]) -> tuple[int, int]:
+    first = messages[0]
+    assert isinstance(first, ModelRequest)
+    for part in first.parts:
+        if isinstance(part, UserPromptPart) and isinstance(part.content, str):
+            match = _PROMPT.search(part.content)
+            if match:
+                return int(match[1]), int(match[2])
+    raise AssertionError('the benchmark prompt is `steps=N payload=B`')
+
+
+async def answer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    """The scripted model: a tool call per request until the last one, which answers with text."""
+    steps, payload = _run_shape(messages)
+    done = sum(isinstance(message, ModelResponse) for message in messages)
+    if done < steps - 1:
+        parts: list[Any] = [TextPart(text(payload, done))] if payload else []
+        parts.append(ToolCallPart('lookup', {'step': done, 'size': payload}, tool_call_id=f'call_{done}'))
+        return ModelResponse(parts=parts)
+    if GATE is not None:
+        await GATE.wait()
+    return ModelResponse(parts=[TextPart(text(payload, 10_000) if payload else 'done')])
+
+
+async def lookup(step: int, size: int) -> str:
+    """The tool: returns `size` bytes of text (or a few bytes)."""
+    return text(size, 20_000 + step) if size else f'result {step}'
+
+
+def model() -> FunctionModel:
+    return FunctionModel(answer, model_name='scripted')
+
+
+RunFn = Callable[[str], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    run: RunFn
+    """Run one agent run from outside any workflow and return its `AgentRunResult`."""
+    workflow_name: str | None
+    """The DBOS workflow name of its runs (`None`: not durable)."""
+
+
+def _plain() -> Variant:
+    agent = Agent(model(), name='bench_plain', tools=[Tool(lookup, name='lookup')])
+    return Variant(PLAIN, agent.run, None)
+
+
+def _ours() -> Variant:
+    from durable_dbos import DBOSAgent, StepConfig
+
+    # StepConfig() (DBOS's default step options) makes every function tool a step, as @DBOS.step does.
+    agent = DBOSAgent(
+        Agent(model(), name='bench_ours', tools=[Tool(lookup, name='lookup')]), tool_step_config=StepConfig()
+    )
+    return Variant(OURS, agent.run, 'bench_ours.run')
+
+
+@functools.cache
+def _pai_step_tool() -> Tool[Any]:
+    from dbos import DBOS
+
+    # PydanticAI's DBOS convention: a function tool is durable when it is a @DBOS.step.
+    return Tool(DBOS.step(name='bench_pai.lookup')(lookup), name='lookup')
+
+
+def _pai_wrapper() -> Variant:
+    from pydantic_ai.durable_exec.dbos import DBOSAgent
+
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # deprecated in favour of DBOSDurability; benchmarked as users still run it
+        agent = DBOSAgent(Agent(model(), name='bench_pai_wrapper', tools=[_pai_step_tool()]))
+    return Variant(PAI_WRAPPER, agent.run, 'bench_pai_wrapper.run')
+
+
+def _pai_capability() -> Variant:
+    from dbos import DBOS
+    from pydantic_ai.durable_exec.dbos import DBOSDurability
+
+    agent = Agent(model(), name='bench_pai_capability', tools=[_pai_step_tool()], capabilities=[DBOSDurability()])
+
+    # The capability's documented use: call agent.run() inside your own workflow. It returns the whole
+    # AgentRunResult, as both DBOSAgent wrappers do, so all variants journal the same result.
+    @DBOS.workflow(name='bench_pai_capability.run')
+    async def run_workflow(user_prompt: str) -> Any:
+        return await agent.run(user_prompt)
+
+    return Variant(PAI_CAPABILITY, run_workflow, 'bench_pai_capability.run')
+
+
+_BUILDERS: dict[str, Callable[[], Variant]] = {
+    PLAIN: _plain,
+    OURS: _ours,
+    PAI_WRAPPER: _pai_wrapper,
+    PAI_CAPABILITY: _pai_capability,
+}
+
+
+def build(names: tuple[str, ...] | list[str]) -> dict[str, Variant]:
+    """Build the named variants (before `DBOS.launch()`)."""
+    return {name: _BUILDERS[name]() for name in names}
