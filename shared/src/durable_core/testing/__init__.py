@@ -1,6 +1,7 @@
 """Test helpers for durable agents: scripted models, a local OpenAI-compatible server and crash-proof counters."""
 
 from ._counters import DurableCallCounter
+from ._exports import public_api_problems
 from ._openai_server import CallCounts, FaultKind, FaultPlan, OpenAICompatibleServer, RecordedRequest
 from ._scripted import ScriptedModel, ScriptExhaustedError, Step, StepLike, ToolCall
 from ._servers import (
@@ -33,5 +34,6 @@ __all__ = [
     'find_executable',
     'free_port',
     'port_is_open',
+    'public_api_problems',
     'wait_for_port',
 ]
