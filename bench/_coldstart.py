@@ -32,9 +32,9 @@ CASES = (
 _TIMER = """
 import importlib, sys, time
 import {engine}, pydantic_ai
-start = time.perf_counter()
+start, start_cpu = time.perf_counter(), time.process_time()
 importlib.import_module({module!r})
-print(time.perf_counter() - start)
+print(time.perf_counter() - start, time.process_time() - start_cpu)
 """
 
 # -X importtime reports each module once, when first imported: what follows the marker is the package's own cost.
@@ -52,11 +52,13 @@ def _python(code: str, *flags: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def import_seconds(case: ImportCase) -> float:
+def import_seconds(case: ImportCase) -> tuple[float, float]:
+    """Wall and CPU seconds of importing `case.module` in a fresh interpreter (CPU: steadier on a loaded machine)."""
     result = _python(_TIMER.format(engine=case.engine, module=case.module))
     if result.returncode != 0:
         raise RuntimeError(result.stderr.strip().splitlines()[-1] if result.stderr.strip() else 'import failed')
-    return float(result.stdout.strip().splitlines()[-1])
+    wall, cpu = result.stdout.strip().splitlines()[-1].split()
+    return float(wall), float(cpu)
 
 
 def top_imports(case: ImportCase, top: int = 6) -> list[dict[str, Any]]:
@@ -75,7 +77,7 @@ def top_imports(case: ImportCase, top: int = 6) -> list[dict[str, Any]]:
 def measure(reps: int, cases: list[ImportCase] | tuple[ImportCase, ...] = CASES, seed: int = 0) -> dict[str, Any]:
     """Median import seconds per case, cases interleaved in a shuffled order each repetition."""
     rng = random.Random(seed)
-    samples: dict[str, list[float]] = {case.key: [] for case in cases}
+    samples: dict[str, list[tuple[float, float]]] = {case.key: [] for case in cases}
     errors: dict[str, str] = {}
     for case in cases:  # warm-up: byte-compile, fill the OS file cache
         try:
@@ -95,7 +97,8 @@ def measure(reps: int, cases: list[ImportCase] | tuple[ImportCase, ...] = CASES,
             out[case.key] = {
                 'module': case.module,
                 'engine': case.engine,
-                'median_s': median(samples[case.key]),
+                'median_s': median([wall for wall, _ in samples[case.key]]),
+                'cpu_median_s': median([cpu for _, cpu in samples[case.key]]),
                 'samples_s': samples[case.key],
             }
             if case.ours:

@@ -82,7 +82,8 @@ def summarize(document: dict[str, Any]) -> dict[str, Any]:
             f'ours_vs_{comp}': ratio(row[OURS], row[comp]) for comp in COMPETITORS if OURS in row and comp in row
         }
     summary['imports'] = {
-        key: value.get('median_s', math.nan) * 1000 for key, value in (results.get('imports') or {}).items()
+        key: {'wall_ms': value.get('median_s', math.nan) * 1000, 'cpu_ms': value.get('cpu_median_s', math.nan) * 1000}
+        for key, value in (results.get('imports') or {}).items()
     }
     summary['goals'] = _goals(summary)
     return summary
@@ -151,10 +152,12 @@ def _goals(summary: dict[str, Any]) -> list[dict[str, Any]]:
                 value,
                 value <= GOAL_LINEAR_EXPONENT,
             )
-    for key, ms in summary['imports'].items():
+    for key, times in summary['imports'].items():
+        ms = times['cpu_ms']
         if key.startswith('durable_') and not math.isnan(ms):
+            # CPU time: what the wall time is on an idle machine, and much less disturbed by other load.
             add(
-                f'import {key} < {GOAL_IMPORT_S * 1000:.0f} ms on top of engine + pydantic-ai (ms)',
+                f'import {key} < {GOAL_IMPORT_S * 1000:.0f} ms on top of engine + pydantic-ai (CPU ms)',
                 ms,
                 ms < GOAL_IMPORT_S * 1000,
             )
@@ -181,6 +184,12 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     ]
     lines.insert(1, '  '.join('-' * w for w in widths))
     return lines
+
+
+def _import_ms(entry: dict[str, Any] | None, key: str) -> Any:
+    if entry is None:
+        return '-'
+    return entry['error'][:40] if 'error' in entry else entry[key] * 1000
 
 
 def render(document: dict[str, Any]) -> str:
@@ -312,14 +321,20 @@ def render(document: dict[str, Any]) -> str:
             if ours is None and theirs is None:
                 continue
 
-            def ms(entry: Any) -> Any:
-                if entry is None:
-                    return '-'
-                return entry['error'][:40] if 'error' in entry else entry['median_s'] * 1000
-
-            rows.append([engine, ms(ours), ms(theirs)])
+            rows.append(
+                [
+                    engine,
+                    _import_ms(ours, 'median_s'),
+                    _import_ms(theirs, 'median_s'),
+                    _import_ms(ours, 'cpu_median_s'),
+                    _import_ms(theirs, 'cpu_median_s'),
+                    ratio(ours['cpu_median_s'], theirs['cpu_median_s'])
+                    if ours and theirs and 'error' not in ours and 'error' not in theirs
+                    else math.nan,
+                ]
+            )
         out += ['import time on top of engine + pydantic-ai, ms (median, fresh interpreter each):']
-        out += _table(['engine', 'ours (durable_*)', 'pai durable_exec.*'], rows)
+        out += _table(['engine', 'ours wall', 'pai wall', 'ours CPU', 'pai CPU', 'ours/pai CPU'], rows)
         for key, entry in imports.items():
             if entry.get('top_modules'):
                 top = ', '.join(f'{m["module"]} {m["self_ms"]:.0f}' for m in entry['top_modules'][:4])
