@@ -527,6 +527,21 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
                 'to see events as they happen.'
             )
 
+    refused_in_durable_context: frozenset[str] = frozenset({'run_stream', 'run_stream_events'})
+    """Streaming entry points that this engine refuses inside a durable run (a stream cannot be replayed)."""
+
+    def run_stream(self, *args: Any, **kwargs: Any) -> Any:  # pyright: ignore[reportIncompatibleMethodOverride]
+        """Stream a run outside a durable run; inside one, use `event_stream_handler` instead."""
+        if 'run_stream' in self.refused_in_durable_context:
+            self._refuse_in_durable_context('run_stream')
+        return super().run_stream(*args, **kwargs)
+
+    def run_stream_events(self, *args: Any, **kwargs: Any) -> Any:  # pyright: ignore[reportIncompatibleMethodOverride]
+        """Stream a run's events outside a durable run; inside one, use `event_stream_handler` instead."""
+        if 'run_stream_events' in self.refused_in_durable_context:
+            self._refuse_in_durable_context('run_stream_events')
+        return super().run_stream_events(*args, **kwargs)
+
     def override(self, **kwargs: Any) -> Any:  # pyright: ignore[reportIncompatibleMethodOverride]
         """Override agent configuration (not inside a durable run: it would change persisted units)."""
         overrides_units = {'model', 'toolsets', 'tools'} & kwargs.keys()

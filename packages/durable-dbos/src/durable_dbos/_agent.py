@@ -179,13 +179,3 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
         finally:
             if workflow_id is not None:
                 self._forget_reservations(workflow_id)
-
-    def run_stream(self, *args: Any, **kwargs: Any) -> Any:  # pyright: ignore[reportIncompatibleMethodOverride]
-        """Stream a run outside a workflow; inside one, use `event_stream_handler` instead."""
-        self._refuse_in_durable_context('run_stream')
-        return super().run_stream(*args, **kwargs)
-
-    def run_stream_events(self, *args: Any, **kwargs: Any) -> Any:  # pyright: ignore[reportIncompatibleMethodOverride]
-        """Stream a run's events outside a workflow; inside one, use `event_stream_handler` instead."""
-        self._refuse_in_durable_context('run_stream_events')
-        return super().run_stream_events(*args, **kwargs)
