@@ -1,0 +1,193 @@
+"""The misuse table on Prefect: each case is tried, and the error and what was journaled are reported.
+
+Usage: prefect_misuse.py PREFECT_API_URL OUT_JSON. What a case journaled is counted through the Prefect client:
+flow runs of the agent's flow and task runs of its units. Flow runs are created by the client before the flow's
+code runs, so a refused case that started one is caught. The table ends with a valid run, as a control that
+the count sees what a run journals (the test asserts it is above zero).
+
+Not in this table, unlike DBOS's: a duplicate agent name (a PrefectAgent may be created again inside each flow run,
+as the README shows, so names are not unique per process), an agent created after launch (Prefect has no launch),
+and run_stream()/override() inside a flow (the user's flow is not the agent's flow; both work there).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.update(
+    PREFECT_API_URL=sys.argv[1],
+    PREFECT_HOME=tempfile.mkdtemp(prefix='durable-misuse-prefect-'),
+    PREFECT_SERVER_ANALYTICS_ENABLED='false',
+    DO_NOT_TRACK='1',
+    PREFECT_LOGGING_LEVEL='CRITICAL',
+    PREFECT_LOGGING_TO_API_ENABLED='false',
+)
+os.environ.pop('PREFECT_PROFILES_PATH', None)
+
+import asyncio
+import json
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from _misuse import Case, run_cases
+from durable_prefect import PrefectAgent
+from prefect import flow
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    FlowFilter,
+    FlowFilterName,
+    TaskRunFilter,
+    TaskRunFilterName,
+)
+from pydantic_ai import Agent, RunContext
+from pydantic_ai.capabilities import AbstractCapability
+from pydantic_ai.models.test import TestModel
+from pydantic_ai.toolsets import FunctionToolset
+
+AGENT = 'misuse_table'
+
+
+@dataclass
+class Handle:
+    resource: Any
+
+
+agent = Agent(TestModel(), name=AGENT, deps_type=Handle)
+prefect_agent = PrefectAgent(agent)
+NO_DEPS = Handle(resource=None)
+
+
+def construct(build: Callable[[], Any]) -> Callable[[], Awaitable[Any]]:
+    async def attempt() -> Any:
+        return build()
+
+    return attempt
+
+
+def with_config(**config: Any) -> Callable[[], Awaitable[Any]]:
+    return construct(lambda: PrefectAgent(Agent(TestModel(), name=AGENT), **config))
+
+
+def dynamic_without_id() -> Any:
+    dynamic = Agent(TestModel(), name='misuse_dynamic')
+
+    @dynamic.toolset
+    def tools(ctx: RunContext[None]) -> FunctionToolset[None]:
+        return FunctionToolset()
+
+    return PrefectAgent(dynamic)
+
+
+async def run_with(**kwargs: Any) -> Any:
+    return await prefect_agent.run('Hi', **{'deps': NO_DEPS, **kwargs})
+
+
+async def unserializable_deps() -> Any:
+    with socket.socket() as sock:
+        return await prefect_agent.run('Hi', deps=Handle(resource=sock))
+
+
+async def noop_handler(ctx: RunContext[Any], events: Any) -> None:
+    pass
+
+
+@flow(name='misuse-table-user-flow', persist_result=False)
+async def in_flow(entry_point: str) -> None:
+    if entry_point == 'iter':
+        async with prefect_agent.iter('Hi', deps=NO_DEPS):
+            pass
+    elif entry_point == 'run_stream_events':
+        async for _ in prefect_agent.run_stream_events('Hi', deps=NO_DEPS):
+            pass
+    elif entry_point == 'unregistered model':
+        await prefect_agent.run('Hi', deps=NO_DEPS, model=TestModel())
+
+
+CASES = [
+    Case('missing agent name', construct(lambda: PrefectAgent(Agent(TestModel()))), "name='my_agent'"),
+    Case(
+        'malformed agent name', construct(lambda: PrefectAgent(Agent(TestModel(), name='two words'))), 'letters, digits'
+    ),
+    Case(
+        'toolset without id',
+        construct(lambda: PrefectAgent(Agent(TestModel(), name=AGENT, toolsets=[FunctionToolset[None]()]))),
+        "FunctionToolset(..., id='my_toolset')",
+    ),
+    Case(
+        'duplicate toolset id',
+        construct(
+            lambda: PrefectAgent(
+                Agent(TestModel(), name=AGENT, toolsets=[FunctionToolset[None](id='x'), FunctionToolset[None](id='x')])
+            )
+        ),
+        'each must be unique',
+    ),
+    Case('dynamic toolset without id', construct(dynamic_without_id), "@agent.toolset(id='my_toolset')"),
+    Case('reserved model key', with_config(models={'default': TestModel()}), 'Choose another key'),
+    Case(
+        'unknown parallel execution mode',
+        with_config(parallel_execution_mode='fast'),
+        "'parallel_ordered_events' or 'sequential'",
+    ),
+    Case('unknown task config key', with_config(model_task_config={'retry': 3}), 'the keys are'),
+    Case('negative task retries', with_config(tool_task_config={'retries': -1}), 'retries must be an int of 0 or more'),
+    Case('zero task timeout', with_config(mcp_task_config={'timeout_seconds': 0}), 'must be a positive number'),
+    Case(
+        'cache policy that is not a CachePolicy',
+        with_config(model_task_config={'cache_policy': 'inputs'}),
+        'such as durable_prefect.UNIT_INPUTS',
+    ),
+    Case('task config that is not a dict', with_config(model_task_config=3), 'TaskConfig(retries=2)'),
+    Case(
+        'bad task config of one tool',
+        with_config(tool_task_config_by_name={'lookup': {'retry_delay_seconds': [1.0] * 51}}),
+        'give fewer or one number',
+    ),
+    Case('deps that cannot be serialized', unserializable_deps, 'deps_type'),
+    Case('unregistered model instance', lambda: run_with(model=TestModel()), 'models={"my_model": model}'),
+    Case(
+        'unregistered model instance inside a flow',
+        lambda: in_flow('unregistered model'),
+        'models={"my_model": model}',
+    ),
+    Case('toolsets at run time', lambda: run_with(toolsets=[FunctionToolset(id='late')]), 'Agent(..., toolsets=[...])'),
+    Case(
+        'event handler at run time',
+        lambda: run_with(event_stream_handler=noop_handler),
+        'PrefectAgent(agent, event_stream_handler=handler)',
+    ),
+    Case('output type at run time', lambda: run_with(output_type=int), 'on the `Agent` itself'),
+    Case('capabilities at run time', lambda: run_with(capabilities=[AbstractCapability()]), 'to the `Agent` itself'),
+    Case(
+        'headers in run model settings',
+        lambda: run_with(model_settings={'extra_headers': {'Authorization': 'x'}}),
+        'default_headers',
+    ),
+    Case('iter inside a flow', lambda: in_flow('iter'), 'Use run()'),
+    Case('run_stream_events inside a flow', lambda: in_flow('run_stream_events'), 'event_stream_handler'),
+]
+CONTROL = [Case('a valid run (control)', lambda: run_with(), '')]
+
+
+async def journaled() -> int:
+    """Records of this agent on the server: runs of its flow, and task runs of its units."""
+    async with get_client() as client:
+        flow_runs = await client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=[f'{AGENT}.run'])))
+        task_runs = await client.read_task_runs(
+            task_run_filter=TaskRunFilter(name=TaskRunFilterName(like_=f'{AGENT}.'))
+        )
+    return len(flow_runs) + len([run for run in task_runs if run.name.startswith(f'{AGENT}.')])
+
+
+async def main(out: Path) -> None:
+    results = await run_cases('prefect', CASES, journaled)
+    results += await run_cases('prefect', CONTROL, journaled)
+    out.write_text(json.dumps(results))
+
+
+asyncio.run(main(Path(sys.argv[2])))
