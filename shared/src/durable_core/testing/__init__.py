@@ -1,6 +1,7 @@
 """Test helpers for durable agents: scripted models, a local OpenAI-compatible server and crash-proof counters."""
 
 from ._counters import DurableCallCounter
+from ._examples import call_each_tool_once, python_blocks, run_example
 from ._exports import public_api_problems
 from ._openai_server import CallCounts, FaultKind, FaultPlan, OpenAICompatibleServer, RecordedRequest
 from ._scripted import ScriptedModel, ScriptExhaustedError, Step, StepLike, ToolCall
@@ -31,9 +32,12 @@ __all__ = [
     'StepLike',
     'TemporalDevServer',
     'ToolCall',
+    'call_each_tool_once',
     'find_executable',
     'free_port',
     'port_is_open',
     'public_api_problems',
+    'python_blocks',
+    'run_example',
     'wait_for_port',
 ]
