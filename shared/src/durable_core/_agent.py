@@ -13,7 +13,7 @@ import sys
 from abc import abstractmethod
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
@@ -42,7 +42,7 @@ from ._units import (
 if TYPE_CHECKING:
     from pydantic_ai.mcp import MCPToolset
 
-__all__ = ['AGENT_TOOLSET_ID', 'DEFAULT_MODEL_KEY', 'DurableAgent', 'ParallelExecutionMode', 'RunInputs']
+__all__ = ['AGENT_TOOLSET_ID', 'DEFAULT_MODEL_KEY', 'DurableAgent', 'ParallelExecutionMode', 'RunInputs', 'UnitConfigs']
 
 AGENT_TOOLSET_ID = 'agent'
 """The toolset id in unit names of the tools registered on the agent itself (`@agent.tool`)."""
@@ -98,6 +98,33 @@ class _ToolsetInfo:
     tool_names: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class UnitConfigs:
+    """Which engine-native config each kind of unit runs with; the same shape on every engine.
+
+    Engines fill it from their own arguments (`model_step_config=`, `tool_task_config_by_name=`, ...). A
+    tool's config is looked up by (toolset id, tool name), then tool name, then toolset id, then the
+    default; `None` there runs the tool in workflow code instead of a unit.
+    """
+
+    model: Any = None
+    """Model-request units."""
+    tool: Any = None
+    """Function-tool units by default; `None` runs function tools in workflow code."""
+    tool_by_name: Mapping[str, Any] = field(default_factory=dict[str, Any])
+    """Per tool name."""
+    tool_by_toolset: Mapping[str, Any] = field(default_factory=dict[str, Any])
+    """Per toolset id, for its function tools."""
+    tool_by_toolset_and_name: Mapping[tuple[str, str], Any] = field(default_factory=dict[tuple[str, str], Any])
+    """Per (toolset id, tool name)."""
+    mcp: Any = None
+    """MCP and other I/O toolsets' units by default."""
+    toolset_by_id: Mapping[str, Any] = field(default_factory=dict[str, Any])
+    """Per toolset id, for MCP and other I/O toolsets."""
+    event: Any = None
+    """Event-delivery units."""
+
+
 class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[AgentDepsT, OutputDataT]):
     """Base of `DBOSAgent`, `PrefectAgent` and `TemporalAgent`: a PydanticAI agent whose runs are durable."""
 
@@ -107,6 +134,8 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
     """Name of the wrapper class in messages, such as `DBOSAgent`."""
     container_noun: str = 'workflow'
     """What a durable run is called on this engine: `workflow` or `flow`."""
+    unit_configs: UnitConfigs = UnitConfigs()
+    """The configs of this agent's units; engines set it in their `__init__`."""
 
     def __init__(
         self,
@@ -135,21 +164,26 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
 
     # ---- hooks an engine fills in -------------------------------------------------------------
 
-    @abstractmethod
     def _model_config(self) -> Any:
         """The engine-native config of model-request units."""
+        return self.unit_configs.model
 
-    @abstractmethod
     def _tool_config(self, toolset_id: str, tool_name: str) -> Any | None:
         """The config of one function tool's unit, or `None` to run the tool in workflow code."""
+        configs = self.unit_configs
+        if (toolset_id, tool_name) in configs.tool_by_toolset_and_name:
+            return configs.tool_by_toolset_and_name[(toolset_id, tool_name)]
+        if tool_name in configs.tool_by_name:
+            return configs.tool_by_name[tool_name]
+        return configs.tool_by_toolset.get(toolset_id, configs.tool)
 
-    @abstractmethod
     def _mcp_config(self, toolset_id: str) -> Any:
         """The config of an MCP or other I/O toolset's units."""
+        return self.unit_configs.toolset_by_id.get(toolset_id, self.unit_configs.mcp)
 
-    @abstractmethod
     def _event_config(self) -> Any:
         """The config of event-delivery units."""
+        return self.unit_configs.event
 
     @abstractmethod
     def _durable_run_id(self) -> str:

@@ -7,7 +7,7 @@ from typing import Any, Generic, cast
 
 from dbos import DBOS, StepOptions, StepReservation, WorkflowSerializationFormat
 from durable_core import DurableNameError, DurableUsageError
-from durable_core._agent import DurableAgent, ParallelExecutionMode, RunInputs, stable_run_id
+from durable_core._agent import DurableAgent, ParallelExecutionMode, RunInputs, UnitConfigs, stable_run_id
 from durable_core._units import UnitCall
 from pydantic_ai import RunContext
 from pydantic_ai.agent import AbstractAgent, AgentRunResult, EventStreamHandler
@@ -89,11 +89,13 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
             step_options('', config)  # refuse a malformed config now, not at the first step of a run
         for config in (tool_step_config_by_name or {}).values():
             step_options('', config)
-        self._model_step_config = model_step_config
-        self._mcp_step_config = mcp_step_config
-        self._tool_step_config = tool_step_config
-        self._tool_step_config_by_name = dict(tool_step_config_by_name or {})
-        self._event_step_config = event_step_config
+        self.unit_configs = UnitConfigs(
+            model=model_step_config,
+            tool=tool_step_config,
+            tool_by_name=dict(tool_step_config_by_name or {}),
+            mcp=mcp_step_config,
+            event=event_step_config,
+        )
         self._reservations: dict[tuple[str, str], StepReservation] = {}
         self._live_results: dict[str, AgentRunResult[Any]] = {}
         self._workflow = self._register_workflow()
@@ -132,20 +134,6 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
         return await DBOS.run_step_async(cast(StepOptions, options), execute)
 
     # ---- DurableAgent hooks ------------------------------------------------------------------
-
-    def _model_config(self) -> Any:
-        return self._model_step_config
-
-    def _tool_config(self, toolset_id: str, tool_name: str) -> Any | None:
-        if tool_name in self._tool_step_config_by_name:
-            return self._tool_step_config_by_name[tool_name]
-        return self._tool_step_config
-
-    def _mcp_config(self, toolset_id: str) -> Any:
-        return self._mcp_step_config
-
-    def _event_config(self) -> Any:
-        return self._event_step_config
 
     def _durable_run_id(self) -> str:
         # The reserved step id is the same each time DBOS re-executes this workflow.
