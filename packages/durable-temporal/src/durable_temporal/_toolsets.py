@@ -2,7 +2,7 @@
 
 A function toolset's tools are known before the run, so only their calls need activities (durable-core's
 `DurableToolset`). An MCP server's tools, and the toolset a `@agent.toolset` function returns, are only
-known by asking, which is I/O: `ActivityToolset` asks from an activity, and keeps the answer for the run
+known by asking, which is I/O: `ActivityToolset` asks from an activity, and keeps the tools and instructions for the run
 (MCP) or the run step (a dynamic toolset evaluated per step), so a replay sees the same tools.
 """
 
@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
+from durable_core import decode, encode
 from pydantic import TypeAdapter
 from pydantic_ai import RunContext
 from pydantic_ai.messages import InstructionPart
 from pydantic_ai.tools import ToolDefinition
 from pydantic_ai.toolsets import AbstractToolset, ToolsetTool
 
-__all__ = ['ANY_ARGS', 'LISTED_TOOLS', 'ActivityToolset', 'ListedTool']
+__all__ = ['ANY_ARGS', 'ActivityToolset', 'ListedTool', 'encode_instructions', 'encode_listed_tools']
 
 
 @dataclass
@@ -29,10 +30,23 @@ class ListedTool:
     max_retries: int
 
 
-LISTED_TOOLS: TypeAdapter[list[ListedTool]] = TypeAdapter(list[ListedTool])
-INSTRUCTIONS: TypeAdapter[str | InstructionPart | list[str | InstructionPart] | None] = TypeAdapter(
-    str | InstructionPart | list[str | InstructionPart] | None
-)
+_LISTED_TOOLS = list[ListedTool]
+_Instructions: TypeAlias = str | InstructionPart | list[str | InstructionPart] | None
+_CacheKey: TypeAlias = tuple[str | None, int]
+
+
+def encode_listed_tools(tools: list[ListedTool]) -> str:
+    """The result of a listing activity."""
+    return encode(tools, _LISTED_TOOLS).decode()
+
+
+def encode_instructions(instructions: str | InstructionPart | Sequence[str | InstructionPart] | None) -> str:
+    """The result of an instructions activity."""
+    if isinstance(instructions, Sequence) and not isinstance(instructions, str):
+        instructions = list(instructions)
+    return encode(instructions, _Instructions).decode()
+
+
 ANY_ARGS: Any = TypeAdapter(dict[str, Any]).validator
 """Workflow-side validator of the arguments of listed tools: the activity validates them for real."""
 
@@ -53,9 +67,8 @@ class ActivityToolset(AbstractToolset[Any]):
     request: Request
     call: Callable[[str, dict[str, Any], RunContext[Any]], Coroutine[Any, Any, Any]]
     has_instructions: bool
-    _tools: dict[tuple[str | None, int], list[ListedTool]] = field(
-        default_factory=dict[tuple[str | None, int], list[ListedTool]]
-    )
+    _tools: dict[_CacheKey, list[ListedTool]] = field(default_factory=dict[_CacheKey, list[ListedTool]])
+    _instructions: dict[_CacheKey, _Instructions] = field(default_factory=dict[_CacheKey, _Instructions])
 
     @property
     def id(self) -> str | None:
@@ -86,18 +99,23 @@ class ActivityToolset(AbstractToolset[Any]):
     async def get_instructions(
         self, ctx: RunContext[Any]
     ) -> str | InstructionPart | Sequence[str | InstructionPart] | None:
-        """The toolset's instructions, from an activity."""
+        """The toolset's instructions, from an activity once per run (or per step for per-step dynamic toolsets)."""
         if not self.has_instructions:
             return None
-        return INSTRUCTIONS.validate_json(await self.request('get_instructions', ctx))
+        key = self._cache_key(ctx)
+        if key not in self._instructions:
+            self._instructions[key] = decode(await self.request('get_instructions', ctx), _Instructions)
+        return self._instructions[key]
+
+    def _cache_key(self, ctx: RunContext[Any]) -> _CacheKey:
+        return (ctx.run_id, ctx.run_step if self.per_run_step else 0)
 
     async def get_tools(self, ctx: RunContext[Any]) -> dict[str, ToolsetTool[Any]]:
         """The toolset's tools, listed by an activity once per run (or per step for per-step dynamic toolsets)."""
-        key = (ctx.run_id, ctx.run_step if self.per_run_step else 0)
+        key = self._cache_key(ctx)
         listed = self._tools.get(key)
         if listed is None:
-            listed = LISTED_TOOLS.validate_json(await self.request('get_tools', ctx))
-            self._tools[key] = listed
+            listed = self._tools[key] = decode(await self.request('get_tools', ctx), _LISTED_TOOLS)
         return {
             tool.tool_def.name: ToolsetTool(
                 toolset=self, tool_def=tool.tool_def, max_retries=tool.max_retries, args_validator=ANY_ARGS

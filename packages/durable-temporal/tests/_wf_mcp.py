@@ -1,0 +1,47 @@
+"""The agent and workflow of test_mcp.py: an MCPToolset over a real stdio MCP server (servers/calculator_mcp.py).
+
+The server appends each tool call's name to ``MCP_CALLS_FILE``, so the test counts calls at the source.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from durable_core.testing import ScriptedModel, ToolCall
+from durable_temporal import PydanticAIWorkflow, TemporalAgent
+from fastmcp.client import Client
+from fastmcp.client.transports import PythonStdioTransport
+from pydantic_ai import Agent
+from pydantic_ai.mcp import MCPToolset
+from temporalio import workflow
+
+# The same path in the host and in the sandbox's re-import (same process); the server writes it from activities.
+with workflow.unsafe.sandbox_unrestricted():
+    MCP_CALLS_FILE = Path(tempfile.gettempdir()) / f'durable-temporal-mcp-calls-{os.getpid()}.txt'
+
+mcp_model = ScriptedModel(
+    [ToolCall('add', {'a': 2, 'b': 3}), ToolCall('shout', {'text': 'hi'}), 'Five, and HI.'], position='history'
+)
+calculator = MCPToolset(
+    Client(
+        PythonStdioTransport(Path(__file__).parent / 'servers' / 'calculator_mcp.py', args=[str(MCP_CALLS_FILE)]),
+        init_timeout=60,
+    ),
+    id='calculator',
+    include_instructions=True,
+)
+mcp_temporal = TemporalAgent(Agent(mcp_model, name='mcp_agent', toolsets=[calculator]))
+
+
+@workflow.defn
+class MCPWorkflow(PydanticAIWorkflow):
+    __pydantic_ai_agents__ = [mcp_temporal]
+
+    @workflow.run
+    async def run(self, prompt: str) -> list[str]:
+        """Two runs of the agent: each lists the server's tools once, however many steps it takes."""
+        first = await mcp_temporal.run(prompt)
+        second = await mcp_temporal.run(prompt)
+        return [first.output, second.output]
