@@ -4,6 +4,7 @@ from ._agent import TemporalAgent
 from ._config import DEFAULT_ACTIVITY_CONFIG, ActivityConfig, ActivityConfigLike, ToolActivityConfig
 from ._converter import PydanticAIPayloadConverter
 from ._plugin import PASSTHROUGH_MODULES, PydanticAIPlugin
+from ._tracing import TracingPlugin
 from ._workflow import PydanticAIWorkflow
 from .version import __version__
 
@@ -17,5 +18,6 @@ __all__ = [
     'PydanticAIWorkflow',
     'TemporalAgent',
     'ToolActivityConfig',
+    'TracingPlugin',
     '__version__',
 ]
