@@ -12,7 +12,9 @@ from durable_core.testing import DurableCallCounter, ToolCall
 from durable_prefect import DEFAULT_CACHE_POLICY, UNIT_INPUTS, PrefectAgent, TaskConfig
 from durable_prefect._config import task_options
 from prefect.context import TaskRunContext
-from pydantic_ai import Agent, RunContext, UserError
+from pydantic_ai import Agent, ModelHTTPError, RunContext, UserError
+from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart
+from pydantic_ai.models.function import AgentInfo, FunctionModel
 from support import CountingModel
 
 
@@ -90,6 +92,39 @@ async def test_user_error_is_never_retried(tmp_path: Path) -> None:
     with pytest.raises(UserError, match='not yet'):
         await prefect_agent.run('go')
     assert counter.counts() == {'model': 1, 'flaky': 1}
+
+
+async def test_a_rejected_model_request_is_never_retried(tmp_path: Path) -> None:
+    """A 400 from the provider fails the same way each time: the model-request task fails at once, unretried."""
+    counter = DurableCallCounter(tmp_path / 'calls.log')
+
+    def reject(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        counter.record('model')
+        raise ModelHTTPError(400, 'scripted', body={'error': 'bad request'})
+
+    prefect_agent = PrefectAgent(
+        Agent(FunctionModel(reject), name='rejected'), model_task_config=TaskConfig(retries=3, retry_delay_seconds=0)
+    )
+    with pytest.raises(ModelHTTPError, match='status_code: 400'):
+        await prefect_agent.run('go')
+    assert counter.counts() == {'model': 1}
+
+
+async def test_a_rate_limited_model_request_is_retried(tmp_path: Path) -> None:
+    counter = DurableCallCounter(tmp_path / 'calls.log')
+
+    def limited_once(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        counter.record('model')
+        if counter.count('model') == 1:
+            raise ModelHTTPError(429, 'scripted', body={'error': 'slow down'})
+        return ModelResponse(parts=[TextPart('done')])
+
+    prefect_agent = PrefectAgent(
+        Agent(FunctionModel(limited_once), name='limited'),
+        model_task_config=TaskConfig(retries=3, retry_delay_seconds=0),
+    )
+    assert (await prefect_agent.run('go')).output == 'done'
+    assert counter.counts() == {'model': 2}
 
 
 async def test_timeout_fails_the_task(tmp_path: Path) -> None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypedDict
 
-from durable_core import DurableUsageError, StepPolicy
+from durable_core import DurableUsageError, StepPolicy, is_retryable_error
 from prefect.cache_policies import CachePolicy
 from prefect.client.schemas.objects import State, TaskRun
 from prefect.filesystems import WritableFileSystem
 from prefect.tasks import Task
-from pydantic_ai import UserError
 
 from ._cache import DEFAULT_CACHE_POLICY
 
@@ -31,7 +30,11 @@ class TaskConfig(TypedDict, total=False):
     """
 
     retries: int
-    """How many times a failed task is tried again. PydanticAI's `UserError` is never retried."""
+    """How many times a failed task is tried again.
+
+    Errors that fail the same way each time are never retried (durable-core's `is_retryable_error`): PydanticAI's
+    `UserError`, and requests the provider rejected, such as a 400.
+    """
 
     retry_delay_seconds: float | list[float]
     """Seconds to wait before each retry: one value for all, or one per retry."""
@@ -76,7 +79,7 @@ def task_options(config: TaskConfigLike | None, *, what: str) -> dict[str, Any]:
         'result_serializer': 'json',
         'log_prints': False,
     }
-    non_retryable: tuple[type[BaseException], ...] = (UserError,)
+    non_retryable: tuple[type[BaseException], ...] = ()
     if isinstance(config, StepPolicy):
         options['retries'] = config.retries
         if config.retries:
@@ -88,7 +91,10 @@ def task_options(config: TaskConfigLike | None, *, what: str) -> dict[str, Any]:
         options.update(_checked(config, what))
 
     def retry_condition_fn(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
-        return not isinstance(state.data, non_retryable)
+        # Prefect hands over the exception as the failed state's data. Misuse and rejected requests fail the same
+        # way each time: durable-core's `is_retryable_error` says which.
+        error = state.data
+        return not isinstance(error, BaseException) or is_retryable_error(error, non_retryable)
 
     options['retry_condition_fn'] = retry_condition_fn
     return options
