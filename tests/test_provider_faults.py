@@ -7,11 +7,13 @@ is the engine's, visible and counted; the server's counters prove the SDK made n
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,32 +34,48 @@ def answer(request: RecordedRequest) -> StepLike:
     return f'It is {conversation[-1]["content"]}.'
 
 
-def _drive(mode: str, server: OpenAICompatibleServer, db_url: str, tmp: Path) -> dict[str, Any]:
-    out = tmp / f'{mode}.json'
+@dataclass
+class Target:
+    """An engine the provider suites run on: how to drive its subprocess, and every text it stored."""
+
+    engine: str
+    """The engine's name in the summary table."""
+    drive: Callable[[str, OpenAICompatibleServer], dict[str, Any]]
+    stored_text: Callable[[], str]
+
+
+def _run(script: str, args: list[str], out: Path) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, str(ENGINES_DIR / 'dbos_provider.py'), mode, server.base_url, db_url, str(out)],
-        capture_output=True,
-        text=True,
-        timeout=600,
+        [sys.executable, str(ENGINES_DIR / script), *args, str(out)], capture_output=True, text=True, timeout=600
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(out.read_text())
 
 
-@pytest.fixture(params=['sqlite', 'postgres'])
-def backend(request: pytest.FixtureRequest) -> str:
-    return request.param
+@pytest.fixture(params=['dbos-sqlite', 'dbos-postgres', 'prefect'])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> Target:
+    engine: str = request.param
+    if engine == 'prefect':
+        api_url: str = request.getfixturevalue('prefect_api_url')
+        server_home: Path = request.getfixturevalue('prefect_server').home
+        home = tmp_path / 'prefect-home'
 
+        def drive_prefect(mode: str, server: OpenAICompatibleServer) -> dict[str, Any]:
+            return _run('prefect_provider.py', [mode, server.base_url, api_url, str(home)], tmp_path / f'{mode}.json')
 
-@pytest.fixture
-def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if backend == 'sqlite':
-        yield f'sqlite:///{tmp_path / "provider.sqlite"}'
+        return Target(engine, drive_prefect, lambda: _prefect_stored_text(home, server_home))
+    if engine == 'dbos-sqlite':
+        db_url = f'sqlite:///{tmp_path / "provider.sqlite"}'
     else:
-        yield request.getfixturevalue('postgres_server').create_database(f'provider_{uuid.uuid4().hex[:8]}')
+        db_url = request.getfixturevalue('postgres_server').create_database(f'provider_{uuid.uuid4().hex[:8]}')
+
+    def drive_dbos(mode: str, server: OpenAICompatibleServer) -> dict[str, Any]:
+        return _run('dbos_provider.py', [mode, server.base_url, db_url], tmp_path / f'{mode}.json')
+
+    return Target(engine, drive_dbos, lambda: _every_stored_text(db_url))
 
 
-def test_thirty_percent_faults_are_survived_by_engine_retries_alone(db_url: str, backend: str, tmp_path: Path) -> None:
+def test_thirty_percent_faults_are_survived_by_engine_retries_alone(target: Target) -> None:
     faults = FaultPlan(
         rate=0.3,
         kinds=[FaultKind.RATE_LIMIT, FaultKind.SERVER_ERROR, FaultKind.TIMEOUT, FaultKind.DISCONNECT],
@@ -65,7 +83,7 @@ def test_thirty_percent_faults_are_survived_by_engine_retries_alone(db_url: str,
         hang_seconds=4.0,
     )
     with OpenAICompatibleServer(answer, faults=faults) as server:
-        report = _drive('faults', server, db_url, tmp_path)
+        report = target.drive('faults', server)
         calls = server.calls
     assert report['outputs'] == [f'It is {n}: 21 degrees.' for n in range(10)]
     assert calls.faulted > 0
@@ -75,12 +93,12 @@ def test_thirty_percent_faults_are_survived_by_engine_retries_alone(db_url: str,
     assert calls.total == calls.succeeded + calls.faulted
     for kind in (FaultKind.RATE_LIMIT, FaultKind.SERVER_ERROR, FaultKind.TIMEOUT, FaultKind.DISCONNECT):
         assert calls.fault_count(kind) > 0, kind
-    _summary.put(f'dbos-{backend}', 'faults injected/survived', f'{calls.faulted}/{calls.faulted}')
+    _summary.put(target.engine, 'faults injected/survived', f'{calls.faulted}/{calls.faulted}')
 
 
-def test_a_rejected_request_fails_the_run_at_once_with_its_error_type(db_url: str, tmp_path: Path) -> None:
+def test_a_rejected_request_fails_the_run_at_once_with_its_error_type(target: Target) -> None:
     with OpenAICompatibleServer(answer, faults=FaultPlan(rate=1.0, kinds=[FaultKind.BAD_REQUEST])) as server:
-        report = _drive('bad_request', server, db_url, tmp_path)
+        report = target.drive('bad_request', server)
         calls = server.calls
     assert report['error_type'] == 'ModelRequestRejectedError'  # what PydanticAI raises for a 400, unwrapped
     assert 'status_code: 400' in report['error']
@@ -108,17 +126,48 @@ def _every_stored_text(db_url: str) -> str:
         engine.dispose()
 
 
-def test_no_secret_reaches_the_durable_log(db_url: str, backend: str, tmp_path: Path) -> None:
+def test_no_secret_reaches_the_durable_log(target: Target) -> None:
     with OpenAICompatibleServer(answer) as server:
-        report = _drive('secrets', server, db_url, tmp_path)
+        report = target.drive('secrets', server)
         requests = server.requests
     assert report['outputs'] == ['It is Lisbon: 21 degrees.']
     # The secrets did reach the provider, so their absence from the log means something.
     assert requests[0].headers['authorization'] == f'Bearer {SECRET_KEY}'
     assert requests[0].headers['x-custom-auth'] == SECRET_HEADER
-    stored = _every_stored_text(db_url)
+    stored = target.stored_text()
     assert 'Lisbon: 21 degrees' in stored  # the log was read
     found = int(SECRET_KEY in stored) + int('SECRET-HEADER' in stored)
-    _summary.add(f'dbos-{backend}', 'secrets found', found)
+    _summary.add(target.engine, 'secrets found', found)
     assert SECRET_KEY not in stored
     assert 'SECRET-HEADER' not in stored
+
+
+def _prefect_stored_text(home: Path, server_home: Path) -> str:
+    """Everything Prefect kept of the secrets run.
+
+    The persisted results (every file under the run's PREFECT_HOME, where local result storage lives), the flow runs
+    and task runs of the agent as the Prefect client reads them (flow-run parameters, task-run inputs, cache keys,
+    states), their logs, and every file of the server's own home (its SQLite database holds events and logs too).
+    """
+    texts = [path.read_bytes().decode('utf-8', 'replace') for path in sorted(home.rglob('*')) if path.is_file()]
+    assert any((home / 'storage').rglob('*')), 'no persisted result was found to search'
+    texts += [path.read_bytes().decode('utf-8', 'replace') for path in sorted(server_home.rglob('*')) if path.is_file()]
+    texts.append(asyncio.run(_prefect_records('provider_secrets.run')))
+    return '\n'.join(texts)
+
+
+async def _prefect_records(flow_name: str) -> str:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterId, LogFilter
+
+    async with get_client() as client:
+        flow_runs = await client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=[flow_name])))
+        assert flow_runs, f'no flow run of {flow_name} on the server'
+        run_filter = FlowRunFilter(id=FlowRunFilterId(any_=[run.id for run in flow_runs]))
+        task_runs = await client.read_task_runs(flow_run_filter=run_filter)
+        assert task_runs, 'no task run recorded'
+        logs = await client.read_logs(
+            log_filter=LogFilter(flow_run_id={'any_': [run.id for run in flow_runs]})  # type: ignore[arg-type]
+        )
+    records = [run.model_dump_json() for run in [*flow_runs, *task_runs, *logs]]
+    return '\n'.join(records)
