@@ -1,0 +1,88 @@
+"""A Prefect worker for the kill trials: a 5-step run (model, tool, model, tool, model), each unit slow.
+
+Usage: prefect_kill_worker.py MODE PREFECT_API_URL PREFECT_HOME COUNTER
+MODE `start`: create a flow run of the agent's flow, write its id to COUNTER.id, and execute it here.
+MODE `rerun`: start up, wait for the file COUNTER.resume, then set that flow run back to Scheduled and execute it
+again here, as a Prefect worker does with a crashed run that is rerun; completed units load their results from the
+result storage under PREFECT_HOME. (The test starts it alongside `start`, so its imports overlap that run.)
+Each unit records `start:<unit>:<pid>` at its source before it works.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+mode, api_url, home, counter_path = sys.argv[1:5]
+os.environ.update(
+    PREFECT_API_URL=api_url,
+    PREFECT_HOME=home,
+    PREFECT_SERVER_ANALYTICS_ENABLED='false',
+    DO_NOT_TRACK='1',
+    PREFECT_LOGGING_LEVEL='ERROR',
+    PREFECT_LOGGING_TO_API_ENABLED='false',
+)
+os.environ.pop('PREFECT_PROFILES_PATH', None)
+
+import asyncio  # noqa: E402
+import json  # noqa: E402
+import time  # noqa: E402
+from uuid import UUID  # noqa: E402
+
+from durable_core.testing import DurableCallCounter, ScriptedModel, Step, ToolCall  # noqa: E402
+from durable_prefect import PrefectAgent  # noqa: E402
+from prefect.client.orchestration import get_client  # noqa: E402
+from prefect.flow_engine import run_flow_async  # noqa: E402
+from prefect.states import Scheduled  # noqa: E402
+from pydantic_ai import Agent  # noqa: E402
+
+counter = DurableCallCounter(counter_path)
+UNIT_SECONDS = 0.15
+
+
+def slow(label: str) -> None:
+    counter.record(f'start:{label}:{os.getpid()}')
+    time.sleep(UNIT_SECONDS)
+
+
+model = ScriptedModel(
+    [
+        Step(tool_calls=[ToolCall('fetch', {'key': 'a'}, 'f1')], before=lambda: slow('model:1')),
+        Step(tool_calls=[ToolCall('fetch', {'key': 'b'}, 'f2')], before=lambda: slow('model:2')),
+        Step(text='a=1, b=2', before=lambda: slow('model:3')),
+    ],
+    position='history',
+)
+agent = Agent(model, name='kill_trials')
+
+
+@agent.tool_plain
+def fetch(key: str) -> int:
+    slow(f'tool:{key}')
+    return {'a': 1, 'b': 2}[key]
+
+
+prefect_agent = PrefectAgent(agent)
+INPUTS = json.dumps({'user_prompt': 'Fetch a and b.'})
+id_file = Path(counter_path + '.id')
+
+
+async def main() -> None:
+    async with get_client() as client:
+        if mode == 'start':
+            flow_run = await client.create_flow_run(prefect_agent.flow, parameters={'inputs': INPUTS})
+            id_file.write_text(str(flow_run.id))
+        else:
+            resume = Path(counter_path + '.resume')
+            while not resume.exists():
+                await asyncio.sleep(0.05)
+            flow_run_id = UUID(id_file.read_text())
+            await client.set_flow_run_state(flow_run_id, Scheduled(), force=True)
+            flow_run = await client.read_flow_run(flow_run_id)
+    journaled = await run_flow_async(prefect_agent.flow, flow_run=flow_run, parameters={'inputs': INPUTS})
+    result = prefect_agent.decode_result(journaled)  # pyright: ignore[reportArgumentType]
+    print(json.dumps({'output': result.output, 'pid': os.getpid()}), flush=True)
+
+
+asyncio.run(main())
