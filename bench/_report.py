@@ -189,7 +189,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
 def _import_ms(entry: dict[str, Any] | None, key: str) -> Any:
     if entry is None:
         return '-'
-    return entry['error'][:40] if 'error' in entry else entry[key] * 1000
+    return 'import failed' if 'error' in entry else entry[key] * 1000
 
 
 def render(document: dict[str, Any]) -> str:
@@ -336,6 +336,8 @@ def render(document: dict[str, Any]) -> str:
         out += ['import time on top of engine + pydantic-ai, ms (median, fresh interpreter each):']
         out += _table(['engine', 'ours wall', 'pai wall', 'ours CPU', 'pai CPU', 'ours/pai CPU'], rows)
         for key, entry in imports.items():
+            if 'error' in entry:
+                out.append(f'  {key}: import failed: {entry["error"][:100]}')
             if entry.get('top_modules'):
                 top = ', '.join(f'{m["module"]} {m["self_ms"]:.0f}' for m in entry['top_modules'][:4])
                 out.append(f'  {key} slowest modules (self ms): {top}')
@@ -360,7 +362,7 @@ def render(document: dict[str, Any]) -> str:
 
     if summary['goals']:
         out += ['', 'Goals (reported, not asserted):']
-        out += [f'  [{"met" if g["met"] else "NOT met"}] {g["goal"]}: {_fmt(g["value"])}' for g in summary['goals']]
+        out += [f'  [{"met" if g["met"] else "NOT met"}] {g["goal"]}: {_fmt(g["value"], 3)}' for g in summary['goals']]
     if document['errors']:
         out += ['', 'Not measured / failed:']
         out += [f'  {name}: {error.splitlines()[0]}' for name, error in document['errors'].items()]
