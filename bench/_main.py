@@ -50,10 +50,11 @@ MODES: dict[str, dict[str, Any]] = {
     },
 }
 
-# Engines whose runs are benchmarked. Temporal and Prefect are imported-timed only (coldstart); to benchmark their
-# runs, add a bench/_temporal.py or bench/_prefect.py with the same tasks as bench/_dbos.py (inprocess, memory,
-# first_run) against durable_core.testing's TemporalDevServer / PrefectServer, and a backend list here.
-RUN_ENGINES = {'dbos': ('sqlite', 'postgres')}
+# Engines whose runs are benchmarked: the module with the tasks (inprocess, memory, first_run, profile). Temporal
+# and Prefect are import-timed only so far (coldstart). To add one, write bench/_temporal.py or bench/_prefect.py
+# with the tasks of bench/_dbos.py against durable_core.testing's TemporalDevServer / PrefectServer, list it here
+# and loop over engines in Bench.run.
+RUN_ENGINES = {'dbos': 'bench._dbos'}
 
 
 class Bench:
@@ -104,7 +105,7 @@ class Bench:
         self._counter += 1
         out = self.work / f'{task}_{backend}_{self._counter}.json'
         log = self.work / f'{task}_{backend}_{self._counter}.log'
-        cmd = [sys.executable, '-m', 'bench._dbos', task, '--backend', backend, '--url', url, '--out', str(out)]
+        cmd = [sys.executable, '-m', RUN_ENGINES['dbos'], task, '--backend', backend, '--url', url, '--out', str(out)]
         cmd += ['--params', json.dumps(params)]
         with log.open('w') as log_file:
             completed = subprocess.run(
