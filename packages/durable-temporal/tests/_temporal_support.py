@@ -35,14 +35,14 @@ async def activity_types(handle: WorkflowHandle[Any, Any]) -> list[str]:
     ]
 
 
-async def activity_inputs(handle: WorkflowHandle[Any, Any]) -> list[tuple[str, Any]]:
-    """Each scheduled activity's type and its (single) input, parsed from the payload's JSON."""
-    found: list[tuple[str, Any]] = []
+async def activity_inputs(handle: WorkflowHandle[Any, Any]) -> list[tuple[str, list[Any]]]:
+    """Each scheduled activity's type and its inputs, each parsed from its payload's JSON."""
+    found: list[tuple[str, list[Any]]] = []
     for event in await history_events(handle):
         if event.HasField('activity_task_scheduled_event_attributes'):
             attributes = event.activity_task_scheduled_event_attributes
             payloads: Sequence[Any] = attributes.input.payloads
-            found.append((attributes.activity_type.name, json.loads(payloads[0].data)))
+            found.append((attributes.activity_type.name, [json.loads(payload.data) for payload in payloads]))
     return found
 
 

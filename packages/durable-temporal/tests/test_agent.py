@@ -25,13 +25,18 @@ async def test_run_with_model_and_tool_activities(plugin_client: Client, task_qu
         'geography.model_request',
     ]
     inputs = await activity_inputs(handle)
-    first_request = inputs[0][1]
-    assert set(first_request) == {'messages', 'params'}  # no run context without an event handler
-    tool_call = inputs[1][1]
-    assert tool_call['args'] == {'day': 'monday'}
-    assert tool_call['ctx']['deps'] == {'city': 'Mexico City', 'units': 'metric'}
-    assert 'messages' not in tool_call['ctx']
-    assert 'tool_name' not in tool_call['ctx']
+    # A model request: messages and request parameters; no settings, model key or run context (no event handler).
+    messages, params, settings, model_key, request_ctx = inputs[0][1]
+    assert settings is model_key is request_ctx is None
+    assert messages[0]['parts'][-1]['content'] == 'What is the weather?'
+    assert params['function_tools'][0]['name'] == 'get_weather'
+    # A tool call: its arguments and the run context; the tool is named by the activity, the model is the default.
+    tool_args, ctx, model_key = inputs[1][1]
+    assert model_key is None
+    assert tool_args == {'day': 'monday'}
+    assert ctx['deps'] == {'city': 'Mexico City', 'units': 'metric'}
+    assert ctx['tool_name'] == 'get_weather'
+    assert 'messages' not in ctx
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Activity payloads: compact, lossless, and carrying only what the activity needs."""
+"""Activity arguments: durable-core's codec output, one payload per value, only what the activity needs."""
 
 from __future__ import annotations
 
@@ -7,18 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-from durable_core import UnserializableError
-from durable_temporal import _payloads as payloads
-from pydantic import TypeAdapter
+from durable_core import NotCarriedError, deserialize_run_context
+from durable_temporal import _activity_args as args_io
 from pydantic_ai import RunContext
-from pydantic_ai.messages import (
-    ModelRequest,
-    ModelResponse,
-    TextPart,
-    ToolCallPart,
-    ToolReturnPart,
-    UserPromptPart,
-)
+from pydantic_ai.messages import ModelRequest, ModelResponse, TextPart, ToolCallPart, ToolReturnPart, UserPromptPart
 from pydantic_ai.models import ModelRequestParameters
 from pydantic_ai.models.test import TestModel
 from pydantic_ai.tools import ToolDefinition
@@ -30,28 +22,43 @@ MESSAGES = [
     ModelResponse(parts=[TextPart('thinking'), ToolCallPart('add', {'a': 1}, tool_call_id='c1')], timestamp=NOW),
     ModelRequest(parts=[ToolReturnPart('add', 2, tool_call_id='c1', timestamp=NOW)], timestamp=NOW),
 ]
+PARAMS = ModelRequestParameters(
+    function_tools=[
+        ToolDefinition(name='add', parameters_json_schema={'type': 'object', 'properties': {'a': {'type': 'integer'}}})
+    ],
+    allow_text_output=True,
+)
 
 
-def test_messages_round_trip_without_null_fields() -> None:
-    encoded = payloads.encode_messages(MESSAGES)
-    assert payloads.decode_messages(encoded) == MESSAGES
-    assert 'null' not in json.dumps(encoded)
-    full = TypeAdapter(list).dump_json(
-        TypeAdapter(list[ModelRequest | ModelResponse]).dump_python(MESSAGES, mode='json')
+def test_model_request_arguments_round_trip_and_leave_out_what_is_missing() -> None:
+    encoded = args_io.ModelRequestArgs.encode(MESSAGES, PARAMS, None, None, None)
+    assert encoded[2:] == ['null', 'null', 'null']  # settings, model key and run context left out
+    decoded = args_io.ModelRequestArgs.decode(tuple(encoded))
+    assert (decoded.messages, decoded.parameters, decoded.settings, decoded.model_key, decoded.ctx) == (
+        MESSAGES,
+        PARAMS,
+        None,
+        None,
+        None,
     )
-    assert len(json.dumps(encoded)) < len(full)
 
 
-def test_request_parameters_round_trip() -> None:
-    params = ModelRequestParameters(
-        function_tools=[
-            ToolDefinition(
-                name='add', parameters_json_schema={'type': 'object', 'properties': {'a': {'type': 'integer'}}}
-            )
-        ],
-        allow_text_output=True,
+def test_model_request_arguments_with_a_model_key_and_no_settings() -> None:
+    encoded = args_io.ModelRequestArgs.encode(MESSAGES, PARAMS, None, 'fast', None)
+    assert encoded[2] == 'null'
+    decoded = args_io.ModelRequestArgs.decode(tuple(encoded))
+    assert (decoded.settings, decoded.model_key) == (None, 'fast')
+    with_settings = args_io.ModelRequestArgs.decode(
+        tuple(args_io.ModelRequestArgs.encode(MESSAGES, PARAMS, {'temperature': 0.5}, None, None))
     )
-    assert payloads.decode_params(payloads.encode_params(params)) == params
+    assert with_settings.settings == {'temperature': 0.5}
+
+
+def test_a_missing_required_argument_is_named() -> None:
+    with pytest.raises(ValueError, match=r'without its request parameters \(argument 2\)'):
+        args_io.ModelRequestArgs.decode(
+            (args_io.ModelRequestArgs.encode(MESSAGES, PARAMS, None, None, None)[0], 'null')
+        )
 
 
 @dataclass
@@ -59,38 +66,23 @@ class Deps:
     city: str
 
 
-def test_run_context_carries_deps_and_non_default_fields_only() -> None:
-    codec = payloads.RunContextCodec(TypeAdapter(Deps))
+def test_run_context_carries_deps_but_not_the_message_history() -> None:
     ctx = RunContext(
         deps=Deps('Oslo'),
         model=TestModel(),
         usage=RunUsage(requests=1),
-        prompt='a long prompt that must not travel',
+        prompt='hi',
         messages=list(MESSAGES),
         run_id='run-1',
         tool_call_id='c1',
+        tool_name='add',
         retry=1,
     )
-    encoded = codec.encode(ctx)
-    assert encoded == {
-        'deps': {'city': 'Oslo'},
-        'run_id': 'run-1',
-        'tool_call_id': 'c1',
-        'retry': 1,
-        'usage': {'requests': 1},
-    }
-    rebuilt = codec.decode(json.loads(json.dumps(encoded)), model=TestModel(), tool_name='add')
+    encoded = args_io.encode_ctx(ctx, Deps)
+    assert 'messages' not in json.loads(encoded)
+    rebuilt = deserialize_run_context(encoded, deps_type=Deps, model=TestModel())
     assert rebuilt.deps == Deps('Oslo')
     assert (rebuilt.run_id, rebuilt.tool_call_id, rebuilt.retry, rebuilt.tool_name) == ('run-1', 'c1', 1, 'add')
     assert rebuilt.usage == RunUsage(requests=1)
-    assert rebuilt.messages == []
-    assert rebuilt.prompt is None
-
-
-def test_unserializable_deps_name_their_type() -> None:
-    class Client:
-        pass
-
-    codec = payloads.RunContextCodec(TypeAdapter(Deps))
-    with pytest.raises(UnserializableError, match=r'deps of type .*Client cannot be sent.*deps_type=ThatType'):
-        codec.encode_deps(Client())
+    with pytest.raises(NotCarriedError, match=r'RunContext\.messages'):
+        _ = rebuilt.messages

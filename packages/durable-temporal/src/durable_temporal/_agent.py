@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import AsyncGenerator, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import replace
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, Generic, Literal
 
-from durable_core import DurableNameError, DurableUsageError, NotInDurableUnitError, UnserializableError
+from durable_core import (
+    DurableNameError,
+    DurableUsageError,
+    NotInDurableUnitError,
+    UnserializableError,
+    deserialize_run_context,
+    encode,
+    is_retryable_error,
+)
 from durable_core._agent import DurableAgent, ParallelExecutionMode, RunInputs
+from durable_core._ids import UnitId
 from durable_core._outcomes import capture_tool_call, replay_tool_call
 from durable_core._units import (
     DurableToolset,
@@ -23,18 +33,19 @@ from durable_core._units import (
     execute_event_delivery,
     execute_model_request,
 )
-from pydantic import TypeAdapter, ValidationError
-from pydantic_ai import ModelRetry, RunContext, UserError
+from pydantic import ValidationError
+from pydantic_ai import ModelRetry, RunContext
 from pydantic_ai.agent import AbstractAgent, AgentRun, AgentRunResult, EventStreamHandler, WrapperAgent
 from pydantic_ai.capabilities import AbstractCapability
-from pydantic_ai.models import Model, infer_model
+from pydantic_ai.messages import ModelMessage, ModelRequest
+from pydantic_ai.models import Model, ModelRequestContext, infer_model
 from pydantic_ai.output import OutputDataT
 from pydantic_ai.tools import AgentDepsT
 from pydantic_ai.toolsets import AbstractToolset, DynamicToolset, FunctionToolset
 from temporalio import activity, workflow
 from temporalio.exceptions import ApplicationError
 
-from . import _payloads as payloads
+from . import _activity_args as args_io
 from ._config import (
     DEFAULT_ACTIVITY_CONFIG,
     ActivityConfig,
@@ -44,11 +55,9 @@ from ._config import (
     merge_configs,
 )
 from ._converter import RawJson
-from ._toolsets import INSTRUCTIONS, LISTED_TOOLS, ActivityToolset, ListedTool
+from ._toolsets import ActivityToolset, ListedTool, encode_instructions, encode_listed_tools
 
 __all__ = ['TemporalAgent']
-
-_ANY: TypeAdapter[Any] = TypeAdapter(Any)
 
 # The model key (registered key or model string) of the run in progress in this workflow task, if not the default.
 _RUN_MODEL_KEY: ContextVar[str | None] = ContextVar('durable_temporal_run_model_key', default=None)
@@ -147,7 +156,6 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
             self._check_toolset_id(toolset_id, 'tool_activity_config')
             for tool_name, config in by_tool.items():
                 self._tool_configs[(toolset_id, tool_name)] = self._check_tool_config(toolset_id, tool_name, config)
-        self._ctx_codec = payloads.RunContextCodec(TypeAdapter(wrapped.deps_type))
         self._activity_models: dict[str, Model] = {}
         self._warned_not_durable = False
 
@@ -222,13 +230,13 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
 
     async def run_unit(self, call: UnitCall, execute: Callable[[], Coroutine[Any, Any, str]]) -> str:
         """Run one unit as an activity; `execute` (the in-process body) is not used: the worker runs it."""
-        payload = self._encode_unit(call)
+        activity_args = self._encode_unit(call)
         summary = call.inputs.tool_name if isinstance(call.inputs, ToolCallInputs) else None
-        return await _execute(str(call.unit), payload, call.config or self._base_config, summary=summary)
+        return await _execute(str(call.unit), activity_args, call.config or self._base_config, summary=summary)
 
-    def _encode_unit(self, call: UnitCall) -> str:
+    def _encode_unit(self, call: UnitCall) -> list[RawJson]:
         inputs = call.inputs
-        data: dict[str, Any]
+        key = _RUN_MODEL_KEY.get()
         if isinstance(inputs, ModelRequestInputs):
             params = inputs.model_request_parameters
             if params.allow_image_output:
@@ -237,32 +245,24 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
                     "which Temporal caps at 2 MB. Remove BinaryImage from the agent's output_type, or generate the "
                     'image in a tool that stores it and returns a URL.'
                 )
-            data = {'messages': payloads.encode_messages(inputs.messages), 'params': payloads.encode_params(params)}
-            if inputs.model_settings:
-                data['settings'] = payloads.encode_settings(inputs.model_settings)
-            key = _RUN_MODEL_KEY.get()
-            if key is not None:
-                data['model'] = key
+            ctx = None
             if self._event_stream_handler is not None and inputs.run_context is not None:
-                data['ctx'] = self._ctx_codec.encode(inputs.run_context)
-        elif isinstance(inputs, ToolCallInputs):
-            per_tool = call.unit.kind == 'tool_call'
-            data = {'args': _ANY.dump_python(inputs.tool_args, mode='json')}
-            if not per_tool:
-                data['tool'] = inputs.tool_name
-            data['ctx'] = self._encode_ctx(inputs.run_context, skip=frozenset({'tool_name'}))
-        elif isinstance(inputs, EventInputs):
-            data = {'event': payloads.encode_event(inputs.event), 'ctx': self._encode_ctx(inputs.run_context)}
-        else:
-            raise DurableUsageError(f'The unit {call.unit} was called without its inputs.')
-        return payloads.encode(data)
+                ctx = self._encode_ctx(inputs.run_context)
+            return args_io.ModelRequestArgs.encode(inputs.messages, params, inputs.model_settings, key, ctx)
+        if isinstance(inputs, ToolCallInputs):
+            tool_args = args_io.encode_tool_args(inputs.tool_args)
+            ctx = self._encode_ctx(inputs.run_context)
+            if call.unit.kind == 'tool_call':  # the tool's name is in the activity's name
+                return args_io.args_of(tool_args, ctx, args_io.encode_model_key(key))
+            name = args_io.encode_tool_name(inputs.tool_name)
+            return args_io.args_of(name, tool_args, ctx, args_io.encode_model_key(key))
+        if isinstance(inputs, EventInputs):
+            event = args_io.encode_event(inputs.event)
+            return args_io.args_of(event, self._encode_ctx(inputs.run_context), args_io.encode_model_key(key))
+        raise DurableUsageError(f'The unit {call.unit} was called without its inputs.')
 
-    def _encode_ctx(self, ctx: RunContext[Any], *, skip: frozenset[str] = frozenset()) -> dict[str, Any]:
-        data = self._ctx_codec.encode(ctx, skip=skip)
-        key = _RUN_MODEL_KEY.get()
-        if key is not None:
-            data['model'] = key
-        return data
+    def _encode_ctx(self, ctx: RunContext[Any]) -> RawJson:
+        return args_io.encode_ctx(ctx, self.wrapped.deps_type)
 
     def _wrap_leaf(self, leaf: AbstractToolset[Any]) -> AbstractToolset[Any]:
         if isinstance(leaf, DurableToolset | ActivityToolset):
@@ -275,8 +275,8 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
 
         async def request(what: Literal['get_tools', 'get_instructions'], ctx: RunContext[Any]) -> str:
             kind: Any = f'{prefix}_{what}'
-            payload = payloads.encode({'ctx': self._encode_ctx(ctx)})
-            return await _execute(str(self.unit(kind, toolset_id)), payload, self._mcp_config(toolset_id))
+            activity_args = args_io.args_of(self._encode_ctx(ctx), args_io.encode_model_key(_RUN_MODEL_KEY.get()))
+            return await _execute(str(self.unit(kind, toolset_id)), activity_args, self._mcp_config(toolset_id))
 
         async def call(name: str, tool_args: dict[str, Any], ctx: RunContext[Any]) -> Any:
             unit = self.unit('mcp_call_tool' if info.kind == 'mcp' else 'toolset_call_tool', toolset_id)
@@ -324,7 +324,7 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
             return await plain_run(self, *args, **kwargs)
         deps = kwargs.get('deps')
         if deps is not None:
-            self._ctx_codec.encode_deps(deps)  # fail before the first activity, naming the type
+            self._check_deps(deps)
         return await super().run(*args, **kwargs)
 
     @asynccontextmanager
@@ -351,6 +351,17 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
                 yield run
         finally:
             _RUN_MODEL_KEY.reset(token)
+
+    def _check_deps(self, deps: Any) -> None:
+        """Fail before the first activity if the deps cannot travel to one, naming their type and the fix."""
+        try:
+            encode(deps, self.wrapped.deps_type)
+        except UnserializableError as error:
+            raise UnserializableError(
+                f'The deps of type {type(deps).__qualname__} cannot be sent to a Temporal activity as JSON ({error}). '
+                'Make deps a dataclass or Pydantic model of JSON-serializable fields and set '
+                'Agent(..., deps_type=ThatType); create clients and connections in the tools instead.'
+            ) from error
 
     def run_sync(self, *args: Any, **kwargs: Any) -> Any:  # pyright: ignore[reportIncompatibleMethodOverride]
         """Run synchronously outside a workflow; inside one, `await run()` instead."""
@@ -381,28 +392,26 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
     @cached_property
     def activities_by_name(self) -> dict[str, Callable[..., Any]]:
         """The activities of this agent, by activity name (each name a durable-unit name)."""
-        bodies: dict[str, Callable[[str], Coroutine[Any, Any, str]]] = {
-            str(self.unit('model_request')): self._serve_model_request,
-        }
+        bodies: dict[UnitId, _Body] = {self.unit('model_request'): self._serve_model_request}
         if self._event_stream_handler is not None:
-            bodies[str(self.unit('event_handler'))] = self._serve_event
+            bodies[self.unit('event_handler')] = self._serve_event
         for toolset_id, leaf in self._leaves.items():
             kind = self._describe_leaf(leaf).kind
             if kind == 'function' and isinstance(leaf, FunctionToolset):
                 for tool_name in sorted(leaf.tools):
                     if self._tool_config(toolset_id, tool_name) is not None:
                         unit = self.unit('tool_call', toolset_id, tool_name)
-                        bodies[str(unit)] = _bind_tool(self._serve_tool_call, toolset_id, tool_name)
+                        bodies[unit] = partial(self._serve_tool_call, toolset_id, tool_name)
             elif kind in _IO_KINDS:
                 prefix = 'mcp' if kind == 'mcp' else 'toolset'
                 for what in ('get_tools', 'get_instructions', 'call_tool'):
                     unit_kind: Any = f'{prefix}_{what}'
-                    bodies[str(self.unit(unit_kind, toolset_id))] = _bind_toolset(self._serve_toolset, toolset_id, what)
+                    bodies[self.unit(unit_kind, toolset_id)] = partial(self._serve_toolset, toolset_id, what)
             elif kind == 'other':
-                bodies[str(self.unit('toolset_call_tool', toolset_id))] = _bind_toolset(
+                bodies[self.unit('toolset_call_tool', toolset_id)] = partial(
                     self._serve_toolset, toolset_id, 'call_tool'
                 )
-        return {name: _define_activity(name, body) for name, body in bodies.items()}
+        return {str(unit): _define_activity(str(unit), body, args_io.ARITY[unit.kind]) for unit, body in bodies.items()}
 
     def _activity_model(self, key: str | None) -> Model:
         if key is not None and key in self._models:
@@ -419,63 +428,110 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
             self._activity_models[cache_key] = model
         return model
 
-    def _decode_ctx(self, data: dict[str, Any], **overrides: Any) -> RunContext[Any]:
-        return self._ctx_codec.decode(data, model=self._activity_model(data.get('model')), **overrides)
+    def _decode_ctx(self, data: str, model_key: str | None) -> RunContext[Any]:
+        return deserialize_run_context(data, deps_type=self.wrapped.deps_type, model=self._activity_model(model_key))
 
-    async def _serve_model_request(self, payload: str) -> str:
-        data = payloads.decode(payload)
-        model = self._activity_model(data.get('model'))
+    async def _serve_model_request(self, *activity_args: str) -> str:
+        request = args_io.ModelRequestArgs.decode(activity_args)
         inputs = ModelRequestInputs(
-            messages=payloads.decode_messages(data['messages']),
-            model_settings=payloads.decode_settings(data['settings']) if 'settings' in data else None,
-            model_request_parameters=payloads.decode_params(data['params']),
-            run_context=self._decode_ctx(data['ctx']) if 'ctx' in data else None,
+            messages=request.messages,
+            model_settings=request.settings,
+            model_request_parameters=request.parameters,
+            run_context=self._decode_ctx(request.ctx, request.model_key) if request.ctx is not None else None,
         )
-        return await execute_model_request(model, inputs, self._event_stream_handler)
+        return await execute_model_request(self._activity_model(request.model_key), inputs, self._event_stream_handler)
 
-    async def _serve_event(self, payload: str) -> str:
+    async def _serve_event(self, *activity_args: str) -> str:
         assert self._event_stream_handler is not None
-        data = payloads.decode(payload)
-        inputs = EventInputs(payloads.decode_event(data['event']), self._decode_ctx(data['ctx']))
-        return await execute_event_delivery(self._event_stream_handler, inputs)
+        event = args_io.decode_event(args_io.required(activity_args, 0, 'event'))
+        ctx = self._decode_ctx(args_io.required(activity_args, 1, 'run context'), _model_key_at(activity_args, 2))
+        return await execute_event_delivery(self._event_stream_handler, EventInputs(event, ctx))
 
-    async def _serve_tool_call(self, toolset_id: str, tool_name: str, payload: str) -> str:
-        data = payloads.decode(payload)
-        ctx = self._decode_ctx(data.get('ctx', {}), tool_name=tool_name)
-        return await _call_leaf_tool(self._leaves[toolset_id], tool_name, data.get('args', {}), ctx)
+    async def _serve_tool_call(self, toolset_id: str, tool_name: str, *activity_args: str) -> str:
+        tool_args = args_io.decode_tool_args(args_io.required(activity_args, 0, 'tool arguments'))
+        ctx = self._decode_ctx(args_io.required(activity_args, 1, 'run context'), _model_key_at(activity_args, 2))
+        return await _call_leaf_tool(self._leaves[toolset_id], tool_name, tool_args, ctx)
 
-    async def _serve_toolset(self, toolset_id: str, what: str, payload: str) -> str:
-        data = payloads.decode(payload)
-        tool_name = data.get('tool')
-        ctx = self._decode_ctx(data.get('ctx', {}), **({'tool_name': tool_name} if tool_name else {}))
+    async def _serve_toolset(self, toolset_id: str, what: str, *activity_args: str) -> str:
         leaf = self._leaves[toolset_id]
+        if what == 'call_tool':
+            tool_name = args_io.decode_tool_name(args_io.required(activity_args, 0, 'tool name'))
+            tool_args = args_io.decode_tool_args(args_io.required(activity_args, 1, 'tool arguments'))
+            ctx_at = 2
+        else:
+            tool_name, tool_args, ctx_at = None, {}, 0
+        ctx = self._decode_ctx(
+            args_io.required(activity_args, ctx_at, 'run context'), _model_key_at(activity_args, ctx_at + 1)
+        )
         toolset = await (await leaf.for_run(ctx)).for_run_step(ctx)
         async with toolset:
             if what == 'get_tools':
                 tools = await toolset.get_tools(ctx)
-                listed = [ListedTool(tool.tool_def, tool.max_retries) for tool in tools.values()]
-                return LISTED_TOOLS.dump_json(listed).decode()
+                return encode_listed_tools([ListedTool(tool.tool_def, tool.max_retries) for tool in tools.values()])
             if what == 'get_instructions':
-                instructions = await toolset.get_instructions(ctx)
-                if isinstance(instructions, Sequence) and not isinstance(instructions, str):
-                    instructions = list(instructions)
-                return INSTRUCTIONS.dump_json(instructions).decode()
+                return encode_instructions(await toolset.get_instructions(ctx))
             assert tool_name is not None
-            return await _call_leaf_tool(toolset, tool_name, data.get('args', {}), ctx, entered=True)
+            return await _call_leaf_tool(toolset, tool_name, tool_args, ctx, entered=True)
+
+
+_Body = Callable[..., Coroutine[Any, Any, str]]
+"""An activity's body: its arguments (JSON text) in, its result (JSON text) out."""
+
+
+def _model_key_at(activity_args: tuple[str, ...], index: int) -> str | None:
+    return args_io.decode_model_key(args_io.optional(activity_args, index))
 
 
 class _WorkflowClock(AbstractCapability[Any]):
-    """Measures a run's deadline (`timeout=`) on the workflow's replay-safe clock."""
+    """The workflow's replay-safe clock in a run: its deadline (`timeout=`) and the timestamps of its requests.
+
+    PydanticAI stamps the requests it builds with the system clock, which a replay reads again. After each
+    step this stamps the requests the run made (not those of the message history it was given), and their
+    parts, with `workflow.now()`, through `RunContext.messages`, so the history the run returns is the same
+    on every replay. A model response keeps the timestamp its activity recorded.
+    """
+
+    def __init__(self) -> None:
+        self._known: set[int] = set()
+
+    async def for_run(self, ctx: RunContext[Any]) -> AbstractCapability[Any]:
+        return _WorkflowClock()
 
     def get_run_clock(self) -> Callable[[], datetime] | None:
         return workflow.now
 
+    async def before_run(self, ctx: RunContext[Any]) -> None:
+        self._known.update(id(message) for message in ctx.messages)  # the message history keeps its timestamps
 
-async def _execute(name: str, payload: str, config: ActivityConfig, *, summary: str | None = None) -> str:
+    async def before_model_request(self, ctx: RunContext[Any], request_context: ModelRequestContext) -> Any:
+        self._stamp(ctx.messages)
+        return request_context
+
+    async def after_node_run(self, ctx: RunContext[Any], *, node: Any, result: Any) -> Any:
+        self._stamp(ctx.messages)
+        return result
+
+    def _stamp(self, messages: Sequence[ModelMessage]) -> None:
+        now: datetime | None = None
+        for message in messages:
+            if id(message) in self._known:
+                continue
+            self._known.add(id(message))
+            if isinstance(message, ModelRequest):
+                now = now or workflow.now()
+                message.timestamp = now
+                for part in message.parts:  # every request part type that has a timestamp
+                    if isinstance(getattr(part, 'timestamp', None), datetime):
+                        setattr(part, 'timestamp', now)  # noqa: B010
+
+
+async def _execute(
+    name: str, activity_args: list[RawJson], config: ActivityConfig, *, summary: str | None = None
+) -> str:
     options: dict[str, Any] = dict(config)
     if summary is not None:
         options['summary'] = summary
-    result: Any = await workflow.execute_activity(name, RawJson(payload), result_type=RawJson, **options)
+    result: Any = await workflow.execute_activity(name, args=activity_args, result_type=RawJson, **options)
     return str(result)
 
 
@@ -506,31 +562,23 @@ async def _call_leaf_tool(
         return await capture_tool_call(call())
 
 
-def _bind_tool(
-    serve: Callable[[str, str, str], Coroutine[Any, Any, str]], toolset_id: str, tool_name: str
-) -> Callable[[str], Coroutine[Any, Any, str]]:
-    async def body(payload: str) -> str:
-        return await serve(toolset_id, tool_name, payload)
-
-    return body
-
-
-def _bind_toolset(
-    serve: Callable[[str, str, str], Coroutine[Any, Any, str]], toolset_id: str, what: str
-) -> Callable[[str], Coroutine[Any, Any, str]]:
-    async def body(payload: str) -> str:
-        return await serve(toolset_id, what, payload)
-
-    return body
-
-
-def _define_activity(name: str, body: Callable[[str], Coroutine[Any, Any, str]]) -> Callable[..., Any]:
-    async def run_activity(payload: RawJson) -> RawJson:
+def _define_activity(name: str, body: _Body, arity: int) -> Callable[..., Any]:
+    async def run_activity(*activity_args: RawJson) -> RawJson:
         try:
-            return RawJson(await body(payload))
-        except UserError as error:
-            # Misuse fails the same way on every attempt: fail the activity at once, with the fix in the message.
+            return RawJson(await body(*activity_args))
+        except Exception as error:
+            if is_retryable_error(error):
+                raise
+            # Misuse and requests the provider rejected (a 4xx other than 408, 409, 425 and 429) fail the same way
+            # on every attempt: fail the activity at once, under the error's type name, with its message.
             raise ApplicationError(str(error), type=type(error).__name__, non_retryable=True) from error
 
+    # Temporal decodes each argument by its parameter's type, and only when the counts match: declare them.
+    parameters = [
+        inspect.Parameter(f'arg{index + 1}', inspect.Parameter.POSITIONAL_ONLY, annotation=RawJson)
+        for index in range(arity)
+    ]
+    run_activity.__signature__ = inspect.Signature(parameters, return_annotation=RawJson)  # pyright: ignore[reportFunctionMemberAccess]
+    run_activity.__annotations__ = {**{p.name: RawJson for p in parameters}, 'return': RawJson}
     run_activity.__name__ = run_activity.__qualname__ = name.replace('.', '__').replace('-', '_')
     return activity.defn(name=name)(run_activity)
