@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from durable_core import DurableUsageError
 from opentelemetry.trace import Tracer
-from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.plugin import SimplePlugin
 
 __all__ = ['TracingPlugin']
@@ -18,7 +18,8 @@ class TracingPlugin(SimplePlugin):
     time, never when a worker replays its history, so recovery and cache eviction do not duplicate them. Any
     OpenTelemetry SDK or exporter works; logfire is not needed (point `logfire.configure()` at it if you like).
 
-    Attach it to the client next to `PydanticAIPlugin`; the worker inherits it.
+    Attach it to the client next to `PydanticAIPlugin`; the worker inherits it. It needs the OpenTelemetry
+    SDK, which Temporal's integration imports: `pip install 'durable-temporal[opentelemetry]'`.
 
     Example:
         ```python
@@ -38,7 +39,17 @@ class TracingPlugin(SimplePlugin):
             always_create_workflow_spans: Make workflow spans even when the workflow was not started under a
                 span of a traced client (from the CLI, a schedule, another process). Temporal's own default is
                 `False`; this plugin's is `True`, so every workflow run is traced.
+
+        Raises:
+            DurableUsageError: If the OpenTelemetry SDK is not installed.
         """
+        try:  # Temporal's integration imports the OpenTelemetry SDK, which only tracing needs
+            from temporalio.contrib.opentelemetry import TracingInterceptor
+        except ImportError as error:
+            raise DurableUsageError(
+                f'TracingPlugin needs the OpenTelemetry SDK ({error}): '
+                "pip install 'durable-temporal[opentelemetry]' (or opentelemetry-sdk)."
+            ) from error
         super().__init__(  # pyright: ignore[reportUnknownMemberType]
             'durable_temporal.TracingPlugin',
             interceptors=[TracingInterceptor(tracer, always_create_workflow_spans=always_create_workflow_spans)],
