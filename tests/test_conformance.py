@@ -44,6 +44,9 @@ def engine_reports(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fix
             elif engine == 'prefect':
                 api_url = request.getfixturevalue('prefect_api_url')
                 cache[engine] = _run_driver('prefect_driver.py', api_url, tmp=tmp)
+            elif engine == 'temporal':
+                server = request.getfixturevalue('temporal_dev_server')
+                cache[engine] = _run_driver('temporal_driver.py', server.target, tmp=tmp)
             else:
                 raise AssertionError(engine)
         return cache[engine]
@@ -64,7 +67,7 @@ async def _plain(scenario_name: str) -> dict[str, Any]:
     return {'outcome': json.loads(json.dumps(outcome, default=str)), 'calls': summarise_calls(calls)}
 
 
-ENGINES = ['dbos-sqlite', 'dbos-postgres', 'prefect']
+ENGINES = ['dbos-sqlite', 'dbos-postgres', 'prefect', 'temporal']
 
 
 @pytest.fixture
