@@ -152,6 +152,12 @@ def test_two_workers_share_postgres_and_the_survivor_finishes_the_run(
     counter_file = tmp_path / 'calls.log'
     counter = DurableCallCounter(counter_file)
     standby = subprocess.Popen(_worker('standby', db_url, counter_file, workflow_id), stdout=subprocess.PIPE, text=True)
+    ready = Path(str(counter_file) + '.ready')
+    deadline = time.monotonic() + 120
+    while not ready.exists():
+        assert time.monotonic() < deadline, 'the standby worker did not launch in time'
+        assert standby.poll() is None, 'the standby worker ended early'
+        time.sleep(0.05)
     first = subprocess.Popen(_worker('start', db_url, counter_file, workflow_id), stdout=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 120

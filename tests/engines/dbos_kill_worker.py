@@ -59,6 +59,9 @@ async def main() -> None:
         print(json.dumps({'output': result.output}), flush=True)
         return
     if mode == 'standby':
+        # Launched (and its own recovery done) before the other worker starts the run: otherwise this
+        # launch could recover the other's pending run and both would execute it.
+        Path(counter_path + '.ready').touch()
         resume = Path(counter_path + '.resume')
         while not resume.exists():
             await asyncio.sleep(0.05)

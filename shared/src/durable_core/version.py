@@ -1,3 +1,3 @@
 """The version of this distribution: the one place it is set."""
 
-__version__ = "0.1.0"
+__version__ = '0.1.0'
