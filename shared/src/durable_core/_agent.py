@@ -8,6 +8,7 @@ and `_start_durable_run` (how to start a workflow or flow from outside one).
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from abc import abstractmethod
@@ -56,7 +57,7 @@ ParallelExecutionMode = Literal['parallel_ordered_events', 'sequential']
 class RunInputs(BaseModel):
     """What a durable run is started with, as the engine journals it (JSON)."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=False)
+    model_config = ConfigDict(arbitrary_types_allowed=False, defer_build=True)
 
     user_prompt: str | list[UserContent] | None = None
     message_history: list[ModelMessage] | None = None
@@ -74,7 +75,11 @@ class RunInputs(BaseModel):
     retries: int | dict[str, int] | None = None
 
 
-_RESULT_ADAPTER: TypeAdapter[AgentRunResult[Any]] = TypeAdapter(AgentRunResult[Any])
+@functools.cache
+def _result_adapter() -> TypeAdapter[AgentRunResult[Any]]:
+    # Built on first use: its schema takes tens of milliseconds, which would land on every import.
+    return TypeAdapter(AgentRunResult[Any])
+
 
 # Arguments of `run`/`iter` that cannot be journaled, with the fix to name in the error.
 _UNJOURNALED_ARGUMENTS = {
@@ -505,12 +510,12 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
     @staticmethod
     def encode_result(result: AgentRunResult[Any]) -> str:
         """The run result as journaled JSON."""
-        return _RESULT_ADAPTER.dump_json(result).decode()
+        return _result_adapter().dump_json(result).decode()
 
     @staticmethod
     def decode_result(data: str) -> AgentRunResult[Any]:
         """A run result rebuilt from journaled JSON (its output as plain JSON values)."""
-        return _RESULT_ADAPTER.validate_json(data)
+        return _result_adapter().validate_json(data)
 
     @asynccontextmanager
     async def iter(  # pyright: ignore[reportIncompatibleMethodOverride]
