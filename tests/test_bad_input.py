@@ -62,6 +62,7 @@ def test_case_is_refused_clearly_and_journals_nothing(name: str, dbos_table: lis
     assert case['error_type'] is not None, f'{case["case"]}: no error was raised'
     assert case['names_fix'], f'{case["case"]}: the error does not name the fix: {case["message"]}'
     assert case['journaled'] == 0, f'{case["case"]}: {case["journaled"]} records were journaled'
+    _summary.add('dbos-sqlite', 'bad inputs refused')
 
 
 # --- Prefect ----------------------------------------------------------------------------------------------------
