@@ -11,10 +11,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from durable_core.testing import ScriptedModel, Step, ToolCall
+from durable_core.testing.mcp_calculator import MCP_CALCULATOR_PATH
 from pydantic import BaseModel
 from pydantic_ai import (
     Agent,
@@ -27,9 +27,6 @@ from pydantic_ai import (
 )
 from pydantic_ai.models import Model
 from pydantic_ai.toolsets import AbstractToolset, FunctionToolset
-
-# The stdio MCP server that durable-dbos's own tests use; the cross-engine suite runs from the repository.
-MCP_SERVER = Path(__file__).parents[1] / 'packages' / 'durable-dbos' / 'tests' / 'servers' / 'calculator_mcp.py'
 
 RunFn = Callable[..., Awaitable[Any]]
 """`await run(prompt, **run_kwargs)` -> AgentRunResult: a durable run on an engine, or a plain run."""
@@ -151,7 +148,7 @@ def mcp_server(name: str, calls: list[str]) -> Built:
     from pydantic_ai.mcp import MCPToolset
 
     toolset = MCPToolset(
-        Client(PythonStdioTransport(MCP_SERVER, python_cmd=sys.executable), init_timeout=60), id='calc'
+        Client(PythonStdioTransport(MCP_CALCULATOR_PATH, python_cmd=sys.executable), init_timeout=60), id='calc'
     )
     agent = Agent(_recording([ToolCall('add', {'a': 2, 'b': 3}, 'm1'), 'Five.'], calls), name=name, toolsets=[toolset])
     return Built(agent, lambda run: _once(run, 'Add 2 and 3'))

@@ -11,6 +11,7 @@ from _support import SwappableModel, step_names
 from dbos import DBOS, SetWorkflowID
 from durable_core import StepPolicy
 from durable_core.testing import ToolCall
+from durable_core.testing.mcp_calculator import MCP_CALCULATOR_PATH
 from durable_dbos import DBOSAgent, StepConfig
 from fastmcp.client import Client
 from fastmcp.client.transports import PythonStdioTransport
@@ -84,7 +85,7 @@ mcp_model = SwappableModel()
 mcp_calls_file = Path(tempfile.mkdtemp()) / 'mcp_calls.txt'
 calculator = MCPToolset(
     Client(
-        PythonStdioTransport(Path(__file__).parent / 'servers' / 'calculator_mcp.py', args=[str(mcp_calls_file)]),
+        PythonStdioTransport(MCP_CALCULATOR_PATH, args=[str(mcp_calls_file)]),
         init_timeout=60,
     ),
     id='calculator',
