@@ -1,4 +1,4 @@
-"""The agent and workflow of test_mcp.py: an MCPToolset over a real stdio MCP server (servers/calculator_mcp.py).
+"""The agent and workflow of test_mcp.py: an MCPToolset over a real stdio MCP server (the testing kit's).
 
 The server appends each tool call's name to ``MCP_CALLS_FILE``, so the test counts calls at the source.
 """
@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from durable_core.testing import ScriptedModel, ToolCall
+from durable_core.testing.mcp_calculator import MCP_CALCULATOR_PATH
 from durable_temporal import PydanticAIWorkflow, TemporalAgent
 from fastmcp.client import Client
 from fastmcp.client.transports import PythonStdioTransport
@@ -26,7 +27,7 @@ mcp_model = ScriptedModel(
 )
 calculator = MCPToolset(
     Client(
-        PythonStdioTransport(Path(__file__).parent / 'servers' / 'calculator_mcp.py', args=[str(MCP_CALLS_FILE)]),
+        PythonStdioTransport(MCP_CALCULATOR_PATH, args=[str(MCP_CALLS_FILE)]),
         init_timeout=60,
     ),
     id='calculator',
