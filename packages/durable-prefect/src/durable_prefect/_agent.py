@@ -8,7 +8,7 @@ from contextvars import ContextVar
 from typing import Any, Generic
 
 from durable_core import NotInDurableUnitError
-from durable_core._agent import DurableAgent, ParallelExecutionMode, RunInputs, stable_run_id
+from durable_core._agent import DurableAgent, ParallelExecutionMode, RunInputs, UnitConfigs, stable_run_id
 from durable_core._units import EventInputs, UnitCall
 from prefect import Flow, Task
 from prefect.context import FlowRunContext, TaskRunContext
@@ -86,14 +86,16 @@ class PrefectAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Ou
             models=models,
             parallel_execution_mode=parallel_execution_mode,
         )
-        self._model_options = task_options(model_task_config, what='model_task_config')
-        self._tool_options = task_options(tool_task_config, what='tool_task_config')
-        self._tool_options_by_name: dict[str, dict[str, Any] | None] = {
-            tool: None if config is None else task_options(config, what=f'tool_task_config_by_name[{tool!r}]')
-            for tool, config in (tool_task_config_by_name or {}).items()
-        }
-        self._mcp_options = task_options(mcp_task_config, what='mcp_task_config')
-        self._event_options = task_options(event_stream_handler_task_config, what='event_stream_handler_task_config')
+        self.unit_configs = UnitConfigs(
+            model=task_options(model_task_config, what='model_task_config'),
+            tool=task_options(tool_task_config, what='tool_task_config'),
+            tool_by_name={
+                tool: None if config is None else task_options(config, what=f'tool_task_config_by_name[{tool!r}]')
+                for tool, config in (tool_task_config_by_name or {}).items()
+            },
+            mcp=task_options(mcp_task_config, what='mcp_task_config'),
+            event=task_options(event_stream_handler_task_config, what='event_stream_handler_task_config'),
+        )
         self._flow = self._make_flow()
 
     @property
@@ -159,20 +161,6 @@ class PrefectAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Ou
         return await unit_task(inputs_hash, occurrence, run_scope)
 
     # ---- DurableAgent hooks ------------------------------------------------------------------
-
-    def _model_config(self) -> Any:
-        return self._model_options
-
-    def _tool_config(self, toolset_id: str, tool_name: str) -> Any | None:
-        if tool_name in self._tool_options_by_name:
-            return self._tool_options_by_name[tool_name]
-        return self._tool_options
-
-    def _mcp_config(self, toolset_id: str) -> Any:
-        return self._mcp_options
-
-    def _event_config(self) -> Any:
-        return self._event_options
 
     def _durable_run_id(self) -> str:
         scope = CURRENT_SCOPE.get()

@@ -21,7 +21,7 @@ from durable_core import (
     encode,
     is_retryable_error,
 )
-from durable_core._agent import DurableAgent, ParallelExecutionMode, RunInputs
+from durable_core._agent import DurableAgent, ParallelExecutionMode, RunInputs, UnitConfigs
 from durable_core._ids import UnitId
 from durable_core._outcomes import capture_tool_call, replay_tool_call
 from durable_core._units import (
@@ -156,6 +156,15 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
             self._check_toolset_id(toolset_id, 'tool_activity_config')
             for tool_name, config in by_tool.items():
                 self._tool_configs[(toolset_id, tool_name)] = self._check_tool_config(toolset_id, tool_name, config)
+        self.unit_configs = UnitConfigs(
+            model=self._model_activity_config,
+            tool=self._base_config,
+            tool_by_toolset=self._toolset_configs,
+            tool_by_toolset_and_name=self._tool_configs,
+            mcp=self._base_config,
+            toolset_by_id=self._toolset_configs,
+            event=self._base_config,
+        )
         self._activity_models: dict[str, Model] = {}
         self._warned_not_durable = False
 
@@ -204,20 +213,6 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
         return merge_configs(
             self._toolset_configs.get(toolset_id, self._base_config), as_activity_config(config, where=where)
         )
-
-    def _model_config(self) -> Any:
-        return self._model_activity_config
-
-    def _tool_config(self, toolset_id: str, tool_name: str) -> Any | None:
-        if (toolset_id, tool_name) in self._tool_configs:
-            return self._tool_configs[(toolset_id, tool_name)]
-        return self._toolset_configs.get(toolset_id, self._base_config)
-
-    def _mcp_config(self, toolset_id: str) -> Any:
-        return self._toolset_configs.get(toolset_id, self._base_config)
-
-    def _event_config(self) -> Any:
-        return self._base_config
 
     # ---- in the workflow -------------------------------------------------------------------------
 
@@ -371,16 +366,6 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
                 'Use `await temporal_agent.run(...)` instead.'
             )
         return super().run_sync(*args, **kwargs)
-
-    def run_stream(self, *args: Any, **kwargs: Any) -> Any:  # pyright: ignore[reportIncompatibleMethodOverride]
-        """Stream a run outside a workflow; inside one, use `event_stream_handler` and `run()` instead."""
-        self._refuse_in_durable_context('run_stream')
-        return super().run_stream(*args, **kwargs)
-
-    def run_stream_events(self, *args: Any, **kwargs: Any) -> Any:  # pyright: ignore[reportIncompatibleMethodOverride]
-        """Stream a run's events outside a workflow; inside one, use `event_stream_handler` and `run()` instead."""
-        self._refuse_in_durable_context('run_stream_events')
-        return super().run_stream_events(*args, **kwargs)
 
     # ---- in the worker: the activities ------------------------------------------------------------
 
