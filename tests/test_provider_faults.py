@@ -20,10 +20,9 @@ from typing import Any
 import _summary
 import pytest
 from durable_core.testing import FaultKind, FaultPlan, OpenAICompatibleServer, RecordedRequest, StepLike, ToolCall
+from engines._provider import SECRET_HEADER, SECRET_KEY
 
 ENGINES_DIR = Path(__file__).parent / 'engines'
-SECRET_KEY = 'sk-test-SECRET-KEY-0123456789'
-SECRET_HEADER = 'Bearer SECRET-HEADER-9876543210'
 
 
 def answer(request: RecordedRequest) -> StepLike:

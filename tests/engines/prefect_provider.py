@@ -28,50 +28,17 @@ import asyncio  # noqa: E402
 import json  # noqa: E402
 from typing import Any  # noqa: E402
 
-from durable_core import without_sdk_retries  # noqa: E402
+from _provider import drive, provider_agent  # noqa: E402
 from durable_prefect import PrefectAgent, TaskConfig  # noqa: E402
-from openai import AsyncOpenAI  # noqa: E402
-from pydantic_ai import Agent  # noqa: E402
-from pydantic_ai.models.openai import OpenAIChatModel  # noqa: E402
-from pydantic_ai.models.wrapper import WrapperModel  # noqa: E402
-from pydantic_ai.providers.openai import OpenAIProvider  # noqa: E402
 
-SECRET_KEY = 'sk-test-SECRET-KEY-0123456789'
-SECRET_HEADER = 'Bearer SECRET-HEADER-9876543210'
-attempts = 0
-
-
-class CountedModel(WrapperModel):
-    async def request(self, *args: Any, **kwargs: Any) -> Any:
-        global attempts
-        attempts += 1
-        return await super().request(*args, **kwargs)
-
-
-client = AsyncOpenAI(
-    base_url=base_url, api_key=SECRET_KEY, default_headers={'X-Custom-Auth': SECRET_HEADER}, timeout=2.0
-)
-model = without_sdk_retries(OpenAIChatModel('gpt-5', provider=OpenAIProvider(openai_client=client)))
-agent = Agent(CountedModel(model), name=f'provider_{mode}')
-
-
-@agent.tool_plain
-def lookup(city: str) -> str:
-    return f'{city}: 21 degrees'
+agent = provider_agent(base_url, f'provider_{mode}')
 
 
 prefect_agent = PrefectAgent(agent, model_task_config=TaskConfig(retries=8, retry_delay_seconds=0.05))
 
 
 async def main() -> dict[str, Any]:
-    if mode == 'faults':
-        outputs = [(await prefect_agent.run(f'Weather in city {n}?')).output for n in range(10)]
-        return {'outputs': outputs, 'attempts': attempts}
-    try:
-        result = await prefect_agent.run('Weather in Lisbon?')
-    except Exception as error:
-        return {'error_type': type(error).__name__, 'error': str(error)[:500], 'attempts': attempts}
-    return {'outputs': [result.output], 'attempts': attempts}
+    return await drive(mode, prefect_agent.run)
 
 
 out.write_text(json.dumps(asyncio.run(main())))
