@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
-from _temporal_support import activity_inputs, activity_types, plugin_client_fixture  # noqa: F401
+from _temporal_support import activity_inputs, activity_types, history_events, plugin_client_fixture  # noqa: F401
 from _wf_agent import TOOL_CALLS, GeographyWorkflow, ModelChoiceWorkflow
-from temporalio.client import Client
+from durable_core.testing import OpenAICompatibleServer
+from temporalio.client import Client, WorkflowFailureError
 from temporalio.worker import Worker
 
 
@@ -50,3 +52,35 @@ async def test_model_selected_at_run_time(
             ModelChoiceWorkflow.run, model, id=f'choice-{uuid.uuid4()}', task_queue=task_queue
         )
     assert result == expected
+
+
+async def test_provider_model_string_selected_at_run_time(
+    plugin_client: Client, task_queue: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`run(model='openai:...')` builds the provider in the workflow and sends the request from an activity."""
+    with OpenAICompatibleServer(['answer from the provider']) as server:
+        monkeypatch.setenv('OPENAI_BASE_URL', server.base_url)
+        monkeypatch.setenv('OPENAI_API_KEY', 'sk-test-not-a-secret')
+        async with Worker(plugin_client, task_queue=task_queue, workflows=[ModelChoiceWorkflow]):
+            handle = await plugin_client.start_workflow(
+                ModelChoiceWorkflow.run,
+                'openai:gpt-4.1-mini',
+                id=f'choice-{uuid.uuid4()}',
+                task_queue=task_queue,
+                # A workflow task that fails is retried forever: the timeout turns a regression into a failure.
+                execution_timeout=timedelta(seconds=30),
+            )
+            try:
+                result = await handle.result()
+            except WorkflowFailureError as error:
+                pytest.fail(f'the workflow failed: {error.cause!r}')
+        assert result == 'answer from the provider'
+        assert server.calls.succeeded == 1
+        assert server.requests[0].json()['model'] == 'gpt-4.1-mini'
+    assert await activity_types(handle) == ['plain.model_request']
+    # The activity names the model by its string; the provider's key stays in the worker's environment.
+    [(_, [_messages, _params, _settings, model_key, _ctx])] = await activity_inputs(handle)
+    assert model_key == 'openai:gpt-4.1-mini'
+    history = b''.join(event.SerializeToString() for event in await history_events(handle))
+    assert b'gpt-4.1-mini' in history
+    assert b'sk-test-not-a-secret' not in history
