@@ -1,4 +1,4 @@
-"""Agents and workflows of test_features.py: events, human in the loop, dynamic toolsets, inline tools."""
+"""Agents and workflows of test_features.py: events, human in the loop, dynamic toolsets, inline and local tools."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import AsyncIterable
 from dataclasses import dataclass
 
 from durable_core.testing import ScriptedModel, ToolCall
-from durable_temporal import PydanticAIWorkflow, TemporalAgent
+from durable_temporal import LocalActivity, PydanticAIWorkflow, TemporalAgent
 from pydantic_ai import Agent, AgentStreamEvent, DeferredToolRequests, DeferredToolResults, RunContext
 from pydantic_ai.toolsets import FunctionToolset
 from temporalio import workflow
@@ -159,3 +159,39 @@ class InlineToolWorkflow(PydanticAIWorkflow):
     @workflow.run
     async def run(self, prompt: str) -> str:
         return (await inline_temporal.run(prompt)).output
+
+
+local_agent = Agent(
+    ScriptedModel(
+        [[ToolCall('lookup', {'key': 'a'}), ToolCall('slow', {'key': 'b'})], 'Looked up.'], position='history'
+    ),
+    name='local',
+)
+FLAKY_ATTEMPTS: list[str] = []
+
+
+@local_agent.tool_plain
+async def lookup(key: str) -> str:
+    TOOL_CALLS.append(f'lookup:{key}')
+    if len(FLAKY_ATTEMPTS) < 1:  # the first attempt fails: the local activity's retry policy runs it again
+        FLAKY_ATTEMPTS.append(key)
+        raise ConnectionError('flaky lookup')
+    return key.upper()
+
+
+@local_agent.tool_plain
+async def slow(key: str) -> str:
+    TOOL_CALLS.append(f'slow:{key}')
+    return key * 2
+
+
+local_temporal = TemporalAgent(local_agent, tool_activity_config={'agent': {'lookup': LocalActivity()}})
+
+
+@workflow.defn
+class LocalToolWorkflow(PydanticAIWorkflow):
+    __pydantic_ai_agents__ = [local_temporal]
+
+    @workflow.run
+    async def run(self, prompt: str) -> str:
+        return (await local_temporal.run(prompt)).output

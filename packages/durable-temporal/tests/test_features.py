@@ -1,17 +1,19 @@
-"""Events, human in the loop, dynamic toolsets and inline tools, on the real dev server."""
+"""Events, human in the loop, dynamic toolsets, inline and local-activity tools, on the real dev server."""
 
 from __future__ import annotations
 
 import uuid
 
-from _temporal_support import activity_types, plugin_client_fixture  # noqa: F401
+from _temporal_support import activity_types, history_events, plugin_client_fixture  # noqa: F401
 from _wf_features import (
     EVENTS,
+    FLAKY_ATTEMPTS,
     TOOL_CALLS,
     ApprovalWorkflow,
     DynamicWorkflow,
     EventsWorkflow,
     InlineToolWorkflow,
+    LocalToolWorkflow,
 )
 from pydantic_ai import DeferredToolResults
 from temporalio.client import Client
@@ -95,3 +97,26 @@ async def test_tool_configured_false_runs_in_the_workflow(plugin_client: Client,
         'inline.tool_call.agent.io',
         'inline.model_request',
     ]
+
+
+async def test_tool_configured_local_runs_as_a_local_activity(plugin_client: Client, task_queue: str) -> None:
+    """`LocalActivity()` skips the task queue: no activity events, a marker in the history, retries still apply."""
+    TOOL_CALLS.clear()
+    FLAKY_ATTEMPTS.clear()
+    async with Worker(plugin_client, task_queue=task_queue, workflows=[LocalToolWorkflow]):
+        handle = await plugin_client.start_workflow(
+            LocalToolWorkflow.run, 'Look both up', id=f'local-{uuid.uuid4()}', task_queue=task_queue
+        )
+        assert await handle.result() == 'Looked up.'
+    assert sorted(TOOL_CALLS) == ['lookup:a', 'lookup:a', 'slow:b']  # the first lookup failed, its retry succeeded
+    assert await activity_types(handle) == [
+        'local.model_request',
+        'local.tool_call.agent.slow',
+        'local.model_request',
+    ]
+    markers = [
+        event.marker_recorded_event_attributes
+        for event in await history_events(handle)
+        if event.HasField('marker_recorded_event_attributes')
+    ]
+    assert [marker.marker_name for marker in markers] == ['core_local_activity']

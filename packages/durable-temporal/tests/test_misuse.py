@@ -11,7 +11,7 @@ import pytest
 from _temporal_support import plugin_client_fixture  # noqa: F401
 from _wf_misuse import MisuseWorkflow
 from durable_core import DurableNameError, DurableUsageError, StepPolicy
-from durable_temporal import PydanticAIPlugin, PydanticAIWorkflow, TemporalAgent
+from durable_temporal import LocalActivity, PydanticAIPlugin, PydanticAIWorkflow, TemporalAgent
 from pydantic_ai import Agent
 from pydantic_ai.models.test import TestModel
 from pydantic_ai.toolsets import FunctionToolset
@@ -66,6 +66,13 @@ def test_unknown_toolset_or_tool_in_config() -> None:
     with pytest.raises(DurableUsageError, match='unknown ActivityConfig keys'):
         TemporalAgent(agent, activity_config={'start_to_close': timedelta(seconds=1)})  # type: ignore[typeddict-unknown-key]
     TemporalAgent(agent, activity_config=StepPolicy(retries=2, timeout=30))
+
+
+def test_local_activity_config_takes_local_activity_keys_only() -> None:
+    agent = Agent(TestModel(), name='local_config', tools=[_async_tool])
+    with pytest.raises(DurableUsageError, match=r"unknown LocalActivityConfig keys \['task_queue'\]"):
+        TemporalAgent(agent, tool_activity_config={'agent': {'_async_tool': LocalActivity({'task_queue': 'q'})}})
+    TemporalAgent(agent, tool_activity_config={'agent': {'_async_tool': LocalActivity(StepPolicy(retries=2))}})
 
 
 def test_plugin_rejects_a_plain_agent_and_two_agents_with_one_name() -> None:

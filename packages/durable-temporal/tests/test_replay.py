@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from _temporal_support import plugin_client_fixture  # noqa: F401
 from _wf_agent import GeographyWorkflow, ModelChoiceWorkflow
-from _wf_features import ApprovalWorkflow, DynamicWorkflow, EventsWorkflow, InlineToolWorkflow
+from _wf_features import ApprovalWorkflow, DynamicWorkflow, EventsWorkflow, InlineToolWorkflow, LocalToolWorkflow
 from _wf_replay_changed import ChangedGeographyWorkflow
 from durable_temporal import PydanticAIPlugin
 from pydantic_ai import DeferredToolResults
@@ -32,6 +32,7 @@ WORKFLOWS: list[type] = [
     ApprovalWorkflow,
     DynamicWorkflow,
     InlineToolWorkflow,
+    LocalToolWorkflow,
 ]
 
 
@@ -52,6 +53,7 @@ CASES: dict[str, tuple[Any, Any, Callable[[WorkflowHandle[Any, Any]], Awaitable[
     'approval': (ApprovalWorkflow.run, 'Delete notes.txt', _approve),
     'dynamic': (DynamicWorkflow.run, 'Look up x', _nothing),
     'inline_tool': (InlineToolWorkflow.run, 'Both', _nothing),
+    'local_tool': (LocalToolWorkflow.run, 'Look both up', _nothing),
 }
 
 

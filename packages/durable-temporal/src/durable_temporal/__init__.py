@@ -1,7 +1,7 @@
 """durable_temporal: durable PydanticAI agents on Temporal."""
 
 from ._agent import TemporalAgent
-from ._config import DEFAULT_ACTIVITY_CONFIG, ActivityConfig, ActivityConfigLike, ToolActivityConfig
+from ._config import DEFAULT_ACTIVITY_CONFIG, ActivityConfig, ActivityConfigLike, LocalActivity, ToolActivityConfig
 from ._converter import PydanticAIPayloadConverter
 from ._plugin import PASSTHROUGH_MODULES, PydanticAIPlugin
 from ._tracing import TracingPlugin
@@ -13,6 +13,7 @@ __all__ = [
     'PASSTHROUGH_MODULES',
     'ActivityConfig',
     'ActivityConfigLike',
+    'LocalActivity',
     'PydanticAIPayloadConverter',
     'PydanticAIPlugin',
     'PydanticAIWorkflow',

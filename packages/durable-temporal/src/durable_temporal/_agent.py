@@ -48,11 +48,11 @@ from temporalio.exceptions import ApplicationError
 from . import _activity_args as args_io
 from ._config import (
     DEFAULT_ACTIVITY_CONFIG,
-    ActivityConfig,
     ActivityConfigLike,
+    LocalOptions,
+    ResolvedConfig,
     ToolActivityConfig,
-    as_activity_config,
-    merge_configs,
+    resolve_config,
 )
 from ._converter import RawJson
 from ._toolsets import ActivityToolset, ListedTool, encode_instructions, encode_listed_tools
@@ -118,12 +118,14 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
                 `'openai:gpt-5'` need no registration.
             event_stream_handler: Receives the run's events: a model request's events live, inside its
                 activity; other events each from an activity of their own, in order.
-            activity_config: The default config of every activity (a Temporal `ActivityConfig`, or a
-                `StepPolicy`); by default one attempt may take 5 minutes and 10 attempts are made.
+            activity_config: The default config of every activity (a Temporal `ActivityConfig`, a
+                `StepPolicy`, or a `LocalActivity`); by default one attempt may take 5 minutes and 10 attempts
+                are made.
             model_activity_config: Overrides `activity_config` for model requests.
             toolset_activity_config: Overrides `activity_config` per toolset id.
-            tool_activity_config: Overrides per toolset id and tool name; `False` runs that tool in the
-                workflow itself, which is allowed for async tools that do no I/O.
+            tool_activity_config: Overrides per toolset id and tool name; `LocalActivity()` runs a short tool
+                as a local activity; `False` runs it in the workflow itself, which is allowed for async tools
+                that do no I/O.
             parallel_execution_mode: `'parallel_ordered_events'` runs a step's tool calls concurrently;
                 `'sequential'` runs them one at a time.
         """
@@ -135,23 +137,17 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
             parallel_execution_mode=parallel_execution_mode,
         )
         self._leaves = self._collect_leaves(wrapped)
-        self._base_config = merge_configs(
-            DEFAULT_ACTIVITY_CONFIG,
-            as_activity_config(activity_config, where='activity_config') if activity_config is not None else None,
+        self._base_config = resolve_config(DEFAULT_ACTIVITY_CONFIG, activity_config, where='activity_config')
+        self._model_activity_config = resolve_config(
+            self._base_config, model_activity_config, where='model_activity_config'
         )
-        self._model_activity_config = merge_configs(
-            self._base_config,
-            as_activity_config(model_activity_config, where='model_activity_config')
-            if model_activity_config is not None
-            else None,
-        )
-        self._toolset_configs: dict[str, ActivityConfig] = {}
+        self._toolset_configs: dict[str, ResolvedConfig] = {}
         for toolset_id, config in (toolset_activity_config or {}).items():
             self._check_toolset_id(toolset_id, 'toolset_activity_config')
-            self._toolset_configs[toolset_id] = merge_configs(
-                self._base_config, as_activity_config(config, where=f'toolset_activity_config[{toolset_id!r}]')
+            self._toolset_configs[toolset_id] = resolve_config(
+                self._base_config, config, where=f'toolset_activity_config[{toolset_id!r}]'
             )
-        self._tool_configs: dict[tuple[str, str], ActivityConfig | None] = {}
+        self._tool_configs: dict[tuple[str, str], ResolvedConfig | None] = {}
         for toolset_id, by_tool in (tool_activity_config or {}).items():
             self._check_toolset_id(toolset_id, 'tool_activity_config')
             for tool_name, config in by_tool.items():
@@ -188,7 +184,7 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
                 f"{sorted(self._leaves)} ('agent' is the agent's own tools)."
             )
 
-    def _check_tool_config(self, toolset_id: str, tool_name: str, config: ToolActivityConfig) -> ActivityConfig | None:
+    def _check_tool_config(self, toolset_id: str, tool_name: str, config: ToolActivityConfig) -> ResolvedConfig | None:
         leaf = self._leaves[toolset_id]
         where = f'tool_activity_config[{toolset_id!r}][{tool_name!r}]'
         if isinstance(leaf, FunctionToolset):
@@ -210,9 +206,7 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
             )
         if config is False:
             return None
-        return merge_configs(
-            self._toolset_configs.get(toolset_id, self._base_config), as_activity_config(config, where=where)
-        )
+        return resolve_config(self._toolset_configs.get(toolset_id, self._base_config), config, where=where)
 
     # ---- in the workflow -------------------------------------------------------------------------
 
@@ -511,13 +505,17 @@ class _WorkflowClock(AbstractCapability[Any]):
 
 
 async def _execute(
-    name: str, activity_args: list[RawJson], config: ActivityConfig, *, summary: str | None = None
+    name: str, activity_args: list[RawJson], config: ResolvedConfig, *, summary: str | None = None
 ) -> str:
-    options: dict[str, Any] = dict(config)
+    if isinstance(config, LocalOptions):
+        options: dict[str, Any] = dict(config.options)
+        execute: Any = workflow.execute_local_activity
+    else:
+        options = dict(config)
+        execute = workflow.execute_activity
     if summary is not None:
         options['summary'] = summary
-    result: Any = await workflow.execute_activity(name, args=activity_args, result_type=RawJson, **options)
-    return str(result)
+    return str(await execute(name, args=activity_args, result_type=RawJson, **options))
 
 
 async def _not_in_process() -> str:  # pragma: no cover - Temporal runs units in activities
