@@ -6,10 +6,13 @@ replays the history from the start; spans made during those replays, or by the `
 
 from __future__ import annotations
 
+import sys
 import uuid
 from collections import Counter
 
+import pytest
 from _wf_agent import GeographyWorkflow
+from durable_core import DurableUsageError
 from durable_core.testing import TemporalDevServer
 from durable_temporal import PydanticAIPlugin, TracingPlugin
 from opentelemetry.sdk.trace import TracerProvider
@@ -49,3 +52,10 @@ async def test_workflow_and_activity_spans_once_each(temporal_dev_server: Tempor
     replayer = Replayer(workflows=[GeographyWorkflow], plugins=[PydanticAIPlugin(), TracingPlugin(tracer)])
     await replayer.replay_workflow(await handle.fetch_history())
     assert Counter(span.name for span in exporter.get_finished_spans()) == EXPECTED
+
+
+def test_without_the_opentelemetry_sdk_the_error_names_the_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A `None` entry makes the import fail as it does when the SDK is not installed.
+    monkeypatch.setitem(sys.modules, 'temporalio.contrib.opentelemetry', None)
+    with pytest.raises(DurableUsageError, match=r"pip install 'durable-temporal\[opentelemetry\]'"):
+        TracingPlugin()
