@@ -60,3 +60,19 @@ class ModelChoiceWorkflow(PydanticAIWorkflow):
     @workflow.run
     async def run(self, model: str | None) -> str:
         return (await plain_temporal.run('hello', model=model)).output
+
+
+@workflow.defn
+class IterWorkflow(PydanticAIWorkflow):
+    """`iter()` in a workflow: the same activities as `run()`, with the graph's nodes visible to the workflow."""
+
+    __pydantic_ai_agents__ = [geo_temporal]
+
+    @workflow.run
+    async def run(self, prompt: str) -> list[str]:
+        nodes: list[str] = []
+        async with geo_temporal.iter(prompt, deps=Place('Lima')) as agent_run:
+            async for node in agent_run:
+                nodes.append(type(node).__name__)
+            assert agent_run.result is not None
+            return [*nodes, agent_run.result.output]

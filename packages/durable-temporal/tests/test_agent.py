@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from _temporal_support import activity_inputs, activity_types, history_events, plugin_client_fixture  # noqa: F401
-from _wf_agent import TOOL_CALLS, GeographyWorkflow, ModelChoiceWorkflow
+from _wf_agent import TOOL_CALLS, GeographyWorkflow, IterWorkflow, ModelChoiceWorkflow
 from durable_core.testing import OpenAICompatibleServer
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.worker import Worker
@@ -84,3 +84,26 @@ async def test_provider_model_string_selected_at_run_time(
     history = b''.join(event.SerializeToString() for event in await history_events(handle))
     assert b'gpt-4.1-mini' in history
     assert b'sk-test-not-a-secret' not in history
+
+
+async def test_iter_in_a_workflow(plugin_client: Client, task_queue: str) -> None:
+    TOOL_CALLS.clear()
+    async with Worker(plugin_client, task_queue=task_queue, workflows=[IterWorkflow]):
+        handle = await plugin_client.start_workflow(
+            IterWorkflow.run, 'What is the weather?', id=f'iter-{uuid.uuid4()}', task_queue=task_queue
+        )
+        assert await handle.result() == [
+            'UserPromptNode',
+            'ModelRequestNode',
+            'CallToolsNode',
+            'ModelRequestNode',
+            'CallToolsNode',
+            'End',
+            'It is sunny in Mexico City.',
+        ]
+    assert TOOL_CALLS == ['Lima:monday:True']
+    assert await activity_types(handle) == [
+        'geography.model_request',
+        'geography.tool_call.agent.get_weather',
+        'geography.model_request',
+    ]

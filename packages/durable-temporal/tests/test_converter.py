@@ -1,0 +1,92 @@
+"""The plugin's data converter: PydanticAI values convert, a user's payload codec is kept, a custom converter warns."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+import pytest
+from _temporal_support import history_events
+from _wf_agent import GeographyWorkflow
+from durable_core.testing import TemporalDevServer
+from durable_temporal import PydanticAIPayloadConverter, PydanticAIPlugin
+from temporalio.api.common.v1 import Payload
+from temporalio.client import Client
+from temporalio.converter import DataConverter, DefaultPayloadConverter, PayloadCodec
+from temporalio.worker import Worker
+
+ENCODING = b'binary/reversed'
+
+
+class ReversingCodec(PayloadCodec):
+    """A stand-in for an encryption codec: reverses each payload's bytes, and counts what it did."""
+
+    def __init__(self) -> None:
+        self.encoded = 0
+        self.decoded = 0
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        self.encoded += len(payloads)
+        return [
+            Payload(metadata={'encoding': ENCODING}, data=payload.SerializeToString()[::-1]) for payload in payloads
+        ]
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        self.decoded += len(payloads)
+        decoded: list[Payload] = []
+        for payload in payloads:
+            assert payload.metadata['encoding'] == ENCODING
+            inner = Payload()
+            inner.ParseFromString(payload.data[::-1])
+            decoded.append(inner)
+        return decoded
+
+
+async def test_the_users_payload_codec_is_kept(temporal_dev_server: TemporalDevServer, task_queue: str) -> None:
+    codec = ReversingCodec()
+    client = await Client.connect(
+        temporal_dev_server.target, data_converter=DataConverter(payload_codec=codec), plugins=[PydanticAIPlugin()]
+    )
+    assert client.data_converter.payload_converter_class is PydanticAIPayloadConverter
+    assert client.data_converter.payload_codec is codec
+    async with Worker(client, task_queue=task_queue, workflows=[GeographyWorkflow]):
+        handle = await client.start_workflow(
+            GeographyWorkflow.run, 'What is the weather?', id=f'codec-{uuid.uuid4()}', task_queue=task_queue
+        )
+        assert await handle.result() == 'It is sunny in Mexico City.'
+    assert codec.encoded > 0
+    assert codec.decoded > 0
+    # Every activity argument in the history went through the codec: nothing readable was stored.
+    for event in await history_events(handle):
+        if event.HasField('activity_task_scheduled_event_attributes'):
+            payloads = event.activity_task_scheduled_event_attributes.input.payloads
+            assert payloads
+            assert all(payload.metadata['encoding'] == ENCODING for payload in payloads)
+            assert all(b'Mexico City' not in payload.data for payload in payloads)
+
+
+class CustomConverter(DefaultPayloadConverter):
+    pass
+
+
+async def test_a_custom_payload_converter_is_replaced_with_a_warning(temporal_dev_server: TemporalDevServer) -> None:
+    with pytest.warns(UserWarning, match=r'replaced the payload converter CustomConverter.*subclass'):
+        client = await Client.connect(
+            temporal_dev_server.target,
+            data_converter=DataConverter(payload_converter_class=CustomConverter),
+            plugins=[PydanticAIPlugin()],
+        )
+    assert client.data_converter.payload_converter_class is PydanticAIPayloadConverter
+
+
+class OwnPydanticAIConverter(PydanticAIPayloadConverter):
+    pass
+
+
+async def test_a_subclass_of_ours_is_kept_as_it_is(temporal_dev_server: TemporalDevServer) -> None:
+    client = await Client.connect(
+        temporal_dev_server.target,
+        data_converter=DataConverter(payload_converter_class=OwnPydanticAIConverter),
+        plugins=[PydanticAIPlugin()],
+    )
+    assert client.data_converter.payload_converter_class is OwnPydanticAIConverter
