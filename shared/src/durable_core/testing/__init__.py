@@ -1,7 +1,7 @@
 """Test helpers for durable agents: scripted models, a local OpenAI-compatible server and crash-proof counters."""
 
 from ._counters import DurableCallCounter
-from ._examples import call_each_tool_once, python_blocks, run_example
+from ._examples import ReadmeExamples, call_each_tool_once, python_blocks, run_example
 from ._exports import public_api_problems
 from ._openai_server import CallCounts, FaultKind, FaultPlan, OpenAICompatibleServer, RecordedRequest
 from ._scripted import ScriptedModel, ScriptExhaustedError, Step, StepLike, ToolCall
@@ -24,6 +24,7 @@ __all__ = [
     'OpenAICompatibleServer',
     'PostgresServer',
     'PrefectServer',
+    'ReadmeExamples',
     'RecordedRequest',
     'ScriptExhaustedError',
     'ScriptedModel',

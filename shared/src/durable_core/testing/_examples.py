@@ -12,11 +12,12 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, ClassVar
 
 from ._openai_server import OpenAICompatibleServer, RecordedRequest
 from ._scripted import StepLike, ToolCall
 
-__all__ = ['call_each_tool_once', 'python_blocks', 'run_example']
+__all__ = ['ReadmeExamples', 'call_each_tool_once', 'python_blocks', 'run_example']
 
 _EXAMPLE_VALUES: dict[str, object] = {'string': 'Lisbon', 'number': 21.5, 'integer': 3, 'boolean': True}
 
@@ -49,3 +50,49 @@ def run_example(
     return subprocess.run(
         [sys.executable, 'example.py'], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
     )
+
+
+class ReadmeExamples:
+    """Tests that every ```python block of a README runs as written, each in a fresh process.
+
+    Subclass it as `TestReadme` in a package's tests, naming the file; pytest collects the tests below. The
+    examples' `'openai:...'` models talk to one `OpenAICompatibleServer` answering with `call_each_tool_once`.
+
+    Example:
+        ```python
+        class TestReadme(ReadmeExamples):
+            readme = Path(__file__).parents[1] / 'README.md'
+            min_examples = 8
+        ```
+    """
+
+    readme: ClassVar[Path]
+    min_examples: ClassVar[int] = 1
+    llm: ClassVar[OpenAICompatibleServer]
+
+    @classmethod
+    def setup_class(cls) -> None:
+        """Start the model server the examples talk to."""
+        cls.llm = OpenAICompatibleServer(call_each_tool_once).start()
+
+    @classmethod
+    def teardown_class(cls) -> None:
+        """Stop the model server."""
+        cls.llm.stop()
+
+    def pytest_generate_tests(self, metafunc: Any) -> None:
+        """One `test_example_runs` per block of the README."""
+        if 'block' in metafunc.fixturenames:
+            blocks = python_blocks(self.readme)
+            metafunc.parametrize('block', blocks, ids=[f'block{n}' for n in range(len(blocks))])
+
+    def test_readme_has_examples(self) -> None:
+        """The README still has its examples (a broken fence would silently drop them)."""
+        assert len(python_blocks(self.readme)) >= self.min_examples
+
+    def test_example_runs(self, block: str, tmp_path: Path) -> None:
+        """The block runs to its end and, if it prints, prints something."""
+        done = run_example(block, cwd=tmp_path, llm=self.llm)
+        assert done.returncode == 0, done.stderr[-3000:]
+        if 'print(' in block:
+            assert done.stdout.strip()
