@@ -1,0 +1,127 @@
+"""Measurements every engine's task module shares: latency, throughput, runs held in flight, RSS.
+
+A variant is anything with `run(prompt)`, awaited for one agent run; its result is an `AgentRunResult` or, where
+the run happened in another process's workflow (Temporal), a dict with the number of its `messages`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from . import _workload
+from ._stats import median, percentile
+from ._workload import prompt
+
+
+class Runnable(Protocol):
+    @property
+    def run(self) -> Callable[[str], Awaitable[Any]]: ...
+
+
+def rss_bytes() -> int:
+    """Resident set size of this process now (Linux /proc; ru_maxrss, the peak, elsewhere)."""
+    try:
+        with open('/proc/self/status') as status:
+            for line in status:
+                if line.startswith('VmRSS:'):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def check(result: Any, steps: int) -> None:
+    """A run of `steps` steps ends with 2 * steps messages (a request and a response per step)."""
+    count = result['messages'] if isinstance(result, dict) else len(result.all_messages())
+    assert count == 2 * steps, f'{count} messages for {steps} steps'
+
+
+async def overhead(
+    variants: dict[str, Any], shapes: dict[str, int], rounds: dict[str, int], warmup: int, seed: int
+) -> dict[str, Any]:
+    """Latency of one run, each round running every variant once in a shuffled order."""
+    rng = random.Random(seed)
+    out: dict[str, Any] = {}
+    for shape, steps in shapes.items():
+        text = prompt(steps)
+        for variant in variants.values():
+            for _ in range(warmup):
+                check(await variant.run(text), steps)
+        times: dict[str, list[float]] = {name: [] for name in variants}
+        # CPU seconds of the whole process (the engine's threads included): less disturbed by other load.
+        cpu: dict[str, list[float]] = {name: [] for name in variants}
+        order = list(variants)
+        for _ in range(rounds[shape]):
+            rng.shuffle(order)
+            for name in order:
+                start, start_cpu = time.perf_counter(), time.process_time()
+                result = await variants[name].run(text)
+                times[name].append(time.perf_counter() - start)
+                cpu[name].append(time.process_time() - start_cpu)
+                check(result, steps)
+        out[shape] = {
+            'steps': steps,
+            'rounds': rounds[shape],
+            'variants': {
+                name: {
+                    'median_s': median(values),
+                    'p90_s': percentile(values, 90),
+                    'cpu_median_s': median(cpu[name]),
+                    'samples_s': values,
+                    'cpu_samples_s': cpu[name],
+                }
+                for name, values in times.items()
+            },
+        }
+    return out
+
+
+async def throughput(
+    variants: dict[str, Any], concurrency: list[int], rounds: dict[str, int], steps: int, seed: int
+) -> dict[str, Any]:
+    """Runs per second with N runs in flight at once, each round every variant once in a shuffled order."""
+    rng = random.Random(seed)
+    text = prompt(steps)
+    out: dict[str, Any] = {}
+    for n in concurrency:
+        rates: dict[str, list[float]] = {name: [] for name in variants}
+        order = list(variants)
+        for _ in range(rounds[str(n)]):
+            rng.shuffle(order)
+            for name in order:
+                run = variants[name].run
+                start = time.perf_counter()
+                results = await asyncio.gather(*(run(text) for _ in range(n)))
+                rates[name].append(n / (time.perf_counter() - start))
+                check(results[-1], steps)
+        out[str(n)] = {
+            'rounds': rounds[str(n)],
+            'variants': {
+                name: {'median_runs_per_s': median(values), 'samples': values} for name, values in rates.items()
+            },
+        }
+    return out
+
+
+async def hold(variant: Any, runs: int, steps: int, measure: Callable[[], int]) -> int:
+    """`measure()` while `runs` runs are all in flight, held at their last model request."""
+    gate = _workload.Gate(runs)
+    _workload.GATE = gate
+    tasks = [asyncio.create_task(variant.run(prompt(steps))) for _ in range(runs)]
+    try:
+        await asyncio.wait_for(gate.all_arrived.wait(), timeout=300)
+        gc.collect()
+        value = measure()
+    finally:
+        gate.release.set()
+        results = await asyncio.gather(*tasks)
+        _workload.GATE = None
+    check(results[-1], steps)
+    return value
