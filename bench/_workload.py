@@ -27,28 +27,54 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 PLAIN = 'plain'
 OURS = 'ours'
+OURS_LOCAL = 'ours_local'
 PAI_WRAPPER = 'pai_wrapper'
 PAI_CAPABILITY = 'pai_capability'
 DURABLE_VARIANTS = (OURS, PAI_WRAPPER, PAI_CAPABILITY)
 ALL_VARIANTS = (PLAIN, *DURABLE_VARIANTS)
+OUR_VARIANTS = (OURS, OURS_LOCAL)
+"""Our variants: `ours_local` is an opt-in form of ours, on the engines that have one (Temporal)."""
+COMPETITORS = (PAI_WRAPPER, PAI_CAPABILITY)
 
-LABELS = {
-    PLAIN: 'plain agent.run()',
-    OURS: 'ours: durable_dbos.DBOSAgent',
-    PAI_WRAPPER: 'pydantic-ai DBOSAgent (deprecated)',
-    PAI_CAPABILITY: 'pydantic-ai DBOSDurability',
+# Per engine: what each variant is (an engine's module may have its own `LABELS`, as bench._prefect does).
+LABELS: dict[str, dict[str, str]] = {
+    'dbos': {
+        PLAIN: 'plain agent.run()',
+        OURS: 'ours: durable_dbos.DBOSAgent',
+        PAI_WRAPPER: 'pydantic-ai DBOSAgent (deprecated)',
+        PAI_CAPABILITY: 'pydantic-ai DBOSDurability',
+    },
+    'temporal': {
+        PLAIN: 'plain agent.run()',
+        OURS: 'ours: durable_temporal.TemporalAgent',
+        OURS_LOCAL: 'ours, the tool a local activity (opt-in)',
+        PAI_WRAPPER: 'pydantic-ai TemporalAgent (deprecated)',
+        PAI_CAPABILITY: 'pydantic-ai TemporalDurability',
+    },
 }
 
-# What each variant writes to DBOS for one run (checked by the `journal` section, which lists the steps).
-JOURNALS = {
-    PLAIN: 'nothing (not durable)',
-    OURS: 'workflow <name>.run: inputs = RunInputs JSON, output = AgentRunResult JSON (portable JSON); '
-    'one step per model request (ModelResponse JSON text) and per tool call (tool_step_config=StepConfig(): '
-    'outcome JSON text); step values wrapped by the DBOS default serializer (pickle)',
-    PAI_WRAPPER: 'workflow <name>.run: pickled run() arguments and AgentRunResult; one step per model request '
-    '(pickled ModelResponse) and per tool call (the tool is a @DBOS.step: pickled return value)',
-    PAI_CAPABILITY: 'our bench workflow wrapping agent.run() (pickled prompt and AgentRunResult); one step per '
-    'model request (pickled ModelResponse) and per tool call (the tool is a @DBOS.step)',
+# Per engine: what each variant records for one run (the `journal` section lists it from the engine).
+JOURNALS: dict[str, dict[str, str]] = {
+    'dbos': {
+        PLAIN: 'nothing (not durable)',
+        OURS: 'workflow <name>.run: inputs = RunInputs JSON, output = AgentRunResult JSON (portable JSON); '
+        'one step per model request (ModelResponse JSON text) and per tool call (tool_step_config=StepConfig(): '
+        'outcome JSON text); step values wrapped by the DBOS default serializer (pickle)',
+        PAI_WRAPPER: 'workflow <name>.run: pickled run() arguments and AgentRunResult; one step per model request '
+        '(pickled ModelResponse) and per tool call (the tool is a @DBOS.step: pickled return value)',
+        PAI_CAPABILITY: 'our bench workflow wrapping agent.run() (pickled prompt and AgentRunResult); one step per '
+        'model request (pickled ModelResponse) and per tool call (the tool is a @DBOS.step)',
+    },
+    'temporal': {
+        PLAIN: 'nothing (not durable)',
+        OURS: 'workflow bench_ours (PydanticAIWorkflow): an activity per model request (input: the messages so '
+        'far, one JSON payload per value) and per tool call (arguments + carried run context); the workflow '
+        'returns the output and the message count (the same in every variant)',
+        OURS_LOCAL: 'as ours, but the tool call is a local activity: a marker in the history, no activity task',
+        PAI_WRAPPER: 'workflow bench_pai_wrapper: an activity per model request and per tool call (the '
+        "toolset's call_tool activity), Pydantic JSON payloads",
+        PAI_CAPABILITY: 'workflow bench_pai_capability running an Agent with TemporalDurability: as the wrapper',
+    },
 }
 
 _PROMPT = re.compile(r'steps=(\d+) payload=(\d+)')
