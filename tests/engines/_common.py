@@ -1,9 +1,11 @@
-"""What every engine driver shares: build each scenario, run it through the engine, report JSON."""
+"""What every engine driver shares: build each scenario, run it through the engine, report JSON; the kill agent."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+import time
 import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -11,6 +13,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
+from durable_core.testing import ScriptedModel, Step, ToolCall
+from pydantic_ai import Agent
 from scenarios import SCENARIOS, Built, RunFn, summarise_calls
 
 Prepared = tuple[str, Built, list[str], Any]
@@ -44,3 +48,37 @@ async def run_all(
                 'error': f'{type(error).__name__}: {error}\n{traceback.format_exc()[-2000:]}',
             }
     out.write_text(json.dumps(report, default=str))
+
+
+KILL_UNIT_SECONDS = 0.15
+KILL_PROMPT = 'Fetch a and b.'
+KILL_OUTPUT = 'a=1, b=2'
+
+
+def kill_agent(record: Callable[[str], None]) -> Agent[None, str]:
+    """The kill trials' 5-step run (model, tool, model, tool, model), each unit slow.
+
+    Each unit calls `record('start:<unit>:<pid>')` at its source before it works, with units named
+    `model:1`, `tool:a`, `model:2`, `tool:b`, `model:3`; the run's output is `KILL_OUTPUT`.
+    """
+
+    def slow(label: str) -> None:
+        record(f'start:{label}:{os.getpid()}')
+        time.sleep(KILL_UNIT_SECONDS)
+
+    model = ScriptedModel(
+        [
+            Step(tool_calls=[ToolCall('fetch', {'key': 'a'}, 'f1')], before=lambda: slow('model:1')),
+            Step(tool_calls=[ToolCall('fetch', {'key': 'b'}, 'f2')], before=lambda: slow('model:2')),
+            Step(text=KILL_OUTPUT, before=lambda: slow('model:3')),
+        ],
+        position='history',
+    )
+    agent = Agent(model, name='kill_trials')
+
+    @agent.tool_plain
+    def fetch(key: str) -> int:
+        slow(f'tool:{key}')
+        return {'a': 1, 'b': 2}[key]
+
+    return agent

@@ -12,41 +12,15 @@ import asyncio
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
+from _common import KILL_PROMPT, kill_agent
 from dbos import DBOS, SetWorkflowID
-from durable_core.testing import DurableCallCounter, ScriptedModel, Step, ToolCall
+from durable_core.testing import DurableCallCounter
 from durable_dbos import DBOSAgent
-from pydantic_ai import Agent
 
 mode, db_url, counter_path, workflow_id = sys.argv[1:5]
-counter = DurableCallCounter(counter_path)
-UNIT_SECONDS = 0.15
-
-
-def slow(label: str) -> None:
-    counter.record(f'start:{label}:{os.getpid()}')
-    time.sleep(UNIT_SECONDS)
-
-
-model = ScriptedModel(
-    [
-        Step(tool_calls=[ToolCall('fetch', {'key': 'a'}, 'f1')], before=lambda: slow('model:1')),
-        Step(tool_calls=[ToolCall('fetch', {'key': 'b'}, 'f2')], before=lambda: slow('model:2')),
-        Step(text='a=1, b=2', before=lambda: slow('model:3')),
-    ],
-    position='history',
-)
-agent = Agent(model, name='kill_trials')
-
-
-@agent.tool_plain
-def fetch(key: str) -> int:
-    slow(f'tool:{key}')
-    return {'a': 1, 'b': 2}[key]
-
-
+agent = kill_agent(DurableCallCounter(counter_path).record)
 dbos_agent = DBOSAgent(agent, tool_step_config={})
 DBOS(config={'name': 'kill-trials', 'system_database_url': db_url, 'log_level': 'WARNING'})
 
@@ -55,7 +29,7 @@ async def main() -> None:
     DBOS.launch()
     if mode == 'start':
         with SetWorkflowID(workflow_id):
-            result = await dbos_agent.run('Fetch a and b.')
+            result = await dbos_agent.run(KILL_PROMPT)
         print(json.dumps({'output': result.output}), flush=True)
         return
     if mode == 'standby':

@@ -27,44 +27,18 @@ os.environ.pop('PREFECT_PROFILES_PATH', None)
 
 import asyncio  # noqa: E402
 import json  # noqa: E402
-import time  # noqa: E402
 from uuid import UUID  # noqa: E402
 
-from durable_core.testing import DurableCallCounter, ScriptedModel, Step, ToolCall  # noqa: E402
+from _common import KILL_PROMPT, kill_agent  # noqa: E402
+from durable_core.testing import DurableCallCounter  # noqa: E402
 from durable_prefect import PrefectAgent  # noqa: E402
 from prefect.client.orchestration import get_client  # noqa: E402
 from prefect.flow_engine import run_flow_async  # noqa: E402
 from prefect.states import Scheduled  # noqa: E402
-from pydantic_ai import Agent  # noqa: E402
 
-counter = DurableCallCounter(counter_path)
-UNIT_SECONDS = 0.15
-
-
-def slow(label: str) -> None:
-    counter.record(f'start:{label}:{os.getpid()}')
-    time.sleep(UNIT_SECONDS)
-
-
-model = ScriptedModel(
-    [
-        Step(tool_calls=[ToolCall('fetch', {'key': 'a'}, 'f1')], before=lambda: slow('model:1')),
-        Step(tool_calls=[ToolCall('fetch', {'key': 'b'}, 'f2')], before=lambda: slow('model:2')),
-        Step(text='a=1, b=2', before=lambda: slow('model:3')),
-    ],
-    position='history',
-)
-agent = Agent(model, name='kill_trials')
-
-
-@agent.tool_plain
-def fetch(key: str) -> int:
-    slow(f'tool:{key}')
-    return {'a': 1, 'b': 2}[key]
-
-
+agent = kill_agent(DurableCallCounter(counter_path).record)
 prefect_agent = PrefectAgent(agent)
-INPUTS = json.dumps({'user_prompt': 'Fetch a and b.'})
+INPUTS = json.dumps({'user_prompt': KILL_PROMPT})
 id_file = Path(counter_path + '.id')
 
 
