@@ -4,7 +4,8 @@ For each trial the test reads, right after the kill, which units the engine had 
 recovery it asserts: the right output; each checkpointed unit ran exactly once (counted at its
 source); no unit ran more than twice; nothing is left pending. `pytest --soak` runs 100 trials.
 DBOS: the worker process is killed and DBOS recovers the workflow. Prefect: the process running the flow is killed
-and the same flow run is rerun (see the Prefect section below).
+and the same flow run is rerun (see the Prefect section below). Temporal: the worker process is killed and another
+worker on the same task queue finishes the workflow (see the Temporal section below).
 """
 
 from __future__ import annotations
@@ -19,17 +20,20 @@ import sys
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import _summary
 import pytest
-from durable_core.testing import DurableCallCounter
+from durable_core.testing import DurableCallCounter, TemporalDevServer
+from engines._common import KILL_OUTPUT, KILL_UNIT_SECONDS
 
 WORKER = Path(__file__).parent / 'engines' / 'dbos_kill_worker.py'
 UNITS = ['model:1', 'tool:a', 'model:2', 'tool:b', 'model:3']
-RUN_SECONDS = len(UNITS) * 0.15
+RUN_SECONDS = len(UNITS) * KILL_UNIT_SECONDS
 
 
 def _checkpointed(db_url: str, workflow_id: str) -> list[str]:
@@ -113,7 +117,7 @@ def _trial(db_url: str, tmp: Path, rng: random.Random) -> dict[str, Any]:
     assert done.returncode == 0, done.stderr[-3000:]
     outcome = json.loads(done.stdout.strip().splitlines()[-1])
     starts = _start_counts(counter)
-    assert outcome['output'] == 'a=1, b=2'
+    assert outcome['output'] == KILL_OUTPUT
     for unit in committed:
         assert starts[unit] == 1, f'{unit} was checkpointed before the kill, yet ran {starts[unit]} times'
     assert all(count <= 2 for count in starts.values()), starts
@@ -177,7 +181,7 @@ def test_two_workers_share_postgres_and_the_survivor_finishes_the_run(
                 process.wait()
     assert standby.returncode == 0
     outcome = json.loads(out.strip().splitlines()[-1])
-    assert outcome['output'] == 'a=1, b=2'
+    assert outcome['output'] == KILL_OUTPUT
     assert outcome['pid'] == standby.pid
     starts = _start_counts(counter)
     for unit in committed:
@@ -205,7 +209,6 @@ def test_two_workers_share_postgres_and_the_survivor_finishes_the_run(
 # idle cores; more on a loaded machine.
 
 PREFECT_WORKER = Path(__file__).parent / 'engines' / 'prefect_kill_worker.py'
-PREFECT_UNIT_SECONDS = 0.15
 PREFECT_WAIT = 240.0  # a bound on waiting for a worker, not an assertion on speed
 
 
@@ -253,7 +256,7 @@ def _prefect_trial(api_url: str, tmp: Path, rng: random.Random) -> dict[str, Any
             assert time.monotonic() < deadline, 'the worker did not reach the unit in time'
             assert first.poll() is None, f'the worker ended before it was killed: {first.communicate()[1][-3000:]}'
             time.sleep(0.01)
-        time.sleep(rng.uniform(0, PREFECT_UNIT_SECONDS * 1.5))  # within the unit, or just after it (its bookkeeping)
+        time.sleep(rng.uniform(0, KILL_UNIT_SECONDS * 1.5))  # within the unit, or just after it (its bookkeeping)
         killed_mid_run = first.poll() is None
         os.kill(first.pid, signal.SIGKILL)
         first.wait()
@@ -268,7 +271,7 @@ def _prefect_trial(api_url: str, tmp: Path, rng: random.Random) -> dict[str, Any
     assert rerun.returncode == 0, err[-3000:]
     outcome = json.loads(out.strip().splitlines()[-1])
     starts = _start_counts(counter)
-    assert outcome['output'] == 'a=1, b=2'
+    assert outcome['output'] == KILL_OUTPUT
     flow_run_id = UUID(Path(str(counter_file) + '.id').read_text())
     assert asyncio.run(_prefect_flow_run_state(flow_run_id)) == 'Completed'
     for unit in committed:
@@ -296,3 +299,172 @@ def test_kill_trials_on_prefect(prefect_api_url: str, request: pytest.FixtureReq
     assert sum(result['committed_before_kill'] for result in results) > 0
     _summary.put('prefect', 'kills survived', f'{len(results)}/{len(results)}')
     _summary.add('prefect', 'duplicate executions', 0)
+
+
+# --- Temporal ---------------------------------------------------------------------------------------------------
+#
+# Kill trials on Temporal: worker processes serve the 5-step run's workflow on the session's dev server, on one task
+# queue; the test is the client. One worker serves while a standby waits, imports done. Each trial: the test starts
+# a workflow, waits for a randomly chosen unit to start, SIGKILLs the serving worker within that unit, and reads from
+# the workflow history which activities had completed (the checkpoints). The standby then serves, and the server
+# retries the killed worker's activity once its 3-second attempt timeout passes; a new standby starts for the next
+# trial, in which this one serves. The test asserts: the right output; each checkpointed unit ran exactly once
+# (counted at its source); no unit ran more than twice; the workflow completed with no activity pending.
+
+TEMPORAL_WORKER = Path(__file__).parent / 'engines' / 'temporal_kill_worker.py'
+TEMPORAL_WAIT = 240.0  # a bound on waiting for a worker, not an assertion on speed
+
+
+class _TemporalWorkers:
+    """Worker subprocesses serving one task queue, each ended by its own pid; they record into `directory`."""
+
+    def __init__(self, target: str, directory: Path) -> None:
+        self.directory = directory
+        self.task_queue = f'kill-{uuid.uuid4().hex}'
+        self.args = [target, self.task_queue, str(directory)]
+        self.processes: list[subprocess.Popen[str]] = []
+
+    def start(self, mode: str) -> subprocess.Popen[str]:
+        process = subprocess.Popen([sys.executable, str(TEMPORAL_WORKER), mode, *self.args], text=True)
+        self.processes.append(process)
+        return process
+
+    def resume(self, standby: subprocess.Popen[str]) -> None:
+        (self.directory / f'resume.{standby.pid}').touch()
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+
+
+async def _temporal_client(target: str) -> Any:
+    from durable_temporal import PydanticAIPlugin
+    from temporalio.client import Client
+
+    return await Client.connect(target, plugins=[PydanticAIPlugin()])
+
+
+async def _start_kill_workflow(client: Any, workflow_id: str, task_queue: str) -> Any:
+    # A workflow task cut off by the kill is handed on once its timeout passes: 5 s, not the default 10.
+    return await client.start_workflow(
+        'KillWorkflow', id=workflow_id, task_queue=task_queue, result_type=str, task_timeout=timedelta(seconds=5)
+    )
+
+
+async def _temporal_checkpointed(handle: Any) -> list[str]:
+    """The units whose activities completed, as the workflow history read through the client records them."""
+    scheduled: dict[int, str] = {}
+    completed: list[int] = []
+    async for event in handle.fetch_history_events():
+        if event.HasField('activity_task_scheduled_event_attributes'):
+            scheduled[event.event_id] = event.activity_task_scheduled_event_attributes.activity_type.name
+        elif event.HasField('activity_task_completed_event_attributes'):
+            completed.append(event.activity_task_completed_event_attributes.scheduled_event_id)
+    return _order_of_checkpoints([scheduled[event_id] for event_id in sorted(completed)])
+
+
+async def _temporal_finished_clean(handle: Any) -> None:
+    """The workflow completed and left no activity pending."""
+    from temporalio.client import WorkflowExecutionStatus
+
+    description = await handle.describe()
+    assert description.status == WorkflowExecutionStatus.COMPLETED, description.status
+    assert len(description.raw_description.pending_activities) == 0
+
+
+async def _wait_until(condition: Callable[[], bool], what: str, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + TEMPORAL_WAIT
+    while not condition():
+        assert time.monotonic() < deadline, f'{what}: not in time'
+        assert process.poll() is None, f'{what}: the worker ended early'
+        await asyncio.sleep(0.01)
+
+
+async def _temporal_trial(
+    client: Any, workers: _TemporalWorkers, serving: subprocess.Popen[str], standby: subprocess.Popen[str], rng: Any
+) -> dict[str, Any]:
+    from temporalio.client import WorkflowExecutionStatus
+
+    workflow_id = f'kill-{uuid.uuid4()}'
+    counter = DurableCallCounter(workers.directory / f'{workflow_id}.log')
+    handle = await _start_kill_workflow(client, workflow_id, workers.task_queue)
+    unit = UNITS[rng.randrange(len(UNITS))]
+    await _wait_until(lambda: _start_counts(counter)[unit] > 0, f'the worker reaching {unit}', serving)
+    await asyncio.sleep(rng.uniform(0, KILL_UNIT_SECONDS * 1.5))  # within the unit, or just after it
+    os.kill(serving.pid, signal.SIGKILL)
+    serving.wait()
+    killed_mid_run = (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+    committed = await _temporal_checkpointed(handle)
+    workers.resume(standby)
+    output = await asyncio.wait_for(handle.result(), TEMPORAL_WAIT)
+    starts = _start_counts(counter)
+    assert output == KILL_OUTPUT
+    for unit in committed:
+        assert starts[unit] == 1, f'{unit} was checkpointed before the kill, yet ran {starts[unit]} times'
+    assert all(count <= 2 for count in starts.values()), starts
+    assert set(starts) == set(UNITS)
+    await _temporal_finished_clean(handle)
+    return {'killed_mid_run': killed_mid_run, 'committed_before_kill': len(committed)}
+
+
+async def test_kill_trials_on_temporal(
+    temporal_dev_server: TemporalDevServer, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """10 trials (100 with --soak), about 6 s each: a cut-off activity's 3 s timeout, then the rest of the run.
+
+    The standby that finishes a trial serves the next one, and a new standby's imports overlap that trial.
+    """
+    rng = random.Random(20261126)
+    workers = _TemporalWorkers(temporal_dev_server.target, tmp_path)
+    client = await _temporal_client(temporal_dev_server.target)
+    results: list[dict[str, Any]] = []
+    try:
+        serving, standby = workers.start('serve'), workers.start('standby')
+        for _ in range(_trials(request)):
+            results.append(await _temporal_trial(client, workers, serving, standby, rng))
+            assert standby.poll() is None, 'the standby worker ended'
+            serving, standby = standby, workers.start('standby')
+    finally:
+        workers.stop_all()
+    # Most kills must land mid-run, and some after checkpoints, or the trials prove little.
+    assert sum(result['killed_mid_run'] for result in results) >= len(results) // 2
+    assert sum(result['committed_before_kill'] for result in results) > 0
+    _summary.put('temporal', 'kills survived', f'{len(results)}/{len(results)}')
+    _summary.add('temporal', 'duplicate executions', 0)
+
+
+async def test_two_temporal_workers_share_a_task_queue_and_the_survivor_finishes_the_run(
+    temporal_dev_server: TemporalDevServer, tmp_path: Path
+) -> None:
+    workers = _TemporalWorkers(temporal_dev_server.target, tmp_path)
+    client = await _temporal_client(temporal_dev_server.target)
+    workflow_id = f'shared-{uuid.uuid4()}'
+    counter = DurableCallCounter(tmp_path / f'{workflow_id}.log')
+    try:
+        pair = [workers.start('serve'), workers.start('serve')]
+        for process in pair:  # both poll the task queue before the run starts
+            await _wait_until((tmp_path / f'ready.{process.pid}').exists, 'a worker starting', process)
+        handle = await _start_kill_workflow(client, workflow_id, workers.task_queue)
+        await _wait_until(lambda: _start_counts(counter)['tool:b'] > 0, 'the run reaching tool:b', pair[0])
+        (running,) = [name for name in counter.counts() if name.startswith('start:tool:b:')]
+        victim = next(process for process in pair if running.endswith(f':{process.pid}'))
+        survivor = next(process for process in pair if process is not victim)
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait()
+        committed = await _temporal_checkpointed(handle)
+        output = await asyncio.wait_for(handle.result(), TEMPORAL_WAIT)
+        assert survivor.poll() is None, 'the surviving worker ended'
+    finally:
+        workers.stop_all()
+    assert output == KILL_OUTPUT
+    starts = _start_counts(counter)
+    for unit in committed:
+        assert starts[unit] == 1, unit
+    assert all(count <= 2 for count in starts.values()), starts
+    survivor_units = {
+        name.removeprefix('start:').rsplit(':', 1)[0] for name in counter.counts() if name.endswith(f':{survivor.pid}')
+    }
+    assert {'tool:b', 'model:3'} <= survivor_units  # the survivor took over the cut-off unit and finished the run
+    await _temporal_finished_clean(handle)
