@@ -8,11 +8,12 @@ is the engine's, visible and counted; the server's counters prove the SDK made n
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,7 @@ def _run(script: str, args: list[str], out: Path) -> dict[str, Any]:
     return json.loads(out.read_text())
 
 
-@pytest.fixture(params=['dbos-sqlite', 'dbos-postgres', 'prefect'])
+@pytest.fixture(params=['dbos-sqlite', 'dbos-postgres', 'prefect', 'temporal'])
 def target(request: pytest.FixtureRequest, tmp_path: Path) -> Target:
     engine: str = request.param
     if engine == 'prefect':
@@ -63,6 +64,17 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Target:
             return _run('prefect_provider.py', [mode, server.base_url, api_url, str(home)], tmp_path / f'{mode}.json')
 
         return Target(engine, drive_prefect, lambda: _prefect_stored_text(home, server_home))
+    if engine == 'temporal':
+        target: str = request.getfixturevalue('temporal_dev_server').target
+
+        def drive_temporal(mode: str, server: OpenAICompatibleServer) -> dict[str, Any]:
+            return _run('temporal_provider.py', [mode, server.base_url, target], tmp_path / f'{mode}.json')
+
+        def temporal_stored_text() -> str:
+            workflow_ids = json.loads((tmp_path / 'secrets.json').read_text())['workflow_ids']
+            return asyncio.run(_temporal_history_text(target, workflow_ids))
+
+        return Target(engine, drive_temporal, temporal_stored_text)
     if engine == 'dbos-sqlite':
         db_url = f'sqlite:///{tmp_path / "provider.sqlite"}'
     else:
@@ -170,3 +182,44 @@ async def _prefect_records(flow_name: str) -> str:
         )
     records = [run.model_dump_json() for run in [*flow_runs, *task_runs, *logs]]
     return '\n'.join(records)
+
+
+async def _temporal_history_text(target: str, workflow_ids: list[str]) -> str:
+    """Every event of each workflow's history, read through the client: its raw bytes, and each payload decoded."""
+    from temporalio.client import Client
+
+    client = await Client.connect(target)
+    texts: list[str] = []
+    for workflow_id in workflow_ids:
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+        assert history.events, f'no history for {workflow_id}'
+        for event in history.events:
+            texts.append(event.SerializeToString().decode('utf-8', 'replace'))
+            texts.extend(_payload_texts(event))
+    return '\n'.join(texts)
+
+
+def _payload_texts(message: Any) -> Iterator[str]:
+    """The data and metadata of every payload in a protobuf message, at any depth, as text (JSON re-dumped)."""
+    from google.protobuf.message import Message
+    from temporalio.api.common.v1 import Payload
+
+    if isinstance(message, Payload):
+        text = message.data.decode('utf-8', 'replace')
+        with contextlib.suppress(ValueError):
+            text = json.dumps(json.loads(text), ensure_ascii=False)  # undo JSON escapes, such as \\u0053
+        yield text
+        yield from (value.decode('utf-8', 'replace') for value in message.metadata.values())
+        return
+    for _, value in message.ListFields():
+        if isinstance(value, Message):
+            items: list[Any] = [value]
+        elif isinstance(value, str | bytes | int | float | bool):
+            continue
+        elif hasattr(value, 'values'):  # a map
+            items = list(value.values())
+        else:  # a repeated field
+            items = list(value)
+        for item in items:
+            if isinstance(item, Message):
+                yield from _payload_texts(item)

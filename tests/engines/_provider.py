@@ -45,13 +45,19 @@ def provider_agent(base_url: str, name: str) -> Agent[None, str]:
     return agent
 
 
-async def drive(mode: str, run: Callable[[str], Awaitable[Any]]) -> dict[str, Any]:
-    """`faults`: ten runs; otherwise one run, reporting the error type if it fails."""
+def _class_name(error: Exception) -> str:
+    return type(error).__name__
+
+
+async def drive(
+    mode: str, run: Callable[[str], Awaitable[Any]], error_type: Callable[[Exception], str] = _class_name
+) -> dict[str, Any]:
+    """`faults`: ten runs; otherwise one run, reporting the error's type (`error_type`) if it fails."""
     if mode == 'faults':
         outputs = [(await run(f'Weather in city {n}?')).output for n in range(10)]
         return {'outputs': outputs, 'attempts': CountedModel.attempts}
     try:
         result = await run('Weather in Lisbon?')
     except Exception as error:
-        return {'error_type': type(error).__name__, 'error': str(error)[:500], 'attempts': CountedModel.attempts}
+        return {'error_type': error_type(error), 'error': str(error)[:500], 'attempts': CountedModel.attempts}
     return {'outputs': [result.output], 'attempts': CountedModel.attempts}

@@ -1,0 +1,72 @@
+"""Runs agents on Temporal against the local OpenAI-compatible server, for the fault and secrets suites.
+
+Usage: temporal_provider.py MODE BASE_URL TEMPORAL_TARGET OUT_JSON
+MODE `faults`: ten runs of a model-tool-model agent while the server injects faults; SDK retries are
+off, so every retry is a Temporal activity retry. MODE `bad_request`: one run that the server answers with 400.
+MODE `secrets`: one run with an API key and a custom header, for the test to search the workflow history.
+Every run is one workflow, run by a worker in this process; the report lists the workflow ids. Every
+model-request attempt is counted at its source, so the test can compare with the server's count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+mode, base_url, target, out = sys.argv[1], sys.argv[2], sys.argv[3], Path(sys.argv[4])
+os.environ['DURABLE_TESTS_PROVIDER_URL'] = base_url  # read by the workflow module, when it builds the agent
+
+from _provider import drive  # noqa: E402
+from _temporal_provider_workflow import ProviderWorkflow  # noqa: E402
+from durable_temporal import PydanticAIPlugin  # noqa: E402
+from temporalio.client import Client, WorkflowFailureError  # noqa: E402
+from temporalio.exceptions import ApplicationError  # noqa: E402
+from temporalio.worker import Worker  # noqa: E402
+
+
+@dataclass
+class Result:
+    output: str
+
+
+def original_type(error: Exception) -> str:
+    """Temporal carries an activity's error as an `ApplicationError` whose `type` is the original class name."""
+    return error.type or type(error).__name__ if isinstance(error, ApplicationError) else type(error).__name__
+
+
+async def main() -> dict[str, Any]:
+    client = await Client.connect(target, plugins=[PydanticAIPlugin()])
+    task_queue = f'provider-{mode}-{uuid.uuid4().hex}'
+    workflow_ids: list[str] = []
+
+    async def run(prompt: str) -> Result:
+        workflow_ids.append(f'{task_queue}-{len(workflow_ids)}')
+        try:
+            return Result(
+                await client.execute_workflow(
+                    ProviderWorkflow.run,
+                    prompt,
+                    id=workflow_ids[-1],
+                    task_queue=task_queue,
+                    run_timeout=timedelta(minutes=3),
+                )
+            )
+        except WorkflowFailureError as failure:
+            cause: BaseException | None = failure
+            while cause is not None and not isinstance(cause, ApplicationError):  # workflow -> activity -> its error
+                cause = getattr(cause, 'cause', None)
+            raise cause or failure from failure
+
+    async with Worker(client, task_queue=task_queue, workflows=[ProviderWorkflow]):
+        report = await drive(mode, run, error_type=original_type)
+    return {**report, 'workflow_ids': workflow_ids}
+
+
+out.write_text(json.dumps(asyncio.run(main())))
