@@ -24,21 +24,16 @@ mode, base_url, target, out = sys.argv[1], sys.argv[2], sys.argv[3], Path(sys.ar
 os.environ['DURABLE_TESTS_PROVIDER_URL'] = base_url  # read by the workflow module, when it builds the agent
 
 from _provider import drive  # noqa: E402
+from _temporal import original_type, raised_error  # noqa: E402
 from _temporal_provider_workflow import ProviderWorkflow  # noqa: E402
 from durable_temporal import PydanticAIPlugin  # noqa: E402
 from temporalio.client import Client, WorkflowFailureError  # noqa: E402
-from temporalio.exceptions import ApplicationError  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
 
 @dataclass
 class Result:
     output: str
-
-
-def original_type(error: Exception) -> str:
-    """Temporal carries an activity's error as an `ApplicationError` whose `type` is the original class name."""
-    return error.type or type(error).__name__ if isinstance(error, ApplicationError) else type(error).__name__
 
 
 async def main() -> dict[str, Any]:
@@ -59,10 +54,7 @@ async def main() -> dict[str, Any]:
                 )
             )
         except WorkflowFailureError as failure:
-            cause: BaseException | None = failure
-            while cause is not None and not isinstance(cause, ApplicationError):  # workflow -> activity -> its error
-                cause = getattr(cause, 'cause', None)
-            raise cause or failure from failure
+            raise raised_error(failure) from failure
 
     async with Worker(client, task_queue=task_queue, workflows=[ProviderWorkflow]):
         report = await drive(mode, run, error_type=original_type)
