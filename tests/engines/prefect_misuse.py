@@ -29,12 +29,11 @@ os.environ.pop('PREFECT_PROFILES_PATH', None)
 
 import asyncio
 import json
-import socket
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
-from _misuse import Case, run_cases
+from _misuse import NO_DEPS, Case, Handle, construct, construction_cases, misuse_entry_point, run_cases, run_time_cases
+from _misuse import run_time_kwargs as misused
 from durable_prefect import PrefectAgent
 from prefect import flow
 from prefect.client.orchestration import get_client
@@ -44,96 +43,33 @@ from prefect.client.schemas.filters import (
     TaskRunFilter,
     TaskRunFilterName,
 )
-from pydantic_ai import Agent, RunContext
-from pydantic_ai.capabilities import AbstractCapability
+from pydantic_ai import Agent
 from pydantic_ai.models.test import TestModel
-from pydantic_ai.toolsets import FunctionToolset
 
 AGENT = 'misuse_table'
 
-
-@dataclass
-class Handle:
-    resource: Any
-
-
 agent = Agent(TestModel(), name=AGENT, deps_type=Handle)
 prefect_agent = PrefectAgent(agent)
-NO_DEPS = Handle(resource=None)
-
-
-def construct(build: Callable[[], Any]) -> Callable[[], Awaitable[Any]]:
-    async def attempt() -> Any:
-        return build()
-
-    return attempt
 
 
 def with_config(**config: Any) -> Callable[[], Awaitable[Any]]:
     return construct(lambda: PrefectAgent(Agent(TestModel(), name=AGENT), **config))
 
 
-def dynamic_without_id() -> Any:
-    dynamic = Agent(TestModel(), name='misuse_dynamic')
-
-    @dynamic.toolset
-    def tools(ctx: RunContext[None]) -> FunctionToolset[None]:
-        return FunctionToolset()
-
-    return PrefectAgent(dynamic)
-
-
-async def run_with(**kwargs: Any) -> Any:
-    return await prefect_agent.run('Hi', **{'deps': NO_DEPS, **kwargs})
-
-
-async def unserializable_deps() -> Any:
-    with socket.socket() as sock:
-        return await prefect_agent.run('Hi', deps=Handle(resource=sock))
-
-
-async def noop_handler(ctx: RunContext[Any], events: Any) -> None:
-    pass
+async def run_case(name: str) -> Any:
+    return await prefect_agent.run('Hi', **misused(name))
 
 
 @flow(name='misuse-table-user-flow', persist_result=False)
 async def in_flow(entry_point: str) -> None:
-    if entry_point == 'iter':
-        async with prefect_agent.iter('Hi', deps=NO_DEPS):
-            pass
-    elif entry_point == 'run_stream_events':
-        async for _ in prefect_agent.run_stream_events('Hi', deps=NO_DEPS):
-            pass
-    elif entry_point == 'unregistered model':
+    if entry_point == 'unregistered model':
         await prefect_agent.run('Hi', deps=NO_DEPS, model=TestModel())
+    else:
+        await misuse_entry_point(prefect_agent, entry_point)
 
 
 CASES = [
-    Case('missing agent name', construct(lambda: PrefectAgent(Agent(TestModel()))), "name='my_agent'"),
-    Case(
-        'malformed agent name', construct(lambda: PrefectAgent(Agent(TestModel(), name='two words'))), 'letters, digits'
-    ),
-    Case(
-        'toolset without id',
-        construct(lambda: PrefectAgent(Agent(TestModel(), name=AGENT, toolsets=[FunctionToolset[None]()]))),
-        "FunctionToolset(..., id='my_toolset')",
-    ),
-    Case(
-        'duplicate toolset id',
-        construct(
-            lambda: PrefectAgent(
-                Agent(TestModel(), name=AGENT, toolsets=[FunctionToolset[None](id='x'), FunctionToolset[None](id='x')])
-            )
-        ),
-        'each must be unique',
-    ),
-    Case('dynamic toolset without id', construct(dynamic_without_id), "@agent.toolset(id='my_toolset')"),
-    Case('reserved model key', with_config(models={'default': TestModel()}), 'Choose another key'),
-    Case(
-        'unknown parallel execution mode',
-        with_config(parallel_execution_mode='fast'),
-        "'parallel_ordered_events' or 'sequential'",
-    ),
+    *construction_cases(PrefectAgent),
     Case('unknown task config key', with_config(model_task_config={'retry': 3}), 'the keys are'),
     Case('negative task retries', with_config(tool_task_config={'retries': -1}), 'retries must be an int of 0 or more'),
     Case('zero task timeout', with_config(mcp_task_config={'timeout_seconds': 0}), 'must be a positive number'),
@@ -148,30 +84,16 @@ CASES = [
         with_config(tool_task_config_by_name={'lookup': {'retry_delay_seconds': [1.0] * 51}}),
         'give fewer or one number',
     ),
-    Case('deps that cannot be serialized', unserializable_deps, 'deps_type'),
-    Case('unregistered model instance', lambda: run_with(model=TestModel()), 'models={"my_model": model}'),
+    *run_time_cases(run_case, 'PrefectAgent'),
     Case(
         'unregistered model instance inside a flow',
         lambda: in_flow('unregistered model'),
         'models={"my_model": model}',
     ),
-    Case('toolsets at run time', lambda: run_with(toolsets=[FunctionToolset(id='late')]), 'Agent(..., toolsets=[...])'),
-    Case(
-        'event handler at run time',
-        lambda: run_with(event_stream_handler=noop_handler),
-        'PrefectAgent(agent, event_stream_handler=handler)',
-    ),
-    Case('output type at run time', lambda: run_with(output_type=int), 'on the `Agent` itself'),
-    Case('capabilities at run time', lambda: run_with(capabilities=[AbstractCapability()]), 'to the `Agent` itself'),
-    Case(
-        'headers in run model settings',
-        lambda: run_with(model_settings={'extra_headers': {'Authorization': 'x'}}),
-        'default_headers',
-    ),
     Case('iter inside a flow', lambda: in_flow('iter'), 'Use run()'),
     Case('run_stream_events inside a flow', lambda: in_flow('run_stream_events'), 'event_stream_handler'),
 ]
-CONTROL = [Case('a valid run (control)', lambda: run_with(), '')]
+CONTROL = [Case('a valid run (control)', lambda: prefect_agent.run('Hi', deps=NO_DEPS), '')]
 
 
 async def journaled() -> int:
