@@ -57,6 +57,8 @@ class MisuseWorkflow(PydanticAIWorkflow):
             await misuse_temporal.run('hi', model=TestModel())
         elif case == 'unserializable_deps':
             await misuse_temporal.run('hi', deps=Unserializable())
+        elif case == 'headers_in_settings':
+            await misuse_temporal.run('hi', model_settings={'extra_headers': {'Authorization': 'Bearer sk-secret'}})
         elif case == 'image_output':
             await image_temporal.run('draw')
         return 'no error'

@@ -114,6 +114,7 @@ WORKFLOW_MISUSE = [
     ('unregistered_model', 'DurableUsageError', r'TestModel.*was not registered.*models=\{"my_model": model\}'),
     ('unserializable_deps', 'UnserializableError', r'deps of type Unserializable cannot be sent'),
     ('image_output', 'UnserializableError', r'Image output is not supported by TemporalAgent'),
+    ('headers_in_settings', 'DurableUsageError', r'headers often hold secrets.*default_headers'),
 ]
 
 

@@ -404,14 +404,18 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         """The deps rebuilt through the agent's `deps_type`."""
         return cast(Any, decode(json.dumps(value), self.wrapped.deps_type))
 
-    def _build_inputs(self, user_prompt: Any, model: Any, deps: Any, **fields: Any) -> RunInputs:
-        model_settings: dict[str, Any] = fields.get('model_settings') or {}
-        if any(key in model_settings for key in _SECRET_SETTINGS):
+    @staticmethod
+    def _refuse_secret_settings(model_settings: Any) -> None:
+        """Run-time model settings are journaled (run inputs, or a unit's inputs): refuse the ones that hold secrets."""
+        if model_settings and any(key in model_settings for key in _SECRET_SETTINGS):
             raise DurableUsageError(
                 'model_settings passed to run() are journaled with the run, and headers often hold secrets. '
                 'Set headers on the model or its provider (for example '
                 'OpenAIProvider(openai_client=AsyncOpenAI(default_headers=...))) instead.'
             )
+
+    def _build_inputs(self, user_prompt: Any, model: Any, deps: Any, **fields: Any) -> RunInputs:
+        self._refuse_secret_settings(fields.get('model_settings'))
         try:
             return RunInputs(
                 user_prompt=user_prompt,
@@ -538,6 +542,7 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
             return
         if toolsets:
             self._check_run_arguments(None, toolsets, {})
+        self._refuse_secret_settings(kwargs.get('model_settings'))
         resolved = self._resolve_model(model)
         base_model = resolved or self.wrapped.model
         if base_model is None:
