@@ -20,6 +20,9 @@ image_temporal = TemporalAgent(
     Agent(FunctionModel(answer, model_name='answer'), name='misuse_image', output_type=BinaryImage)
 )
 
+# Its one answer is 3 MB, over the server's 2 MB payload limit; a failed attempt would be retried 10 times.
+oversize_temporal = TemporalAgent(Agent(TestModel(custom_output_text='x' * 3_000_000), name='misuse_oversize'))
+
 
 class Unserializable:
     def __init__(self) -> None:
@@ -32,7 +35,7 @@ async def _handler(ctx: object, events: object) -> None:
 
 @workflow.defn
 class MisuseWorkflow(PydanticAIWorkflow):
-    __pydantic_ai_agents__ = [misuse_temporal, image_temporal]
+    __pydantic_ai_agents__ = [misuse_temporal, image_temporal, oversize_temporal]
 
     @workflow.run
     async def run(self, case: str) -> str:
@@ -59,6 +62,8 @@ class MisuseWorkflow(PydanticAIWorkflow):
             await misuse_temporal.run('hi', deps=Unserializable())
         elif case == 'headers_in_settings':
             await misuse_temporal.run('hi', model_settings={'extra_headers': {'Authorization': 'Bearer sk-secret'}})
+        elif case == 'oversize_output':
+            await oversize_temporal.run('hi')
         elif case == 'image_output':
             await image_temporal.run('draw')
         return 'no error'

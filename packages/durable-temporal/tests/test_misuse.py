@@ -16,7 +16,7 @@ from pydantic_ai import Agent
 from pydantic_ai.models.test import TestModel
 from pydantic_ai.toolsets import FunctionToolset
 from temporalio.client import Client, WorkflowFailureError
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.worker import Worker
 
 
@@ -141,3 +141,32 @@ async def test_misuse_inside_a_workflow_fails_it_at_once(
     assert cause.type == error_type
     assert cause.message is not None
     assert re.search(message, cause.message, re.DOTALL), cause.message
+
+
+async def test_a_result_over_the_payload_limit_fails_at_once_naming_the_activity(
+    plugin_client: Client, task_queue: str
+) -> None:
+    """Temporal would refuse the 3 MB result and retry the activity, repeating the model request each time."""
+    async with Worker(plugin_client, task_queue=task_queue, workflows=[MisuseWorkflow]):
+        handle = await plugin_client.start_workflow(
+            MisuseWorkflow.run,
+            'oversize_output',
+            id=f'misuse-oversize-{uuid.uuid4()}',
+            task_queue=task_queue,
+            run_timeout=timedelta(seconds=60),
+        )
+        with pytest.raises(WorkflowFailureError) as failure:
+            await handle.result()
+    activity_error = failure.value.cause
+    assert isinstance(activity_error, ActivityError)
+    cause = activity_error.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == 'PayloadTooLargeError'
+    assert cause.non_retryable
+    assert re.search(r"'misuse_oversize.model_request' is 3,0\d\d,\d\d\d bytes.*max_tokens", cause.message)
+    attempts = [
+        event.activity_task_started_event_attributes.attempt
+        async for event in handle.fetch_history_events()
+        if event.HasField('activity_task_started_event_attributes')
+    ]
+    assert attempts == [1]

@@ -59,6 +59,9 @@ from ._toolsets import ActivityToolset, ListedTool, encode_instructions, encode_
 
 __all__ = ['TemporalAgent']
 
+_PAYLOAD_LIMIT_BYTES = 2 * 1024 * 1024
+"""The largest activity result sent to the server: its default payload limit (`limit.blobSize.error`)."""
+
 # The model key (registered key or model string) of the run in progress in this workflow task, if not the default.
 _RUN_MODEL_KEY: ContextVar[str | None] = ContextVar('durable_temporal_run_model_key', default=None)
 
@@ -548,13 +551,26 @@ async def _call_leaf_tool(
 def _define_activity(name: str, body: _Body, arity: int) -> Callable[..., Any]:
     async def run_activity(*activity_args: RawJson) -> RawJson:
         try:
-            return RawJson(await body(*activity_args))
+            result = await body(*activity_args)
         except Exception as error:
             if is_retryable_error(error):
                 raise
             # Misuse and requests the provider rejected (a 4xx other than 408, 409, 425 and 429) fail the same way
             # on every attempt: fail the activity at once, under the error's type name, with its message.
             raise ApplicationError(str(error), type=type(error).__name__, non_retryable=True) from error
+        size = len(result.encode())
+        if size > _PAYLOAD_LIMIT_BYTES:
+            # Temporal would refuse the result after the activity returns, and retry it: every attempt would make
+            # the same request again and fail the same way.
+            raise ApplicationError(
+                f'The result of the activity {name!r} is {size:,} bytes of JSON, over the {_PAYLOAD_LIMIT_BYTES:,}-byte '
+                'payload limit of a Temporal server, so it cannot be recorded. Make it smaller: limit the output '
+                "(for example model_settings={'max_tokens': ...}), or have a tool store large data elsewhere and "
+                'return a reference to it.',
+                type='PayloadTooLargeError',
+                non_retryable=True,
+            )
+        return RawJson(result)
 
     # Temporal decodes each argument by its parameter's type, and only when the counts match: declare them.
     parameters = [
