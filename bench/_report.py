@@ -401,6 +401,17 @@ def render(document: dict[str, Any]) -> str:
                     )
                     cpu_rows.append([label, shape, *cpu_cells, _pair({c: r['cpu'] for c, r in ratios.items()})])
         out += _table(header, rows)
+        for where, data in (results.get('inprocess') or {}).items():
+            floor = (data or {}).get('floor')
+            if floor:
+                parts = [
+                    f'{shape}: {f["activities"]} no-op activities {f["median_s"] * 1000:.0f} ms'
+                    for shape, f in floor.items()
+                ]
+                out.append(
+                    f'  {title(document, where)} floor (a bare workflow, no agent; median): {", ".join(parts)}: the '
+                    "server's share of every durable variant's time"
+                )
         out += [
             'CPU ms per run (this process: client, worker, engine threads; median), and the same ratio of CPU time:'
         ]

@@ -42,6 +42,7 @@ from temporalio.worker import Worker  # noqa: E402
 
 from . import _workload  # noqa: E402
 from ._measure import check, hold, overhead, rss_bytes, throughput  # noqa: E402
+from ._stats import median, percentile  # noqa: E402
 from ._workload import OURS, OURS_LOCAL, PAI_CAPABILITY, PAI_WRAPPER, PLAIN, prompt  # noqa: E402
 
 # variant -> (module with its workflow, the workflow's class, the plugin family whose client runs it)
@@ -187,16 +188,48 @@ async def journal(variants: dict[str, Variant]) -> dict[str, Any]:
 
 
 async def growth(variants: dict[str, Variant], step_counts: list[int], payload: int, seed: int) -> dict[str, Any]:
-    """History bytes of one run of N steps, ~`payload` bytes of text per message."""
-    rng = random.Random(seed)
+    """History bytes of one run of N steps, ~`payload` bytes of text per message.
+
+    Every (variant, N) run at once: sizes do not depend on timing, and one after the other they would wait on the
+    server's round trips for half a minute.
+    """
     durable = [name for name, variant in variants.items() if variant.run_workflow is not None]
+
+    async def one(name: str, steps: int) -> dict[str, Any]:
+        workflow_id = f'{name}-growth-{uuid.uuid4()}'
+        check(await variants[name].run_with_id(prompt(steps, payload), workflow_id), steps)
+        return await history(variants[name].handle(workflow_id))
+
+    pairs = [(name, steps) for steps in step_counts for name in durable]
+    random.Random(seed).shuffle(pairs)
+    sizes = await asyncio.gather(*(one(name, steps) for name, steps in pairs))
     out: dict[str, Any] = {name: {} for name in durable}
-    for steps in step_counts:
-        rng.shuffle(durable)
-        for name in durable:
-            workflow_id = f'{name}-growth-{uuid.uuid4()}'
-            check(await variants[name].run_with_id(prompt(steps, payload), workflow_id), steps)
-            out[name][str(steps)] = await history(variants[name].handle(workflow_id))
+    for (name, steps), size in zip(pairs, sizes, strict=True):
+        out[name][str(steps)] = size
+    return {name: dict(sorted(by_steps.items(), key=lambda item: int(item[0]))) for name, by_steps in out.items()}
+
+
+async def floor(
+    target: str, stack: contextlib.AsyncExitStack, shapes: dict[str, int], rounds: dict[str, int]
+) -> dict[str, Any]:
+    """The server's floor: a bare workflow with as many no-op activities as an agent run of each shape has units."""
+    from ._temporal_floor import FloorWorkflow, noop
+
+    client = await Client.connect(target)
+    task_queue = f'bench-floor-{uuid.uuid4().hex[:12]}'
+    await stack.enter_async_context(Worker(client, task_queue=task_queue, workflows=[FloorWorkflow], activities=[noop]))
+    out: dict[str, Any] = {}
+    for shape, steps in shapes.items():
+        activities = 2 * steps - 1  # `steps` model requests and `steps - 1` tool calls
+        times: list[float] = []
+        for i in range(rounds[shape] + 1):  # the first one warms up
+            start = time.perf_counter()
+            await client.execute_workflow(
+                FloorWorkflow.run, activities, id=f'floor-{uuid.uuid4()}', task_queue=task_queue
+            )
+            if i:
+                times.append(time.perf_counter() - start)
+        out[shape] = {'activities': activities, 'median_s': median(times), 'p90_s': percentile(times, 90)}
     return out
 
 
@@ -214,6 +247,7 @@ async def inprocess(url: str, params: dict[str, Any]) -> dict[str, Any]:
             elif section == 'overhead':
                 cfg = params['overhead']
                 out['overhead'] = await overhead(variants, cfg['shapes'], cfg['rounds'], cfg['warmup'], seed)
+                out['floor'] = await floor(url, stack, cfg['shapes'], cfg['rounds'])
             elif section == 'throughput':
                 cfg = params['throughput']
                 out['throughput'] = await throughput(variants, cfg['concurrency'], cfg['rounds'], cfg['steps'], seed)
