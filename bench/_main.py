@@ -20,6 +20,7 @@ import os
 import platform
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -33,7 +34,7 @@ from typing import Any
 
 from . import _coldstart, _report
 from ._stats import median
-from ._workload import ALL_VARIANTS, DURABLE_VARIANTS, JOURNALS, LABELS, OURS, OURS_LOCAL
+from ._workload import ALL_VARIANTS, DURABLE_VARIANTS, JOURNALS, LABELS, OURS, OURS_LOCAL, PAI_CAPABILITY
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = ('overhead', 'throughput', 'growth', 'memory', 'coldstart')
@@ -44,25 +45,34 @@ SECTIONS = ('overhead', 'throughput', 'growth', 'memory', 'coldstart')
 # only show that every path works. `sections`: what the engine measures of those asked for.
 MODES: dict[str, dict[str, Any]] = {
     'default': {
+        # Memory and first run: one subprocess per variant and repetition (~5-15 s each), so on SQLite only.
         'dbos': {
             'sections': SECTIONS,
-            'overhead': {'shapes': {'A': 2, 'B': 10}, 'rounds': {'A': 30, 'B': 15}, 'warmup': 3},
-            'throughput': {'concurrency': [20, 100], 'rounds': {'20': 3, '100': 2}, 'steps': 2},
+            'overhead': {'shapes': {'A': 2, 'B': 10}, 'rounds': {'A': 20, 'B': 10}, 'warmup': 2},
+            'throughput': {'concurrency': [20, 100], 'rounds': {'20': 2, '100': 1}, 'steps': 2},
             'growth': {'steps': [5, 10, 20, 40], 'payload': 2000},
-            'memory': {'runs': 100, 'steps': 2, 'reps': 1, 'variants': list(ALL_VARIANTS), 'backends': None},
-            'first_run': {'reps': 2, 'variants': list(DURABLE_VARIANTS), 'backends': None},
+            'memory': {'runs': 100, 'steps': 2, 'reps': 1, 'variants': list(DURABLE_VARIANTS), 'backends': ['sqlite']},
+            'first_run': {'reps': 1, 'variants': list(DURABLE_VARIANTS), 'backends': ['sqlite']},
         },
         'temporal': {
             'sections': SECTIONS,
-            'overhead': {'shapes': {'A': 2, 'B': 10}, 'rounds': {'A': 20, 'B': 8}, 'warmup': 2},
+            'overhead': {'shapes': {'A': 2, 'B': 10}, 'rounds': {'A': 12, 'B': 5}, 'warmup': 1},
             'throughput': {'concurrency': [20, 100], 'rounds': {'20': 2, '100': 1}, 'steps': 2},
             'growth': {'steps': [5, 10, 20, 40], 'payload': 2000},
-            'memory': {'runs': 100, 'steps': 2, 'reps': 1, 'variants': list(ALL_VARIANTS), 'backends': None},
-            'first_run': {'reps': 2, 'variants': list(DURABLE_VARIANTS), 'backends': None},
+            'memory': {'runs': 100, 'steps': 2, 'reps': 1, 'variants': list(DURABLE_VARIANTS), 'backends': None},
+            'first_run': {'reps': 1, 'variants': list(DURABLE_VARIANTS), 'backends': None},
         },
-        # Prefect's sizes come from bench._prefect.MODES (its runs cost ~0.1-1 s each); these keys override them.
-        'prefect': {'sections': SECTIONS},
-        'imports': {'reps': 3, 'cases': None},
+        # Prefect's sizes come from bench._prefect.MODES (its runs cost ~0.1-1 s each); these keys override them
+        # to fit the whole bench in 10 minutes.
+        'prefect': {
+            'sections': SECTIONS,
+            'overhead': {'shapes': {'A': 2, 'B': 10}, 'rounds': {'A': 8, 'B': 4}, 'warmup': 1},
+            'throughput': {'concurrency': [20, 100], 'rounds': {'20': 1, '100': 1}, 'steps': 2},
+            'growth': {'steps': [5, 10, 20, 40], 'payload': 2000},
+            'memory': {'runs': 100, 'steps': 2, 'reps': 1, 'variants': [OURS, PAI_CAPABILITY], 'heap': False},
+            'first_run': {'reps': 1, 'variants': list(DURABLE_VARIANTS)},
+        },
+        'imports': {'reps': 2, 'cases': None},
     },
     'quick': {
         # Each engine's in-process sections; memory on DBOS only and first run on Temporal only, so every task
@@ -84,7 +94,7 @@ MODES: dict[str, dict[str, Any]] = {
         'prefect': {
             'sections': ('overhead', 'throughput', 'growth'),
             'overhead': {'shapes': {'A': 2, 'B': 10}, 'rounds': {'A': 2, 'B': 1}, 'warmup': 0},
-            'throughput': {'concurrency': [20], 'rounds': {'20': 1}, 'steps': 2},
+            'throughput': {'concurrency': [10], 'rounds': {'10': 1}, 'steps': 2},
             'growth': {'steps': [3, 6], 'payload': 2000},
         },
         'imports': {
@@ -431,6 +441,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f'unknown sections {sorted(unknown)}; choose from {",".join(SECTIONS)}')
     mode = 'quick' if args.quick else 'default'
 
+    # `timeout` and CI send SIGTERM: leave through the context managers, which stop every server started here (a
+    # PostgreSQL cluster runs detached and would outlive this process) and kill the running task's subprocess.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     load_start = os.getloadavg()
     started = time.time()
     print(f'bench ({mode}): load average at start {_report.load(load_start)} on {os.cpu_count()} CPUs', flush=True)
