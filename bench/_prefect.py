@@ -464,7 +464,7 @@ async def memory(storage: Path, params: dict[str, Any]) -> dict[str, Any]:
     gc.collect()
     baseline = rss_bytes()
     held = await hold(variant, runs, steps, rss_bytes)
-    heap = float('nan')
+    heap: int | None = None  # not measured: null in the JSON
     if params.get('heap', True):
         # Traced only from here, so it counts what the held runs allocated, whatever the allocator reuses.
         tracemalloc.start()
@@ -478,7 +478,7 @@ async def memory(storage: Path, params: dict[str, Any]) -> dict[str, Any]:
         'baseline_rss': baseline,
         'held_rss': held,
         'per_run_bytes': (held - baseline) / runs,
-        'heap_per_run_bytes': heap / runs,
+        'heap_per_run_bytes': None if heap is None else heap / runs,
     }
 
 
