@@ -65,7 +65,7 @@ JOURNALS = {
     'model request ("Model Request: scripted": pickled ModelResponse) and per tool call ("Call Tool: lookup": '
     'pickled return value); results cloudpickled (Prefect default)',
     PAI_CAPABILITY: 'our bench flow wrapping agent.run(): parameter `user_prompt`, result = pickled '
-    'AgentRunResult; a task for the run start time, one per model request and per tool call, as the wrapper',
+    "AgentRunResult; one task per model request and per tool call, named and pickled as the wrapper's",
 }
 
 # Sizes for Prefect, smaller than DBOS's: a Prefect run costs ~0.3-1.5 s against the server (DBOS: ~5-20 ms) and
