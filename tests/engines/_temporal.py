@@ -1,6 +1,9 @@
-"""What the Temporal drivers share: the error a failed workflow run carries from where it was raised."""
+"""What the Temporal drivers share: the error a failed workflow run carries, and how a driver process ends."""
 
 from __future__ import annotations
+
+import os
+import sys
 
 from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
@@ -23,3 +26,15 @@ def original_type(error: BaseException) -> str:
     if isinstance(error, ApplicationError) and error.type:
         return error.type
     return type(error).__name__
+
+
+def exit_now() -> None:
+    """End the driver process once its report is written, skipping interpreter teardown.
+
+    The Temporal client's Rust threads can outlive the event loop, and then crash the interpreter while it finalizes
+    ("Fatal Python error: PyGILState_Release: thread state ... must be current when releasing", SIGABRT; open
+    upstream as temporalio/sdk-python#300). Seen here once in a full cross-engine run, after the report was written.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from _temporal import exit_now
 from _temporal_workflow import BUILT, ScenarioWorkflow
 from durable_temporal import PydanticAIPlugin
 from scenarios import summarise_calls
@@ -57,3 +58,4 @@ async def main(target: str, out: Path) -> None:
 
 if __name__ == '__main__':
     asyncio.run(main(sys.argv[1], Path(sys.argv[2])))
+    exit_now()

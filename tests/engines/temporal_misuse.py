@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from _misuse import Case, construct, construction_cases, run_cases, run_time_cases
-from _temporal import original_type, raised_error
+from _temporal import exit_now, original_type, raised_error
 from _temporal_misuse_workflow import MisuseWorkflow, TwinsWorkflow
 from durable_temporal import PydanticAIPlugin, TemporalAgent
 from pydantic_ai import Agent
@@ -84,7 +84,7 @@ async def main(target: str, out: Path) -> None:
         Case('run_stream_events inside a workflow', lambda: in_workflow('run_stream_events'), 'event_stream_handler'),
         Case('override of the model inside a workflow', lambda: in_workflow('override'), 'models='),
         Case('a valid run (control)', lambda: in_workflow('control'), ''),
-        Case(OVERSIZE, lambda: in_workflow('oversize'), 'payload'),
+        Case(OVERSIZE, lambda: in_workflow('oversize'), 'Make it smaller'),
     ]
     async with Worker(client, task_queue=TASK_QUEUE, workflows=[MisuseWorkflow]):
         results = await run_cases('temporal', cases, journaled, original_type)
@@ -100,3 +100,4 @@ async def main(target: str, out: Path) -> None:
 
 if __name__ == '__main__':
     asyncio.run(main(sys.argv[1], Path(sys.argv[2])))
+    exit_now()

@@ -24,7 +24,7 @@ mode, base_url, target, out = sys.argv[1], sys.argv[2], sys.argv[3], Path(sys.ar
 os.environ['DURABLE_TESTS_PROVIDER_URL'] = base_url  # read by the workflow module, when it builds the agent
 
 from _provider import drive  # noqa: E402
-from _temporal import original_type, raised_error  # noqa: E402
+from _temporal import exit_now, original_type, raised_error  # noqa: E402
 from _temporal_provider_workflow import ProviderWorkflow  # noqa: E402
 from durable_temporal import PydanticAIPlugin  # noqa: E402
 from temporalio.client import Client, WorkflowFailureError  # noqa: E402
@@ -62,3 +62,4 @@ async def main() -> dict[str, Any]:
 
 
 out.write_text(json.dumps(asyncio.run(main())))
+exit_now()
