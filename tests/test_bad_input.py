@@ -59,13 +59,6 @@ CASES = {
 }
 # After the cases, in the order the drivers try them.
 EXTRAS = {'dbos-sqlite': [], 'prefect': [CONTROL], 'temporal': [CONTROL, OVERSIZE]}
-KNOWN_BUGS = {
-    ('temporal', 'headers in run model settings'): (
-        "durable-temporal journals run(model_settings={'extra_headers': ...}) into the workflow history (the model "
-        "request activity's input) instead of refusing it: durable-core checks it only in _build_inputs, which "
-        'TemporalAgent does not call'
-    ),
-}
 
 
 @pytest.fixture(scope='module')
@@ -113,17 +106,7 @@ def test_the_journal_count_sees_a_valid_run(engine: str, tables: Callable[[str],
     assert control['journaled'] > 0
 
 
-def _params() -> list[Any]:
-    params: list[Any] = []
-    for engine, names in CASES.items():
-        for name in names:
-            bug = KNOWN_BUGS.get((engine, name))
-            marks = [pytest.mark.xfail(strict=True, reason=bug)] if bug else []
-            params.append(pytest.param(engine, name, marks=marks, id=f'{engine}-{name}'))
-    return params
-
-
-@pytest.mark.parametrize(('engine', 'name'), _params())
+@pytest.mark.parametrize(('engine', 'name'), [(engine, name) for engine, names in CASES.items() for name in names])
 def test_case_is_refused_clearly_and_journals_nothing(engine: str, name: str, tables: Callable[[str], Any]) -> None:
     case = _result(tables(engine), name)
     assert case['error_type'] is not None, f'{name}: no error was raised'
@@ -132,16 +115,12 @@ def test_case_is_refused_clearly_and_journals_nothing(engine: str, name: str, ta
     _summary.add(engine, 'bad inputs refused')
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='durable-temporal retries an activity whose result exceeds the payload limit (10 attempts by default, each '
-    'a new model request) and fails with "PayloadsTooLarge: [TMPRL1103] ...", naming neither the activity nor a fix',
-)
 def test_temporal_output_larger_than_the_payload_limit_fails_at_once_and_clearly(tables: Callable[[str], Any]) -> None:
     """It cannot be refused before the model request that makes it, but must fail then, not retry what fails again."""
     case = _result(tables('temporal'), OVERSIZE)
     assert case['error_type'] is not None, 'no error was raised'
-    assert 'payload' in case['message'].lower()
+    assert case['names_fix'], f'the error does not name the fix: {case["message"]}'
+    assert 'misuse_oversize.model_request' in case['message'], f'the error does not name the activity: {case}'
     assert case['journaled'] == 1  # the one model request, and nothing after it
     assert case['model_request_attempts'] == 1, f'the request was made {case["model_request_attempts"]} times'
-    assert 'misuse_oversize.model_request' in case['message'], f'the error does not name the activity: {case}'
+    _summary.add('temporal', 'bad inputs refused')
