@@ -56,8 +56,8 @@ MODES: dict[str, dict[str, Any]] = {
         },
         'temporal': {
             'sections': SECTIONS,
-            'overhead': {'shapes': {'A': 2, 'B': 10}, 'rounds': {'A': 12, 'B': 5}, 'warmup': 1},
-            'throughput': {'concurrency': [20, 100], 'rounds': {'20': 2, '100': 1}, 'steps': 2},
+            'overhead': {'shapes': {'A': 2, 'B': 10}, 'rounds': {'A': 10, 'B': 4}, 'warmup': 1},
+            'throughput': {'concurrency': [20, 100], 'rounds': {'20': 1, '100': 1}, 'steps': 2},
             'growth': {'steps': [5, 10, 20, 40], 'payload': 2000},
             'memory': {'runs': 100, 'steps': 2, 'reps': 1, 'variants': list(DURABLE_VARIANTS), 'backends': None},
             'first_run': {'reps': 1, 'variants': list(DURABLE_VARIANTS), 'backends': None},
@@ -72,7 +72,8 @@ MODES: dict[str, dict[str, Any]] = {
             'memory': {'runs': 100, 'steps': 2, 'reps': 1, 'variants': [OURS, PAI_CAPABILITY], 'heap': False},
             'first_run': {'reps': 1, 'variants': list(DURABLE_VARIANTS)},
         },
-        'imports': {'reps': 2, 'cases': None},
+        # No warm-up: the engines' subprocesses have just read the same files.
+        'imports': {'reps': 2, 'cases': None, 'warmup': False},
     },
     'quick': {
         # Each engine's in-process sections; memory on DBOS only and first run on Temporal only, so every task
