@@ -3,7 +3,8 @@
 Engines are measured one after the other, each on its own servers, started for it and stopped after it: DBOS on
 SQLite and on a throw-away PostgreSQL, Temporal on a dev server, Prefect on a local server. Each measurement runs in
 a subprocess (`python -m bench._<engine> TASK ...`, see `bench._dbos`); within one, ours and the competitor's runs
-are interleaved in a shuffled order on the same server and the same agent, so machine noise hits both alike.
+are interleaved in a shuffled order on the same server and the same agent, so machine noise hits both alike. What
+timing does not change (bytes of log growth, memory per run) runs last, a few subprocesses side by side.
 Prints a table, writes JSON (default bench/results/latest.json).
 """
 
@@ -12,7 +13,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import importlib
-import importlib.util
 import itertools
 import json
 import math
@@ -132,32 +132,20 @@ class Engine:
         return self.attribute('JOURNALS', JOURNALS.get(self.key, {}))
 
 
-def _local_activities_available() -> bool:
-    try:
-        return importlib.util.find_spec('durable_temporal') is not None and hasattr(
-            importlib.import_module('durable_temporal'), 'LocalActivity'
-        )
-    except ImportError:
-        return False
-
-
 def run_engines() -> dict[str, Engine]:
     """The engines benchmarked, in order: each has a module `bench._<engine>` with the tasks of `bench._dbos`."""
-    engines = {
+    return {
         'dbos': Engine('dbos', 'DBOS', 'bench._dbos', ALL_VARIANTS),
-        'temporal': Engine(
-            'temporal',
-            'Temporal',
-            'bench._temporal',
-            (*ALL_VARIANTS, OURS_LOCAL) if _local_activities_available() else ALL_VARIANTS,
-        ),
+        # ours_local: durable_temporal.LocalActivity for the tool, the opt-in for short units.
+        'temporal': Engine('temporal', 'Temporal', 'bench._temporal', (*ALL_VARIANTS, OURS_LOCAL)),
+        'prefect': Engine('prefect', 'Prefect', 'bench._prefect', ALL_VARIANTS),
     }
-    if (ROOT / 'bench' / '_prefect.py').exists():
-        engines['prefect'] = Engine('prefect', 'Prefect', 'bench._prefect', ALL_VARIANTS)
-    return engines
 
 
 RUN_ENGINES = run_engines()
+
+SIDE_BY_SIDE = 3
+"""Subprocesses at once for the sizes (growth, memory): their bytes do not depend on timing."""
 
 
 def target(engine: str, backend: str) -> str:
@@ -260,9 +248,10 @@ class Bench:
     def wanted(self, engine: str, section: str) -> bool:
         return section in self.sections and section in self.sizes(engine)['sections']
 
-    def inprocess(self, engine: str, urls: dict[str, Callable[[str], str]], backend: str) -> dict[str, Any]:
+    def inprocess(
+        self, engine: str, urls: dict[str, Callable[[str], str]], backend: str, sections: list[str]
+    ) -> dict[str, Any]:
         cfg = self.sizes(engine)
-        sections = ['journal', *(s for s in ('overhead', 'throughput', 'growth') if self.wanted(engine, s))]
         params = {
             'variants': list(RUN_ENGINES[engine].variants),
             'sections': sections,
@@ -272,28 +261,46 @@ class Bench:
         return self.task(engine, 'inprocess', backend, self.fresh_url(urls, backend, 'inprocess'), params)
 
     def per_variant(
-        self, engine: str, urls: dict[str, Callable[[str], str]], task: str, cfg: dict[str, Any], extra: dict[str, Any]
+        self,
+        engine: str,
+        urls: dict[str, Callable[[str], str]],
+        task: str,
+        cfg: dict[str, Any],
+        extra: dict[str, Any],
+        pool: concurrent.futures.Executor | None = None,
     ) -> dict[str, Any]:
-        """One subprocess per (variant, backend, repetition); variants shuffled within each repetition."""
+        """One subprocess per (variant, backend, repetition), variants shuffled; side by side in `pool` if given."""
         rng = random.Random(f'{self.seed}-{engine}-{task}')
         wanted = [b for b in urls if cfg.get('backends') is None or b in cfg['backends']]
         out: dict[str, Any] = {backend: {name: [] for name in cfg['variants']} for backend in wanted}
+
+        def one(backend: str, name: str) -> dict[str, Any]:
+            url = self.fresh_url(urls, backend, task)
+            spawned = time.time()
+            result = self.task(engine, task, backend, url, {'variant': name, **extra})
+            result['spawned_at'] = spawned
+            return result
+
+        pending: list[tuple[str, str, concurrent.futures.Future[dict[str, Any]]]] = []
         for _ in range(cfg['reps']):
             for backend in wanted:
                 order = list(cfg['variants'])
                 rng.shuffle(order)
                 for name in order:
-                    url = self.fresh_url(urls, backend, task)
-                    spawned = time.time()
-                    result = self.task(engine, task, backend, url, {'variant': name, **extra})
-                    result['spawned_at'] = spawned
-                    out[backend][name].append(result)
+                    if pool is None:
+                        out[backend][name].append(one(backend, name))
+                    else:
+                        pending.append((backend, name, pool.submit(one, backend, name)))
+        for backend, name, future in pending:
+            out[backend][name].append(future.result())
         return out
 
-    def memory(self, engine: str, urls: dict[str, Callable[[str], str]]) -> dict[str, Any]:
+    def memory(
+        self, engine: str, urls: dict[str, Callable[[str], str]], pool: concurrent.futures.Executor | None = None
+    ) -> dict[str, Any]:
         cfg = self.sizes(engine)['memory']
         extra = {key: cfg[key] for key in ('runs', 'steps', 'heap') if key in cfg}
-        raw = self.per_variant(engine, urls, 'memory', cfg, extra)
+        raw = self.per_variant(engine, urls, 'memory', cfg, extra, pool)
 
         def heap(results: list[dict[str, Any]]) -> float | None:
             values = [r['heap_per_run_bytes'] for r in results if _number(r.get('heap_per_run_bytes'))]
@@ -358,20 +365,45 @@ class Bench:
         return out
 
     def run_engine(self, engine: str, results: dict[str, Any]) -> None:
+        """Timed sections one at a time; then the sizes (log growth, memory), which timing does not change, side
+        by side: one subprocess per backend for growth and per variant for memory, each counting its own bytes."""
         spec = RUN_ENGINES[engine]
+        timed = [s for s in ('overhead', 'throughput') if self.wanted(engine, s)]
+        # Quick mode saves the subprocess: growth runs in the same one.
+        growth_apart = self.wanted(engine, 'growth') and self.mode != 'quick'
+        first = ['journal', *timed, *(['growth'] if self.wanted(engine, 'growth') and not growth_apart else [])]
         with self.servers(engine) as urls:
-            if any(self.wanted(engine, s) for s in ('overhead', 'throughput', 'growth')):
+            if len(first) > 1 or growth_apart:
                 for backend in urls:
                     key = target(engine, backend)
                     results['inprocess'][key] = self.guarded(
-                        f'overhead/throughput/growth on {key}', lambda b=backend: self.inprocess(engine, urls, b)
+                        f'{"/".join(first)} on {key}', lambda b=backend: self.inprocess(engine, urls, b, first)
                     )
-            if self.wanted(engine, 'memory') and 'memory' in spec.tasks:
-                results['memory'].update(self.guarded(f'memory on {engine}', lambda: self.memory(engine, urls)) or {})
             if self.wanted(engine, 'coldstart') and 'first_run' in spec.tasks:
                 results['first_run'].update(
                     self.guarded(f'first run on {engine}', lambda: self.first_run(engine, urls)) or {}
                 )
+            with concurrent.futures.ThreadPoolExecutor(SIDE_BY_SIDE) as pool:
+                growth = {
+                    backend: pool.submit(
+                        self.guarded,
+                        f'log growth on {target(engine, backend)}',
+                        lambda b=backend: self.inprocess(engine, urls, b, ['growth']),
+                    )
+                    for backend in urls
+                    if growth_apart
+                }
+                if self.wanted(engine, 'memory') and 'memory' in spec.tasks:
+                    results['memory'].update(
+                        self.guarded(f'memory on {engine}', lambda: self.memory(engine, urls, pool)) or {}
+                    )
+                for backend, future in growth.items():
+                    result = future.result()
+                    if result:
+                        entry = results['inprocess'].get(target(engine, backend)) or {}
+                        entry['growth'] = result['growth']
+                        entry.setdefault('section_seconds', {}).update(result['section_seconds'])
+                        results['inprocess'][target(engine, backend)] = entry
             if self.profile and 'profile' in spec.tasks:
                 results['profile'].update(
                     self.guarded(f'profile on {engine}', lambda: self.profile_ours(engine, urls)) or {}
