@@ -563,8 +563,9 @@ def _define_activity(name: str, body: _Body, arity: int) -> Callable[..., Any]:
             # Temporal would refuse the result after the activity returns, and retry it: every attempt would make
             # the same request again and fail the same way.
             raise ApplicationError(
-                f'The result of the activity {name!r} is {size:,} bytes of JSON, over the {_PAYLOAD_LIMIT_BYTES:,}-byte '
-                'payload limit of a Temporal server, so it cannot be recorded. Make it smaller: limit the output '
+                f'The result of the activity {name!r} is {size:,} bytes of JSON, over the '
+                f'{_PAYLOAD_LIMIT_BYTES:,}-byte payload limit of a Temporal server, so it cannot be recorded. Make it '
+                'smaller: limit the output '
                 "(for example model_settings={'max_tokens': ...}), or have a tool store large data elsewhere and "
                 'return a reference to it.',
                 type='PayloadTooLargeError',
