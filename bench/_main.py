@@ -3,8 +3,8 @@
 Engines are measured one after the other, each on its own servers, started for it and stopped after it: DBOS on
 SQLite and on a throw-away PostgreSQL, Temporal on a dev server, Prefect on a local server. Each measurement runs in
 a subprocess (`python -m bench._<engine> TASK ...`, see `bench._dbos`); within one, ours and the competitor's runs
-are interleaved in a shuffled order on the same server and the same agent, so machine noise hits both alike. What
-timing does not change (bytes of log growth, memory per run) runs last, a few subprocesses side by side.
+are interleaved in a shuffled order on the same server and the same agent, so machine noise hits both alike.
+Memory per run, which timing does not change, runs last, a few subprocesses side by side.
 Prints a table, writes JSON (default bench/results/latest.json).
 """
 
@@ -145,7 +145,7 @@ def run_engines() -> dict[str, Engine]:
 RUN_ENGINES = run_engines()
 
 SIDE_BY_SIDE = 3
-"""Subprocesses at once for the sizes (growth, memory): their bytes do not depend on timing."""
+"""Memory subprocesses at once: the bytes each counts do not depend on timing."""
 
 
 def target(engine: str, backend: str) -> str:
@@ -365,45 +365,28 @@ class Bench:
         return out
 
     def run_engine(self, engine: str, results: dict[str, Any]) -> None:
-        """Timed sections one at a time; then the sizes (log growth, memory), which timing does not change, side
-        by side: one subprocess per backend for growth and per variant for memory, each counting its own bytes."""
+        """Timed sections one at a time; then memory, one subprocess per variant side by side (each counts its own
+        bytes, which timing does not change). Log growth stays in the timed subprocess: Prefect's server records
+        task runs late when loaded, and the Temporal dev server gets no faster for company."""
         spec = RUN_ENGINES[engine]
-        timed = [s for s in ('overhead', 'throughput') if self.wanted(engine, s)]
-        # Quick mode saves the subprocess: growth runs in the same one.
-        growth_apart = self.wanted(engine, 'growth') and self.mode != 'quick'
-        first = ['journal', *timed, *(['growth'] if self.wanted(engine, 'growth') and not growth_apart else [])]
+        sections = [s for s in ('overhead', 'throughput', 'growth') if self.wanted(engine, s)]
         with self.servers(engine) as urls:
-            if len(first) > 1 or growth_apart:
+            if sections:
                 for backend in urls:
                     key = target(engine, backend)
                     results['inprocess'][key] = self.guarded(
-                        f'{"/".join(first)} on {key}', lambda b=backend: self.inprocess(engine, urls, b, first)
+                        f'{"/".join(sections)} on {key}',
+                        lambda b=backend: self.inprocess(engine, urls, b, ['journal', *sections]),
                     )
             if self.wanted(engine, 'coldstart') and 'first_run' in spec.tasks:
                 results['first_run'].update(
                     self.guarded(f'first run on {engine}', lambda: self.first_run(engine, urls)) or {}
                 )
-            with concurrent.futures.ThreadPoolExecutor(SIDE_BY_SIDE) as pool:
-                growth = {
-                    backend: pool.submit(
-                        self.guarded,
-                        f'log growth on {target(engine, backend)}',
-                        lambda b=backend: self.inprocess(engine, urls, b, ['growth']),
-                    )
-                    for backend in urls
-                    if growth_apart
-                }
-                if self.wanted(engine, 'memory') and 'memory' in spec.tasks:
+            if self.wanted(engine, 'memory') and 'memory' in spec.tasks:
+                with concurrent.futures.ThreadPoolExecutor(SIDE_BY_SIDE) as pool:
                     results['memory'].update(
                         self.guarded(f'memory on {engine}', lambda: self.memory(engine, urls, pool)) or {}
                     )
-                for backend, future in growth.items():
-                    result = future.result()
-                    if result:
-                        entry = results['inprocess'].get(target(engine, backend)) or {}
-                        entry['growth'] = result['growth']
-                        entry.setdefault('section_seconds', {}).update(result['section_seconds'])
-                        results['inprocess'][target(engine, backend)] = entry
             if self.profile and 'profile' in spec.tasks:
                 results['profile'].update(
                     self.guarded(f'profile on {engine}', lambda: self.profile_ours(engine, urls)) or {}
