@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-from ._stats import median, percentile  # noqa: E402
+from ._measure import check, hold, overhead, rss_bytes, throughput  # noqa: E402
 
 PLAIN, OURS, PAI_WRAPPER, PAI_CAPABILITY = 'plain', 'ours', 'pai_wrapper', 'pai_capability'  # as in _workload
 DURABLE_VARIANTS = (OURS, PAI_WRAPPER, PAI_CAPABILITY)
@@ -185,25 +185,6 @@ def build(names: list[str] | tuple[str, ...]) -> dict[str, Any]:
     return {name: builders[name]() for name in names}
 
 
-def check(result: Any, steps: int) -> None:
-    messages = result.all_messages()
-    assert len(messages) == 2 * steps, f'{len(messages)} messages for {steps} steps'
-
-
-def rss_bytes() -> int:
-    """Resident set size of this process now (Linux /proc; ru_maxrss, the peak, elsewhere)."""
-    try:
-        with open('/proc/self/status') as status:
-            for line in status:
-                if line.startswith('VmRSS:'):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
 # ---- stored bytes ---------------------------------------------------------------------------------------------
 
 
@@ -314,77 +295,6 @@ async def journal(variants: dict[str, Any], sizer: LogSizer) -> dict[str, Any]:
     return out
 
 
-async def overhead(
-    variants: dict[str, Any], shapes: dict[str, int], rounds: dict[str, int], warmup: int, seed: int
-) -> dict[str, Any]:
-    """Latency of one run, each round running every variant once in a shuffled order."""
-    from ._workload import prompt
-
-    rng = random.Random(seed)
-    out: dict[str, Any] = {}
-    for shape, steps in shapes.items():
-        text = prompt(steps)
-        for variant in variants.values():
-            for _ in range(warmup):
-                check(await variant.run(text), steps)
-        times: dict[str, list[float]] = {name: [] for name in variants}
-        # CPU seconds of this process (the client; the server's CPU is not in it).
-        cpu: dict[str, list[float]] = {name: [] for name in variants}
-        order = list(variants)
-        for _ in range(rounds[shape]):
-            rng.shuffle(order)
-            for name in order:
-                start, start_cpu = time.perf_counter(), time.process_time()
-                result = await variants[name].run(text)
-                times[name].append(time.perf_counter() - start)
-                cpu[name].append(time.process_time() - start_cpu)
-                check(result, steps)
-        out[shape] = {
-            'steps': steps,
-            'rounds': rounds[shape],
-            'variants': {
-                name: {
-                    'median_s': median(values),
-                    'p90_s': percentile(values, 90),
-                    'cpu_median_s': median(cpu[name]),
-                    'samples_s': values,
-                    'cpu_samples_s': cpu[name],
-                }
-                for name, values in times.items()
-            },
-        }
-    return out
-
-
-async def throughput(
-    variants: dict[str, Any], concurrency: list[int], rounds: dict[str, int], steps: int, seed: int
-) -> dict[str, Any]:
-    """Runs per second with N runs in flight at once, each round every variant once in a shuffled order."""
-    from ._workload import prompt
-
-    rng = random.Random(seed)
-    text = prompt(steps)
-    out: dict[str, Any] = {}
-    for n in concurrency:
-        rates: dict[str, list[float]] = {name: [] for name in variants}
-        order = list(variants)
-        for _ in range(rounds[str(n)]):
-            rng.shuffle(order)
-            for name in order:
-                run = variants[name].run
-                start = time.perf_counter()
-                results = await asyncio.gather(*(run(text) for _ in range(n)))
-                rates[name].append(n / (time.perf_counter() - start))
-                check(results[-1], steps)
-        out[str(n)] = {
-            'rounds': rounds[str(n)],
-            'variants': {
-                name: {'median_runs_per_s': median(values), 'samples': values} for name, values in rates.items()
-            },
-        }
-    return out
-
-
 async def growth(
     variants: dict[str, Any], sizer: LogSizer, step_counts: list[int], payload: int, seed: int
 ) -> dict[str, Any]:
@@ -427,25 +337,6 @@ async def inprocess(storage: Path, params: dict[str, Any]) -> dict[str, Any]:
         timings[section] = time.perf_counter() - start
     out['section_seconds'] = timings
     return out
-
-
-async def hold(variant: Any, runs: int, steps: int, measure: Callable[[], int]) -> int:
-    """`measure()` while `runs` runs are all in flight, held at their last model request."""
-    from . import _workload
-
-    gate = _workload.Gate(runs)
-    _workload.GATE = gate
-    tasks = [asyncio.create_task(variant.run(_workload.prompt(steps))) for _ in range(runs)]
-    try:
-        await asyncio.wait_for(gate.all_arrived.wait(), timeout=300)
-        gc.collect()
-        value = measure()
-    finally:
-        gate.release.set()
-        results = await asyncio.gather(*tasks)
-        _workload.GATE = None
-    check(results[-1], steps)
-    return value
 
 
 async def memory(storage: Path, params: dict[str, Any]) -> dict[str, Any]:
