@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import os
 import random
 import time
-import tracemalloc
 import uuid
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,7 @@ STARTED_AT = time.time()  # before the heavy imports below: the cold-start clock
 from dbos import DBOS, SetWorkflowID  # noqa: E402
 
 from . import _workload  # noqa: E402
-from ._measure import check, hold, overhead, rss_bytes, throughput  # noqa: E402
+from ._measure import check, memory_per_run, run_sections  # noqa: E402
 from ._workload import DURABLE_VARIANTS, Variant, prompt  # noqa: E402
 
 
@@ -141,24 +139,14 @@ async def inprocess(url: str, params: dict[str, Any]) -> dict[str, Any]:
     launch(url)
     sizer = LogSizer(url)
     seed = params.get('seed', 0)
-    out: dict[str, Any] = {}
-    sections = params['sections']
-    timings: dict[str, float] = {}
-    for section in sections:
-        start = time.perf_counter()
-        if section == 'journal':
-            out['journal'] = await journal(variants, sizer)
-        elif section == 'overhead':
-            cfg = params['overhead']
-            out['overhead'] = await overhead(variants, cfg['shapes'], cfg['rounds'], cfg['warmup'], seed)
-        elif section == 'throughput':
-            cfg = params['throughput']
-            out['throughput'] = await throughput(variants, cfg['concurrency'], cfg['rounds'], cfg['steps'], seed)
-        elif section == 'growth':
-            cfg = params['growth']
-            out['growth'] = await growth(variants, sizer, cfg['steps'], cfg['payload'], seed)
-        timings[section] = time.perf_counter() - start
-    out['section_seconds'] = timings
+    out = await run_sections(
+        variants,
+        params,
+        {
+            'journal': lambda _: journal(variants, sizer),
+            'growth': lambda cfg: growth(variants, sizer, cfg['steps'], cfg['payload'], seed),
+        },
+    )
     sizer.engine.dispose()
     return out
 
@@ -171,27 +159,7 @@ async def memory(url: str, params: dict[str, Any]) -> dict[str, Any]:
     variant = _workload.build([name])[name]
     if variant.workflow_name is not None:
         launch(url)
-    # A small warm-up loads lazy modules and caches. Not a batch of `runs`: freed memory would be reused and hide
-    # the growth of the measured batch.
-    for _ in range(3):
-        await asyncio.gather(*(variant.run(prompt(steps)) for _ in range(5)))
-    gc.collect()
-    baseline = rss_bytes()
-    held = await hold(variant, runs, steps, rss_bytes)
-    # Traced only from here, so it counts what the held runs allocated, whatever the allocator reuses.
-    tracemalloc.start()
-    try:
-        heap = await hold(variant, runs, steps, lambda: tracemalloc.get_traced_memory()[0])
-    finally:
-        tracemalloc.stop()
-    return {
-        'variant': name,
-        'runs': runs,
-        'baseline_rss': baseline,
-        'held_rss': held,
-        'per_run_bytes': (held - baseline) / runs,
-        'heap_per_run_bytes': heap / runs,
-    }
+    return await memory_per_run(variant, name, runs, steps, warmup_batches=3, trace_heap=True)
 
 
 async def first_run(url: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,8 @@ import asyncio
 import gc
 import random
 import time
-from collections.abc import Awaitable, Callable
+import tracemalloc
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from . import _workload
@@ -125,3 +126,57 @@ async def hold(variant: Any, runs: int, steps: int, measure: Callable[[], int]) 
         _workload.GATE = None
     check(results[-1], steps)
     return value
+
+
+async def run_sections(
+    variants: dict[str, Any], params: dict[str, Any], own: Mapping[str, Callable[[Any], Awaitable[Any]]]
+) -> dict[str, Any]:
+    """The in-process sections in `params['sections']`, in order, each timed in `section_seconds`.
+
+    Overhead and throughput are measured here; the engine gives the sections that read its durable log
+    (journal, growth) in `own`, each called with that section's config from `params`.
+    """
+    seed = params.get('seed', 0)
+    out: dict[str, Any] = {}
+    timings: dict[str, float] = {}
+    for section in params['sections']:
+        start = time.perf_counter()
+        cfg = params.get(section)
+        if section in own:
+            out[section] = await own[section](cfg)
+        elif section == 'overhead':
+            out[section] = await overhead(variants, cfg['shapes'], cfg['rounds'], cfg['warmup'], seed)
+        elif section == 'throughput':
+            out[section] = await throughput(variants, cfg['concurrency'], cfg['rounds'], cfg['steps'], seed)
+        timings[section] = time.perf_counter() - start
+    out['section_seconds'] = timings
+    return out
+
+
+async def memory_per_run(
+    variant: Any, name: str, runs: int, steps: int, *, warmup_batches: int, trace_heap: bool
+) -> dict[str, Any]:
+    """RSS growth per in-flight run, then (a second batch, if `trace_heap`) the Python heap per run."""
+    # A small warm-up loads lazy modules and caches. Not a batch of `runs`: freed memory would be reused and hide
+    # the growth of the measured batch.
+    for _ in range(warmup_batches):
+        await asyncio.gather(*(variant.run(prompt(steps)) for _ in range(5)))
+    gc.collect()
+    baseline = rss_bytes()
+    held = await hold(variant, runs, steps, rss_bytes)
+    heap: int | None = None  # not measured: null in the JSON
+    if trace_heap:
+        # Traced only from here, so it counts what the held runs allocated, whatever the allocator reuses.
+        tracemalloc.start()
+        try:
+            heap = await hold(variant, runs, steps, lambda: tracemalloc.get_traced_memory()[0])
+        finally:
+            tracemalloc.stop()
+    return {
+        'variant': name,
+        'runs': runs,
+        'baseline_rss': baseline,
+        'held_rss': held,
+        'per_run_bytes': (held - baseline) / runs,
+        'heap_per_run_bytes': None if heap is None else heap / runs,
+    }

@@ -31,19 +31,17 @@ STARTED_AT = time.time()  # before the heavy imports: the cold-start clock of `f
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import contextlib  # noqa: E402
-import gc  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
 import shutil  # noqa: E402
 import tempfile  # noqa: E402
-import tracemalloc  # noqa: E402
 import warnings  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-from ._measure import check, hold, overhead, rss_bytes, throughput  # noqa: E402
+from ._measure import check, memory_per_run, run_sections  # noqa: E402
 
 PLAIN, OURS, PAI_WRAPPER, PAI_CAPABILITY = 'plain', 'ours', 'pai_wrapper', 'pai_capability'  # as in _workload
 DURABLE_VARIANTS = (OURS, PAI_WRAPPER, PAI_CAPABILITY)
@@ -319,58 +317,33 @@ async def inprocess(storage: Path, params: dict[str, Any]) -> dict[str, Any]:
     variants = build(params['variants'])
     sizer = LogSizer(storage)
     seed = params.get('seed', 0)
-    out: dict[str, Any] = {}
-    timings: dict[str, float] = {}
-    for section in params['sections']:
-        start = time.perf_counter()
-        if section == 'journal':
-            out['journal'] = await journal(variants, sizer)
-        elif section == 'overhead':
-            cfg = params['overhead']
-            out['overhead'] = await overhead(variants, cfg['shapes'], cfg['rounds'], cfg['warmup'], seed)
-        elif section == 'throughput':
-            cfg = params['throughput']
-            out['throughput'] = await throughput(variants, cfg['concurrency'], cfg['rounds'], cfg['steps'], seed)
-        elif section == 'growth':
-            cfg = params['growth']
-            out['growth'] = await growth(variants, sizer, cfg['steps'], cfg['payload'], seed)
-        timings[section] = time.perf_counter() - start
-    out['section_seconds'] = timings
-    return out
+    return await run_sections(
+        variants,
+        params,
+        {
+            'journal': lambda _: journal(variants, sizer),
+            'growth': lambda cfg: growth(variants, sizer, cfg['steps'], cfg['payload'], seed),
+        },
+    )
 
 
 async def memory(storage: Path, params: dict[str, Any]) -> dict[str, Any]:
     """Memory per in-flight run of one variant: RSS growth, then (a second batch, unless `heap` is false)
     Python heap via tracemalloc."""
-    from ._workload import prompt
 
     name: str = params['variant']
     runs: int = params['runs']
     steps: int = params['steps']
     variant = build([name])[name]
-    # A small warm-up loads lazy modules and caches. Not a batch of `runs`: freed memory would be reused and hide
-    # the growth of the measured batch. One batch (DBOS: three): a Prefect run is ~50x slower.
-    for _ in range(params.get('warmup_batches', 1)):
-        await asyncio.gather(*(variant.run(prompt(steps)) for _ in range(5)))
-    gc.collect()
-    baseline = rss_bytes()
-    held = await hold(variant, runs, steps, rss_bytes)
-    heap: int | None = None  # not measured: null in the JSON
-    if params.get('heap', True):
-        # Traced only from here, so it counts what the held runs allocated, whatever the allocator reuses.
-        tracemalloc.start()
-        try:
-            heap = await hold(variant, runs, steps, lambda: tracemalloc.get_traced_memory()[0])
-        finally:
-            tracemalloc.stop()
-    return {
-        'variant': name,
-        'runs': runs,
-        'baseline_rss': baseline,
-        'held_rss': held,
-        'per_run_bytes': (held - baseline) / runs,
-        'heap_per_run_bytes': None if heap is None else heap / runs,
-    }
+    # One warm-up batch by default (DBOS: three): a Prefect run is ~50x slower.
+    return await memory_per_run(
+        variant,
+        name,
+        runs,
+        steps,
+        warmup_batches=params.get('warmup_batches', 1),
+        trace_heap=params.get('heap', True),
+    )
 
 
 async def first_run(storage: Path, params: dict[str, Any]) -> dict[str, Any]:

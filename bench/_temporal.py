@@ -20,14 +20,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import importlib
 import json
 import os
 import random
 import sys
 import time
-import tracemalloc
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -41,7 +39,7 @@ from temporalio.client import Client, WorkflowHandle  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
 from . import _workload  # noqa: E402
-from ._measure import check, hold, overhead, rss_bytes, throughput  # noqa: E402
+from ._measure import check, memory_per_run, run_sections  # noqa: E402
 from ._stats import median, percentile  # noqa: E402
 from ._workload import OURS, OURS_LOCAL, PAI_CAPABILITY, PAI_WRAPPER, PLAIN, prompt  # noqa: E402
 
@@ -236,26 +234,19 @@ async def floor(
 async def inprocess(url: str, params: dict[str, Any]) -> dict[str, Any]:
     built = build(params['variants'])
     seed = params.get('seed', 0)
-    out: dict[str, Any] = {}
-    timings: dict[str, float] = {}
     async with contextlib.AsyncExitStack() as stack:
         variants = await launch(url, built, stack)
-        for section in params['sections']:
-            start = time.perf_counter()
-            if section == 'journal':
-                out['journal'] = await journal(variants)
-            elif section == 'overhead':
-                cfg = params['overhead']
-                out['overhead'] = await overhead(variants, cfg['shapes'], cfg['rounds'], cfg['warmup'], seed)
-                out['floor'] = await floor(url, stack, cfg['shapes'], cfg['rounds'])
-            elif section == 'throughput':
-                cfg = params['throughput']
-                out['throughput'] = await throughput(variants, cfg['concurrency'], cfg['rounds'], cfg['steps'], seed)
-            elif section == 'growth':
-                cfg = params['growth']
-                out['growth'] = await growth(variants, cfg['steps'], cfg['payload'], seed)
-            timings[section] = time.perf_counter() - start
-    out['section_seconds'] = timings
+        out = await run_sections(
+            variants,
+            params,
+            {
+                'journal': lambda _: journal(variants),
+                'growth': lambda cfg: growth(variants, cfg['steps'], cfg['payload'], seed),
+            },
+        )
+        if 'overhead' in params['sections']:
+            cfg = params['overhead']
+            out['floor'] = await floor(url, stack, cfg['shapes'], cfg['rounds'])
     return out
 
 
@@ -270,29 +261,11 @@ async def memory(url: str, params: dict[str, Any]) -> dict[str, Any]:
     steps: int = params['steps']
     async with contextlib.AsyncExitStack() as stack:
         variant = (await launch(url, build([name]), stack))[name]
-        # A small warm-up loads lazy modules and caches; not a batch of `runs` (see bench._dbos.memory).
-        for _ in range(3):
-            await asyncio.gather(*(variant.run(prompt(steps)) for _ in range(5)))
-        gc.collect()
-        baseline = rss_bytes()
-        held = await hold(variant, runs, steps, rss_bytes)
-        heap: float | None = None
-        if params.get('trace_heap', False):
-            # Off by default: tracemalloc crashes this process now and then (SIGSEGV in a thread of the SDK's
-            # Rust core, no Python frame), so the Python heap is not measured on Temporal.
-            tracemalloc.start()
-            try:
-                heap = await hold(variant, runs, steps, lambda: tracemalloc.get_traced_memory()[0])
-            finally:
-                tracemalloc.stop()
-    return {
-        'variant': name,
-        'runs': runs,
-        'baseline_rss': baseline,
-        'held_rss': held,
-        'per_run_bytes': (held - baseline) / runs,
-        'heap_per_run_bytes': None if heap is None else heap / runs,
-    }
+        # tracemalloc crashes this process now and then (SIGSEGV in a thread of the SDK's Rust core, no Python
+        # frame), so the Python heap is only traced on request (`trace_heap`).
+        return await memory_per_run(
+            variant, name, runs, steps, warmup_batches=3, trace_heap=params.get('trace_heap', False)
+        )
 
 
 async def first_run(url: str, params: dict[str, Any]) -> dict[str, Any]:
