@@ -1,0 +1,101 @@
+"""The recovery-fidelity program (`fidelity.py`) on DBOS, one mode per process.
+
+Usage: dbos_fidelity.py MODE DB_URL DIR. Units record at their source into DIR/calls.log; the report (pickled
+observations, see `fidelity.observe`) goes to DIR/<MODE>.report.
+- `inprocess`: the reference run (workflow id `ref`), the same id run again with `SetWorkflowID`, its result read
+  through `DBOS.retrieve_workflow_async`; the pair (a user workflow running R1 and R2 with `asyncio.gather`, id
+  `pair-ref`) and that workflow's id run again. It reports how many units each re-run ran.
+- `crash`: starts the single run (`crash`) and the pair (`pair-crash`) and holds every Porto tool call: the test
+  kills the process there.
+- `recover`: launches (DBOS recovers both workflows), reads each result through DBOS's handle, and runs the single
+  run's id again with `SetWorkflowID` (our package's typed result from the journal).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import traceback
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import _common  # noqa: F401  (puts tests/ on sys.path)
+import fidelity
+from dbos import DBOS, SetWorkflowID
+from durable_core.testing import DurableCallCounter
+from durable_dbos import DBOSAgent
+
+mode, db_url, directory = sys.argv[1:4]
+DIR = Path(directory)
+counter = DurableCallCounter(DIR / 'calls.log')
+
+
+async def hold(city: str) -> None:
+    if mode == 'crash' and city == fidelity.HELD_CITY:
+        await asyncio.Event().wait()  # until the process is killed
+
+
+dbos_agent = DBOSAgent(fidelity.build_agent('fidelity', counter.record, hold), tool_step_config={})
+
+
+async def run_one(requester: str) -> Any:
+    return await dbos_agent.run(fidelity.PROMPT, **fidelity.run_kwargs(requester))
+
+
+@DBOS.workflow(name='fidelity.pair')
+async def pair_workflow() -> list[dict[str, Any]]:
+    results = await asyncio.gather(*(run_one(requester) for requester in fidelity.PAIR))
+    return [fidelity.observe(result) for result in results]
+
+
+async def with_id(workflow_id: str, run: Callable[[], Awaitable[Any]]) -> Any:
+    with SetWorkflowID(workflow_id):
+        return await run()
+
+
+async def retrieved(workflow_id: str) -> Any:
+    return await (await DBOS.retrieve_workflow_async(workflow_id)).get_result()
+
+
+async def step(report: dict[str, Any], key: str, make: Callable[[], Awaitable[Any]]) -> None:
+    """Run one path, reporting its value and how many units it ran, or its error."""
+    before = counter.total()
+    try:
+        report[key] = await make()
+    except Exception as error:  # reported, so the test shows which path failed and why
+        report[key] = {'error': f'{type(error).__name__}: {error}\n{traceback.format_exc()[-2500:]}'}
+    report[f'{key}:units'] = counter.total() - before
+
+
+def observed(run: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
+    async def make() -> Any:
+        return fidelity.observe(await run())
+
+    return make
+
+
+async def main() -> None:
+    DBOS.launch()
+    report: dict[str, Any] = {}
+    if mode == 'inprocess':
+        single = lambda: run_one(fidelity.SINGLE)  # noqa: E731
+        await step(report, 'reference', observed(lambda: with_id('ref', single)))
+        await step(report, 'same_id', observed(lambda: with_id('ref', single)))
+        await step(report, 'retrieved', observed(lambda: retrieved('ref')))
+        await step(report, 'pair_reference', lambda: with_id('pair-ref', pair_workflow))
+        await step(report, 'pair_same_id', lambda: with_id('pair-ref', pair_workflow))
+    elif mode == 'crash':
+        runs = [with_id('crash', lambda: run_one(fidelity.SINGLE)), with_id('pair-crash', pair_workflow)]
+        await asyncio.gather(*runs)
+        raise AssertionError('the held tool calls returned')
+    else:
+        await step(report, 'recovered_handle', observed(lambda: retrieved('crash')))
+        await step(report, 'recovered', observed(lambda: with_id('crash', lambda: run_one(fidelity.SINGLE))))
+        await step(report, 'pair_recovered', lambda: retrieved('pair-crash'))
+    (DIR / f'{mode}.report').write_text(fidelity.dumps(report))
+
+
+DBOS(config={'name': 'fidelity', 'system_database_url': db_url, 'log_level': 'WARNING'})
+asyncio.run(main())
+DBOS.destroy()
