@@ -7,10 +7,11 @@ import json
 import math
 import pickle
 import socket
+import uuid
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -42,6 +43,7 @@ from durable_core._codec import (
 from pydantic import BaseModel
 from pydantic_ai import ApprovalRequired, CallDeferred, ModelRetry, ToolFailed
 from pydantic_ai import messages as m
+from pydantic_ai.messages import ModelMessage, ModelRequest, ToolReturnPart
 from pydantic_ai.models import ModelRequestParameters
 from pydantic_ai.native_tools import CodeExecutionTool, MCPServerTool, WebSearchTool
 from pydantic_ai.output import OutputObjectDefinition
@@ -521,3 +523,72 @@ def test_outcomes_keep_pydantic_ai_return_shapes_by_default(value: Any) -> None:
 def test_a_return_value_with_no_json_form_is_refused(open_socket: socket.socket) -> None:
     with pytest.raises(UnserializableError, match=r'socket'):
         encode_tool_outcome(ToolReturned({'connection': open_socket}))
+
+
+# --- values in fields typed `Any` ------------------------------------------------------------------------------
+
+
+@dataclass
+class Shipment:
+    sku: str
+    due: date
+    dims: tuple[int, int]
+    notes: Any = None
+
+
+class Receipt(BaseModel):
+    total: Decimal
+    shipment: Shipment
+
+
+LOOSE_VALUES = [
+    date(2026, 12, 3),
+    datetime(2026, 12, 3, 10, 30, tzinfo=UTC),
+    time(8, 15),
+    timedelta(hours=3, seconds=1),
+    uuid.UUID(int=7),
+    Decimal('1.10'),
+    b'\x00raw',
+    (1, 'two', date(2026, 1, 1)),
+    {'a', 'b'},
+    frozenset({3}),
+    Shipment('x', date(2026, 1, 2), (3, 4), notes={'when': datetime(2026, 1, 1, tzinfo=UTC)}),
+    Receipt(total=Decimal('9.99'), shipment=Shipment('y', date(2026, 2, 3), (5, 6))),
+    {'nested': [{'at': date(2020, 2, 29)}, (Decimal('2'),)]},
+]
+
+
+@pytest.mark.parametrize('value', LOOSE_VALUES, ids=[type(v).__name__ for v in LOOSE_VALUES])
+def test_a_value_in_a_tool_return_comes_back_as_the_same_type(value: Any) -> None:
+    messages: list[ModelMessage] = [
+        ModelRequest(parts=[ToolReturnPart('lookup', value, tool_call_id='c1', metadata={'seen': value})])
+    ]
+    decoded = decode_messages(encode_messages(messages))
+    part = decoded[0].parts[0]
+    assert isinstance(part, ToolReturnPart)
+    assert type(part.content) is type(value)
+    assert part.content == value
+    assert part.metadata == {'seen': value}
+    assert decoded == messages
+
+
+@pytest.mark.parametrize('value', LOOSE_VALUES, ids=[type(v).__name__ for v in LOOSE_VALUES])
+def test_a_value_declared_any_comes_back_as_the_same_type(value: Any) -> None:
+    decoded = decode(encode(value, Any), Any)
+    assert type(decoded) is type(value)
+    assert decoded == value
+
+
+def test_a_model_of_a_local_class_in_an_any_field_comes_back_as_json_data() -> None:
+    # Only importable classes can be rebuilt; a class defined in a function cannot be found by name.
+    @dataclass
+    class Local:
+        x: int
+
+    assert decode(encode({'v': Local(1)}, dict[str, Any]), dict[str, Any]) == {'v': {'x': 1}}
+
+
+def test_typed_fields_record_nothing_to_restore() -> None:
+    # Typed fields rebuild themselves: the JSON stays what Pydantic writes, with no restore envelope.
+    data = encode(Shipment('x', date(2026, 1, 2), (3, 4)), Shipment)
+    assert not data.startswith(b'{"__restore__"')

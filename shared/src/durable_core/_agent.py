@@ -8,6 +8,7 @@ and `_start_durable_run` (how to start a workflow or flow from outside one).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import sys
@@ -17,7 +18,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter
+from pydantic import BaseModel, ConfigDict
 from pydantic_ai import Agent, DeferredToolResults, RunContext, UsageLimits
 from pydantic_ai.agent import AbstractAgent, AgentRun, AgentRunResult, EventStreamHandler, WrapperAgent
 from pydantic_ai.capabilities import AbstractCapability
@@ -28,9 +29,10 @@ from pydantic_ai.tools import AgentDepsT
 from pydantic_ai.toolsets import AbstractToolset, DynamicToolset, ExternalToolset, FunctionToolset
 from pydantic_ai.usage import RunUsage
 
-from ._codec import decode, encode
+from ._codec import decode, decode_model_settings, encode, encode_model_settings
 from ._errors import DurableNameError, DurableUsageError, NotInDurableUnitError, UnserializableError
 from ._ids import UnitId, check_unique, replay_stable_uuid, validate_name
+from ._output_types import OutputTypes
 from ._units import (
     CURRENT_RUN_CONTEXT,
     DurableModel,
@@ -55,7 +57,11 @@ ParallelExecutionMode = Literal['parallel_ordered_events', 'sequential']
 
 
 class RunInputs(BaseModel):
-    """What a durable run is started with, as the engine journals it (JSON)."""
+    """What a durable run is started with, as the engine journals it (JSON).
+
+    `deps` and `model_settings` hold the JSON of their own codecs (the agent's `deps_type`, `ModelSettings`);
+    `DurableAgent.encode_inputs` and `decode_inputs` write and read the whole through durable-core's codec.
+    """
 
     model_config = ConfigDict(arbitrary_types_allowed=False, defer_build=True)
 
@@ -73,12 +79,6 @@ class RunInputs(BaseModel):
     run_id: str | None = None
     timeout: float | None = None
     retries: int | dict[str, int] | None = None
-
-
-@functools.cache
-def _result_adapter() -> TypeAdapter[AgentRunResult[Any]]:
-    # Built on first use: its schema takes tens of milliseconds, which would land on every import.
-    return TypeAdapter(AgentRunResult[Any])
 
 
 # Arguments of `run`/`iter` that cannot be journaled, with the fix to name in the error.
@@ -404,6 +404,28 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         """The deps rebuilt through the agent's `deps_type`."""
         return cast(Any, decode(json.dumps(value), self.wrapped.deps_type))
 
+    def _check_deps_round_trip(self, deps: Any) -> None:
+        """Refuse deps that would come back from the journal as something else, such as a subclass's base."""
+        if deps is None:
+            return
+        deps_type = self.wrapped.deps_type
+        decoded = self.decode_deps(self.encode_deps(deps))
+        if type(decoded) is not type(deps):
+            raise DurableUsageError(
+                f'The deps are a {type(deps).__qualname__}, but the agent declares '
+                f'deps_type={_type_name(deps_type)}: they are journaled as that type, so a recovered run would get '
+                f'a {type(decoded).__qualname__} and lose what the {type(deps).__qualname__} adds. Declare the type '
+                f'you pass: Agent(..., deps_type={type(deps).__qualname__}), or pass a {_type_name(deps_type)}.'
+            )
+        if decoded != deps:
+            fields = _differing_fields(deps, decoded)
+            where = f' (fields {", ".join(fields)})' if fields else ''
+            raise UnserializableError(
+                f'The deps of type {type(deps).__qualname__} do not come back from JSON equal to what was passed'
+                f'{where}, so a recovered run would see other deps. Give every field a declared JSON-friendly type '
+                '(str, numbers, dates, lists, dicts with str keys, dataclasses or Pydantic models of them).'
+            )
+
     @staticmethod
     def _refuse_secret_settings(model_settings: Any) -> None:
         """Run-time model settings are journaled (run inputs, or a unit's inputs): refuse the ones that hold secrets."""
@@ -415,12 +437,16 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
             )
 
     def _build_inputs(self, user_prompt: Any, model: Any, deps: Any, **fields: Any) -> RunInputs:
-        self._refuse_secret_settings(fields.get('model_settings'))
+        model_settings = fields.pop('model_settings', None)
+        self._refuse_secret_settings(model_settings)
         try:
             return RunInputs(
                 user_prompt=user_prompt,
                 model=self._model_key(model),
                 deps=self.encode_deps(deps) if deps is not None else None,
+                model_settings=json.loads(encode_model_settings(model_settings))
+                if model_settings is not None
+                else None,
                 **fields,
             )
         except DurableUsageError:
@@ -452,6 +478,7 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         """Run the agent durably: as a new workflow or flow, or as part of the one that calls it."""
         self._check_run_arguments(event_stream_handler, toolsets, kwargs)
         kwargs.pop('infer_name', None)  # the name is fixed at construction
+        self._check_deps_round_trip(deps)
         if self.in_durable_context():
             self._resolve_model(model)
             return await super().run(
@@ -500,7 +527,9 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
             deferred_tool_results=inputs.deferred_tool_results,
             model=inputs.model,
             deps=self.decode_deps(inputs.deps),
-            model_settings=inputs.model_settings,
+            model_settings=decode_model_settings(json.dumps(inputs.model_settings))
+            if inputs.model_settings is not None
+            else None,
             usage_limits=inputs.usage_limits,
             usage=inputs.usage,
             metadata=inputs.metadata,
@@ -511,15 +540,25 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
             retries=inputs.retries,
         )
 
-    @staticmethod
-    def encode_result(result: AgentRunResult[Any]) -> str:
-        """The run result as journaled JSON."""
-        return _result_adapter().dump_json(result).decode()
+    def encode_inputs(self, inputs: RunInputs) -> str:
+        """A run's inputs as journaled JSON: every field as the caller passed it, `None`s included."""
+        return encode(inputs, RunInputs).decode()
 
-    @staticmethod
-    def decode_result(data: str) -> AgentRunResult[Any]:
-        """A run result rebuilt from journaled JSON (its output as plain JSON values)."""
-        return _result_adapter().validate_json(data)
+    def decode_inputs(self, data: str | bytes) -> RunInputs:
+        """Run inputs rebuilt from `encode_inputs`'s JSON."""
+        return decode(data, RunInputs)
+
+    @functools.cached_property
+    def _output_types(self) -> OutputTypes:
+        return OutputTypes(self.wrapped.output_type)
+
+    def encode_result(self, result: AgentRunResult[Any]) -> str:
+        """The run result as journaled JSON."""
+        return self._output_types.encode_result(result)
+
+    def decode_result(self, data: str | bytes) -> AgentRunResult[Any]:
+        """A run result rebuilt from journaled JSON, its output validated as the agent's `output_type`."""
+        return self._output_types.decode_result(data)
 
     @asynccontextmanager
     async def iter(  # pyright: ignore[reportIncompatibleMethodOverride]
@@ -635,6 +674,21 @@ def _toolset_id_fix(leaf: AbstractToolset[Any]) -> str:
     if isinstance(leaf, DynamicToolset):
         return "give the toolset an id: @agent.toolset(id='my_toolset')"
     return f"give the toolset an id: {type(leaf).__name__}(..., id='my_toolset')"
+
+
+def _type_name(type_: Any) -> str:
+    return getattr(type_, '__qualname__', None) or repr(type_)
+
+
+def _differing_fields(value: Any, decoded: Any) -> list[str]:
+    """The names of a dataclass's or model's fields that differ between two instances."""
+    if isinstance(value, BaseModel):
+        names: list[str] = list(type(value).model_fields)
+    elif dataclasses.is_dataclass(value):
+        names = [f.name for f in dataclasses.fields(value)]
+    else:
+        return []
+    return [name for name in names if getattr(value, name, None) != getattr(decoded, name, None)]
 
 
 def stable_run_id(*parts: str) -> str:

@@ -19,12 +19,32 @@ What JSON cannot say, and what the codec does about it:
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from functools import cache, partial
 from types import GenericAlias
-from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, Never, TypeVar, Union, cast, get_args, overload
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    ForwardRef,
+    Generic,
+    Literal,
+    Never,
+    NotRequired,
+    TypeVar,
+    Union,
+    cast,
+    get_args,
+    get_origin,
+    overload,
+)
+from uuid import UUID
 
 import pydantic
 import pydantic_core
@@ -95,10 +115,11 @@ Written only when needed, and first, so a decoder spots the wrapper from the lea
 * `usage_attributes`: a usage keeps provider counts (`web_searches`, ...) as extra attributes, but Pydantic
   reuses the schema of its first occurrence for later ones without PydanticAI's hook that writes them, so a
   `ModelRequestAttempt.usage` in a response loses them.
+* `loose_values`: a field typed `Any` (a tool's return content, metadata, deps typed `Any`) is written as JSON
+  data, so a date would come back as a string, a tuple as a list and a dataclass as a dict. The codec records
+  the Python type of each such value (a model or dataclass by its import path) and rebuilds it on decode.
 """
 _RESTORE_PREFIX = b'{"' + _RESTORE_KEY.encode() + b'":'
-_BINARY_KIND_MARKER = b'"kind":"binary"'
-"""Every serialized binary item holds this, so JSON without it has no binary class to record."""
 
 _BINARY_CLASSES: dict[str, type[BinaryContent]] = {
     'BinaryContent': BinaryContent,
@@ -112,9 +133,14 @@ _Path = tuple[_PathStep, ...]
 _BinaryClassName = Literal['BinaryContent', 'BinaryImage', 'BinaryAudio']
 
 
+_LooseKind = Literal['datetime', 'date', 'time', 'timedelta', 'uuid', 'decimal', 'bytes', 'tuple', 'set', 'frozenset']
+
+
 class _Restorations(TypedDict):
     binary_classes: list[tuple[_Path, _BinaryClassName]]
     usage_attributes: list[tuple[_Path, dict[str, Any]]]
+    loose_values: NotRequired[list[tuple[_Path, str]]]
+    """Path and kind (a `_LooseKind`, or `module:qualname` of a model or dataclass), outermost first."""
 
 
 _Restorations.__pydantic_config__ = _JSON_CONFIG  # pyright: ignore[reportAttributeAccessIssue]
@@ -127,15 +153,42 @@ def _usage_declared_names(usage_class: type[RequestUsage | RunUsage]) -> frozens
     return frozenset(f.name for f in dataclasses.fields(usage_class)) | frozenset(dir(usage_class))
 
 
-def _collect_restorations(value: object) -> _Restorations | None:
+def _collect_restorations(value: object, *, loose: bool = False) -> _Restorations | None:
     """What decoding `value` from its JSON alone would not rebuild, or `None` if nothing."""
-    restorations = _Restorations(binary_classes=[], usage_attributes=[])
-    _collect(value, (), restorations)
-    return restorations if restorations['binary_classes'] or restorations['usage_attributes'] else None
+    loose_values: list[tuple[_Path, str]] = []
+    restorations = _Restorations(binary_classes=[], usage_attributes=[], loose_values=loose_values)
+    _collect(value, (), restorations, loose)
+    if not loose_values:
+        del restorations['loose_values']
+    return restorations if any(restorations.values()) else None
 
 
-def _collect(value: object, path: _Path, restorations: _Restorations) -> None:
-    if value is None or isinstance(value, str | bytes | int | float):
+_LOOSE_SCALARS: tuple[tuple[type, _LooseKind], ...] = (
+    (datetime, 'datetime'),  # before `date`, its base class
+    (date, 'date'),
+    (time, 'time'),
+    (timedelta, 'timedelta'),
+    (UUID, 'uuid'),
+    (Decimal, 'decimal'),
+    (bytes, 'bytes'),
+)
+
+
+def _loose_scalar_kind(value: object) -> _LooseKind | None:
+    for scalar_type, kind in _LOOSE_SCALARS:
+        if isinstance(value, scalar_type):
+            return kind
+    return None
+
+
+def _collect(value: Any, path: _Path, restorations: _Restorations, loose: bool = False) -> None:
+    """Record what `value` at `path` needs restored; `loose` when the field holding it is typed `Any`."""
+    if value is None or isinstance(value, str | int | float):
+        return
+    if loose:
+        if _collect_loose(value, path, restorations):
+            return
+    elif isinstance(value, bytes):
         return
     if isinstance(value, BinaryContent):
         binary_class = type(value)
@@ -154,26 +207,149 @@ def _collect(value: object, path: _Path, restorations: _Restorations) -> None:
             restorations['usage_attributes'].append((path, extra))
     elif isinstance(value, list | tuple):
         for index, item in enumerate(cast(list[object] | tuple[object, ...], value)):
-            _collect(item, (*path, index), restorations)
+            _collect(item, (*path, index), restorations, loose)
     elif isinstance(value, dict):
         for key, item in cast(dict[object, object], value).items():
             if isinstance(key, str):
-                _collect(item, (*path, key), restorations)
+                _collect(item, (*path, key), restorations, loose)
     elif isinstance(value, pydantic.BaseModel):
+        loose_fields = _loose_fields(type(value))
         for name in type(value).model_fields:
-            _collect(getattr(value, name), (*path, name), restorations)
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            _collect(getattr(value, name), (*path, name), restorations, name in loose_fields)
+    elif _is_dataclass_instance(value):
+        loose_fields = _loose_fields(_class_of(value))
         for dataclass_field in dataclasses.fields(value):
-            _collect(getattr(value, dataclass_field.name), (*path, dataclass_field.name), restorations)
+            name = dataclass_field.name
+            _collect(getattr(value, name), (*path, name), restorations, name in loose_fields)
+
+
+def _collect_loose(value: Any, path: _Path, restorations: _Restorations) -> bool:
+    """Record a value in a field typed `Any` that JSON data would not rebuild; `True` if nothing is left to walk."""
+    loose_values = restorations['loose_values']  # pyright: ignore[reportTypedDictNotRequiredAccess]
+    if (kind := _loose_scalar_kind(value)) is not None:
+        loose_values.append((path, kind))
+        return True
+    if _is_plain_collection(value):
+        items: list[Any] = list(value)
+        kind = 'tuple' if isinstance(value, tuple) else 'set' if isinstance(value, set) else 'frozenset'
+        loose_values.append((path, kind))
+        # Pydantic writes a set's items in iteration order, so an item's index in the JSON list is its index here.
+        for index, item in enumerate(items):
+            _collect(item, (*path, index), restorations, loose=True)
+        return True
+    if (class_path := _restorable_class_path(value)) is not None:
+        loose_values.append((path, class_path))  # then its fields are walked like any model's
+    return False
+
+
+def _class_of(value: Any) -> type[Any]:
+    return type(value)
+
+
+def _is_dataclass_instance(value: Any) -> bool:
+    return dataclasses.is_dataclass(value) and not isinstance(value, type)
+
+
+def _is_plain_collection(value: Any) -> bool:
+    """A tuple (not a named tuple), set or frozenset: JSON writes each as a list."""
+    return isinstance(value, set | frozenset | tuple) and not hasattr(cast(object, value), '_fields')
+
+
+@cache
+def _loose_fields(cls: type) -> frozenset[str]:
+    """The fields of a model or dataclass whose declared type lets any JSON through (`Any` somewhere in it)."""
+    try:
+        hints = get_type_hints(cls, include_extras=True)
+    except Exception:  # an unresolvable forward reference: treat every field as loose, which only costs a walk
+        hints = {}
+    some_class: Any = cls
+    if issubclass(cls, pydantic.BaseModel):
+        names: list[str] = list(cls.model_fields)
+    else:
+        names = [f.name for f in dataclasses.fields(some_class)]
+    return frozenset(name for name in names if _admits_any(hints.get(name, Any), set()))
+
+
+def _admits_any(hint: Any, seen: set[int]) -> bool:
+    if hint is Any or hint is object or isinstance(hint, TypeVar):
+        return True
+    if id(hint) in seen:
+        return False
+    seen.add(id(hint))
+    value = getattr(hint, '__value__', None)  # a `type X = ...` alias
+    if value is not None and type(hint).__name__ == 'TypeAliasType':
+        return _admits_any(value, seen)
+    if get_origin(hint) is Annotated:
+        return _admits_any(get_args(hint)[0], seen)
+    return any(_admits_any(arg, seen) for arg in get_args(hint) if not isinstance(arg, str | ForwardRef))
+
+
+def _restorable_class_path(value: object) -> str | None:
+    """`module:qualname` of a user's model or dataclass instance, if importable by that path."""
+    cls = type(value)
+    if not (isinstance(value, pydantic.BaseModel) or dataclasses.is_dataclass(value)):
+        return None
+    if cls.__module__.startswith('pydantic_ai.') or '<locals>' in cls.__qualname__:
+        return None  # PydanticAI's own items are rebuilt by their declared types; a local class cannot be imported
+    return f'{cls.__module__}:{cls.__qualname__}'
 
 
 def _restore(root: Any, restorations: _Restorations) -> Any:
     """Apply recorded restorations to a decoded `root`, and return the new root."""
+    # Innermost first, so a rebuilt tuple or model holds rebuilt items.
+    for path, kind in reversed(restorations.get('loose_values', [])):
+        root = _transform_at(root, path, partial(_as_loose_kind, kind))
     for path, class_name in restorations['binary_classes']:
         root = _transform_at(root, path, partial(_as_binary_class, _BINARY_CLASSES[class_name]))
     for path, attributes in restorations['usage_attributes']:
         root = _transform_at(root, path, partial(_with_usage_attributes, attributes))
     return root
+
+
+_LOOSE_ADAPTERS: dict[str, TypeAdapter[Any]] = {
+    'datetime': TypeAdapter(datetime),
+    'date': TypeAdapter(date),
+    'time': TypeAdapter(time),
+    'timedelta': TypeAdapter(timedelta),
+    'uuid': TypeAdapter(UUID),
+    'decimal': TypeAdapter(Decimal),
+    'bytes': TypeAdapter(bytes, config=_JSON_CONFIG),
+}
+
+
+def _as_loose_kind(kind: str, item: Any) -> Any:
+    if kind == 'tuple':
+        return tuple(cast(list[Any], item)) if isinstance(item, list) else item
+    if kind in ('set', 'frozenset'):
+        return (set if kind == 'set' else frozenset)(cast(list[Any], item)) if isinstance(item, list) else item
+    adapter = _LOOSE_ADAPTERS.get(kind)
+    if adapter is not None:
+        return adapter.validate_json(json.dumps(item)) if isinstance(item, str) else item
+    cls = _import_class(kind)
+    if cls is None or not isinstance(item, dict):
+        return item
+    return _codec_for(cls).validate_python(item)
+
+
+def _is_model_or_dataclass(found: Any) -> bool:
+    if not isinstance(found, type):
+        return False
+    return issubclass(found, pydantic.BaseModel) or dataclasses.is_dataclass(cast(Any, found))
+
+
+@cache
+def _import_class(class_path: str) -> type | None:
+    """The model or dataclass at `module:qualname`, or `None` where this process has no such class."""
+    module_name, _, qualname = class_path.partition(':')
+    try:
+        found: Any = importlib.import_module(module_name)
+        for name in qualname.split('.'):
+            found = getattr(found, name)
+    except (ImportError, AttributeError):
+        return None
+    if _is_model_or_dataclass(found):
+        return cast(type, found)
+    return None
 
 
 def _as_binary_class(binary_class: type[BinaryContent], item: Any) -> Any:
@@ -246,11 +422,13 @@ def _type_name(type_: Any) -> str:
 class _Codec:
     """A cached `TypeAdapter` for one type, writing and reading the codec's JSON."""
 
-    __slots__ = ('_adapter', '_may_need_restoring', '_restore_envelope', '_type', '_wrapped')
+    __slots__ = ('_adapter', '_loose_root', '_restore_envelope', '_type', '_walk', '_wrapped')
 
-    def __init__(self, type_: Any, may_need_restoring: Callable[[Any], bool] | None = None) -> None:
+    def __init__(self, type_: Any) -> None:
         self._type = type_
-        self._may_need_restoring = may_need_restoring
+        # JSON alone rebuilds a scalar; anything else may hold a value to restore.
+        self._walk = type_ not in _SCALAR_TYPES
+        self._loose_root = _admits_any(type_, set())
         self._restore_envelope: TypeAdapter[Any] | None = None
         try:
             self._adapter: TypeAdapter[Any] = TypeAdapter(type_, config=_JSON_CONFIG)
@@ -274,11 +452,7 @@ class _Codec:
                 f'A `{type(value).__qualname__}` value could not be encoded as JSON for `{_type_name(self._type)}`: '
                 f'{unserializable_reason(error)}. {_JSON_FRIENDLY_HINT}'
             ) from error
-        # The walk costs a Python call per node, so it only runs when the JSON or a quick look says it may help.
-        may_need_restoring = _BINARY_KIND_MARKER in body or (
-            self._may_need_restoring is not None and self._may_need_restoring(value)
-        )
-        if may_need_restoring and (restorations := _collect_restorations(value)):
+        if self._walk and (restorations := _collect_restorations(value, loose=self._loose_root)):
             return b''.join((_RESTORE_PREFIX, _RESTORATIONS_ADAPTER.dump_json(restorations), b',"value":', body, b'}'))
         return body
 
@@ -291,12 +465,20 @@ class _Codec:
             return self._adapter.validate_json(b'[' + raw + b']')[0]
         return self._adapter.validate_json(raw)
 
+    def validate_python(self, value: Any) -> Any:
+        """The value of the type rebuilt from JSON data already parsed (dicts, lists, strings)."""
+        if self._wrapped:
+            return self._adapter.validate_python((value,))[0]
+        return self._adapter.validate_python(value)
+
     def _restore_envelope_adapter(self) -> TypeAdapter[Any]:
         if self._restore_envelope is None:
             envelope_fields = {_RESTORE_KEY: _Restorations, 'value': self._type}
             self._restore_envelope = TypeAdapter(_typed_dict('RestoreEnvelope', envelope_fields, _JSON_CONFIG))
         return self._restore_envelope
 
+
+_SCALAR_TYPES: frozenset[Any] = frozenset({str, int, float, bool, type(None), bytes})
 
 _CODECS: dict[Any, _Codec] = {}
 
@@ -313,26 +495,11 @@ def _codec_for(type_: Any) -> _Codec:
     return codec
 
 
-def _messages_may_need_restoring(messages: list[ModelMessage]) -> bool:
-    return any(isinstance(message, ModelResponse) and message.failed_attempts for message in messages)
-
-
-def _response_may_need_restoring(response: ModelResponse) -> bool:
-    return bool(response.failed_attempts)
-
-
-_RESTORING_HINTS: dict[Any, Callable[[Any], bool]] = {
-    list[ModelMessage]: _messages_may_need_restoring,
-    ModelResponse: _response_may_need_restoring,
-}
-"""Quick looks at a value for what its JSON cannot show needs restoring: a failed attempt's usage."""
-
-
 def _build_codec(type_: Any) -> _Codec:
     if _is_model_settings_type(type_):
         return _ModelSettingsCodec(type_)
     try:
-        return _Codec(type_, _RESTORING_HINTS.get(type_))
+        return _Codec(type_)
     except pydantic.PydanticSchemaGenerationError as error:
         raise UnserializableError(
             f'`{_type_name(type_)}` cannot be encoded as JSON: {unserializable_reason(error)}. {_JSON_FRIENDLY_HINT}'
