@@ -15,6 +15,7 @@ also counted into the session summary, one line per engine.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -322,3 +323,91 @@ def test_dbos_pair_in_one_workflow_recovered_after_sigkill_keeps_each_runs_data(
 ) -> None:
     report = dbos_fidelity(backend)
     _judge(f'dbos-{backend}', _paths(report, 'pair_reference', 'pair_recovered', same_run=False))
+
+
+# ---- Prefect --------------------------------------------------------------------------------------------------------
+
+
+async def _completed_tool_tasks() -> int:
+    """Tool-call task runs Prefect has completed (their results persisted), read through the client."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        TaskRunFilter,
+        TaskRunFilterName,
+        TaskRunFilterState,
+        TaskRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    async with get_client() as client:
+        runs = await client.read_task_runs(
+            task_run_filter=TaskRunFilter(
+                name=TaskRunFilterName(like_='fidelity.tool_call'),
+                state=TaskRunFilterState(type=TaskRunFilterStateType(any_=[StateType.COMPLETED])),
+            )
+        )
+    return len(runs)
+
+
+@pytest.fixture(scope='session')
+def prefect_fidelity(tmp_path_factory: pytest.TempPathFactory, prefect_api_url: str) -> dict[str, Any]:
+    """The reports: `inprocess` (the retried flows), and `rerun` after the `start` process is killed mid-tool."""
+    tmp = tmp_path_factory.mktemp('fidelity-prefect')
+    in_process_dir, crash_dir = tmp / 'inprocess', tmp / 'crash'
+    in_process_dir.mkdir()
+    crash_dir.mkdir()
+
+    def driver(mode: str, directory: Path) -> subprocess.Popen[str]:
+        return _driver('prefect_fidelity.py', mode, prefect_api_url, str(directory / 'home'), str(directory))
+
+    in_process = driver('inprocess', in_process_dir)
+    counter = DurableCallCounter(crash_dir / 'calls.log')
+    rerun = driver('rerun', crash_dir)  # started alongside, so its imports overlap the first run
+    try:
+        _wait_then_kill(
+            driver('start', crash_dir),
+            lambda: _held(counter) and asyncio.run(_completed_tool_tasks()) >= len(EVERY_RUN),
+            'the held tool calls starting, the others completed',
+        )
+        (crash_dir / 'resume').touch()
+        _finish(rerun, 'the rerun')
+    finally:
+        if rerun.poll() is None:
+            rerun.kill()
+            rerun.wait()
+        _finish(in_process, 'the retried flows')
+    return {
+        **_report(in_process_dir, 'inprocess'),
+        **_report(crash_dir, 'rerun'),
+        'in_process_counter': DurableCallCounter(in_process_dir / 'calls.log'),
+        'crash_counter': counter,
+    }
+
+
+def test_prefect_retried_flow_reuses_the_finished_run_as_it_was(prefect_fidelity: dict[str, Any]) -> None:
+    """A user flow with retries=1 fails after the agent's run; its retry gets the first attempt's result back."""
+    report = prefect_fidelity
+    comparison = _paths(report, 'retried_reference', 'retried', same_run=True)
+    comparison.check('flow attempts', 2, report['retried:attempts'])
+    comparison.check('units run by the retry', 0, report.get('retried:units'))
+    _judge('prefect', comparison)
+
+
+def test_prefect_pair_in_one_retried_flow_keeps_each_runs_data(prefect_fidelity: dict[str, Any]) -> None:
+    report = prefect_fidelity
+    comparison = _paths(report, 'pair_retried_reference', 'pair_retried', same_run=True)
+    comparison.check('flow attempts', 2, report['pair_retried:attempts'])
+    comparison.check('units run by the retry', 0, report.get('pair_retried:units'))
+    _units(comparison, 'uninterrupted runs', fidelity.expected_calls(EVERY_RUN), report['in_process_counter'])
+    _judge('prefect', comparison)
+
+
+def test_prefect_flow_run_rerun_after_sigkill_mid_tool(prefect_fidelity: dict[str, Any]) -> None:
+    report = prefect_fidelity
+    comparison = _paths(report, 'retried_reference', 'recovered', same_run=False)
+    _units(comparison, 'the killed process and the rerun', _after_one_kill(), report['crash_counter'])
+    _judge('prefect', comparison)
+
+
+def test_prefect_pair_in_one_flow_rerun_after_sigkill_keeps_each_runs_data(prefect_fidelity: dict[str, Any]) -> None:
+    _judge('prefect', _paths(prefect_fidelity, 'pair_retried_reference', 'pair_recovered', same_run=False))
