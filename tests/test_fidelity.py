@@ -23,6 +23,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -112,10 +113,10 @@ def _units(comparison: Comparison, what: str, expected: dict[str, int], counter:
     )
 
 
-def _after_one_kill() -> dict[str, int]:
+def _after_one_kill(requesters: tuple[str, ...] = EVERY_RUN) -> dict[str, int]:
     """Each run's units once, but its held tool call twice: cut off by the kill, then run again."""
-    expected = fidelity.expected_calls(EVERY_RUN)
-    expected.update({f'tool:{fidelity.HELD_CITY}:{requester}': 2 for requester in EVERY_RUN})
+    expected = fidelity.expected_calls(requesters)
+    expected.update({f'tool:{fidelity.HELD_CITY}:{requester}': 2 for requester in requesters})
     return expected
 
 
@@ -411,3 +412,134 @@ def test_prefect_flow_run_rerun_after_sigkill_mid_tool(prefect_fidelity: dict[st
 
 def test_prefect_pair_in_one_flow_rerun_after_sigkill_keeps_each_runs_data(prefect_fidelity: dict[str, Any]) -> None:
     _judge('prefect', _paths(prefect_fidelity, 'pair_retried_reference', 'pair_recovered', same_run=False))
+
+
+# ---- Temporal -------------------------------------------------------------------------------------------------------
+#
+# One worker serves while a standby waits, imports done. The test starts the single run's workflow and the pair's,
+# with a `hold` file that keeps every Porto tool call waiting; once they wait and every Lisbon call's activity has
+# completed (read from the history), the serving worker is SIGKILLed, the hold is lifted and the standby serves: the
+# server retries the killed activities once their attempt times out, and the standby finishes both workflows. The
+# reference workflows then run on the standby, uninterrupted. A `Replayer` (in a subprocess) replays all four
+# histories: it must run no unit, and return exactly what each workflow returned.
+
+
+async def _completed_tool_activities(handle: Any) -> int:
+    scheduled: dict[int, str] = {}
+    completed = 0
+    async for event in handle.fetch_history_events():
+        if event.HasField('activity_task_scheduled_event_attributes'):
+            scheduled[event.event_id] = event.activity_task_scheduled_event_attributes.activity_type.name
+        elif event.HasField('activity_task_completed_event_attributes'):
+            completed += 'lookup_fare' in scheduled[event.activity_task_completed_event_attributes.scheduled_event_id]
+    return completed
+
+
+async def _temporal_paths(target: str, directory: Path) -> dict[str, Any]:
+    from durable_temporal import PydanticAIPlugin
+    from temporalio.client import Client
+
+    client = await Client.connect(target, plugins=[PydanticAIPlugin()])
+    task_queue = f'fidelity-{uuid.uuid4().hex}'
+    ids = {name: f'fidelity-{name}-{uuid.uuid4().hex[:8]}' for name in ('crash', 'pair-crash', 'ref', 'pair-ref')}
+    counters = {name: DurableCallCounter(directory / f'{workflow_id}.log') for name, workflow_id in ids.items()}
+
+    def worker(mode: str) -> subprocess.Popen[str]:
+        return _driver('temporal_fidelity.py', mode, target, task_queue, str(directory))
+
+    async def start(name: str) -> Any:
+        workflow = 'FidelityPairWorkflow' if name.startswith('pair') else 'FidelityWorkflow'
+        # A workflow task cut off by the kill is handed on once its timeout passes: 5 s, not the default 10.
+        return await client.start_workflow(
+            workflow, id=ids[name], task_queue=task_queue, result_type=str, task_timeout=timedelta(seconds=5)
+        )
+
+    async def ready() -> bool:
+        held = all(
+            counters[name].count(f'tool:{fidelity.HELD_CITY}:{requester}') > 0
+            for name, requesters in (('crash', [SINGLE]), ('pair-crash', PAIR))
+            for requester in requesters
+        )
+        return held and [await _completed_tool_activities(handles[name]) for name in handles] == [1, len(PAIR)]
+
+    (directory / 'hold').touch()
+    serving, standby = worker('serve'), worker('standby')
+    try:
+        deadline = time.monotonic() + WAIT
+        while not (directory / f'ready.{serving.pid}').exists():
+            assert time.monotonic() < deadline, 'the serving worker did not start in time'
+            assert serving.poll() is None, 'the serving worker ended before it served'
+            await asyncio.sleep(0.05)
+        handles = {name: await start(name) for name in ('crash', 'pair-crash')}
+        while not await ready():
+            assert time.monotonic() < deadline, 'the held tool calls did not start, or the others did not complete'
+            assert serving.poll() is None, 'the serving worker ended before it was killed'
+            await asyncio.sleep(0.05)
+        os.kill(serving.pid, signal.SIGKILL)
+        serving.wait()
+        (directory / 'hold').unlink()
+        (directory / f'resume.{standby.pid}').touch()
+        handles.update({name: await start(name) for name in ('ref', 'pair-ref')})
+        returned = {
+            name: fidelity.loads(await asyncio.wait_for(handle.result(), WAIT)) for name, handle in handles.items()
+        }
+        before_replay = {name: counter.counts() for name, counter in counters.items()}
+    finally:
+        for process in (serving, standby):
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+    _finish(_driver('temporal_fidelity.py', 'replay', target, task_queue, str(directory), *ids.values()), 'the replay')
+    replayed = _report(directory, 'replay')
+    report: dict[str, Any] = {}
+    for name, key in (('crash', ''), ('pair-crash', 'pair_')):
+        reference = name.replace('crash', 'ref')
+        report |= {
+            f'{key}reference': returned[reference],
+            f'{key}recovered': returned[name],
+            f'{key}replayed_reference': replayed[ids[reference]],
+            f'{key}replayed': replayed[ids[name]],
+            f'{key}counter': counters[name],
+            f'{key}replay:units': sum(
+                counters[workflow].total() - sum(before_replay[workflow].values()) for workflow in (name, reference)
+            ),
+        }
+    return report
+
+
+@pytest.fixture(scope='session')
+def temporal_fidelity(tmp_path_factory: pytest.TempPathFactory, temporal_dev_server: Any) -> dict[str, Any]:
+    return asyncio.run(_temporal_paths(temporal_dev_server.target, tmp_path_factory.mktemp('fidelity-temporal')))
+
+
+def test_temporal_worker_killed_mid_activity_and_another_finishes_the_run(temporal_fidelity: dict[str, Any]) -> None:
+    report = temporal_fidelity
+    comparison = _paths(report, 'reference', 'recovered', same_run=False)
+    _units(comparison, 'the killed worker and the one that finished', _after_one_kill((SINGLE,)), report['counter'])
+    _judge('temporal', comparison)
+
+
+def test_temporal_replay_returns_exactly_what_the_workflow_returned(temporal_fidelity: dict[str, Any]) -> None:
+    """A `Replayer` replays the killed run's history and the reference's: the same values, timestamps included."""
+    report = temporal_fidelity
+    comparison = _paths(report, 'recovered', 'replayed', same_run=True)
+    comparison.add(_paths(report, 'reference', 'replayed_reference', same_run=True))
+    comparison.check('units run by the replays', 0, report['replay:units'])
+    _judge('temporal', comparison)
+
+
+def test_temporal_pair_in_one_workflow_killed_mid_activity_keeps_each_runs_data(
+    temporal_fidelity: dict[str, Any],
+) -> None:
+    report = temporal_fidelity
+    comparison = _paths(report, 'pair_reference', 'pair_recovered', same_run=False)
+    _units(comparison, 'the killed worker and the one that finished', _after_one_kill(PAIR), report['pair_counter'])
+    _judge('temporal', comparison)
+
+
+def test_temporal_pair_replay_returns_exactly_what_the_workflow_returned(temporal_fidelity: dict[str, Any]) -> None:
+    report = temporal_fidelity
+    comparison = _paths(report, 'pair_recovered', 'pair_replayed', same_run=True)
+    comparison.add(_paths(report, 'pair_reference', 'pair_replayed_reference', same_run=True))
+    comparison.check('units run by the replays', 0, report['pair_replay:units'])
+    _judge('temporal', comparison)

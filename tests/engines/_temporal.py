@@ -1,10 +1,15 @@
-"""What the Temporal drivers share: the error a failed workflow run carries, and how a driver process ends."""
+"""What the Temporal drivers share: the error a failed workflow run carries, how a driver process ends, and the
+recorder that counts a workflow's units at their source."""
 
 from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 
+from durable_core.testing import DurableCallCounter
+from temporalio import activity
 from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 
@@ -38,3 +43,23 @@ def exit_now() -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
+
+
+RETURNED: list[str] = []
+"""What workflow code returned, appended by workflows that want it seen (passed through the sandbox, so a `Replayer`
+in this process shows what the replayed code returned)."""
+
+
+@dataclass
+class Recorder:
+    """Counts units at their source, in activities, each into the file `<workflow id>.log` of `directory`.
+
+    A workflow module builds its agent with `RECORDER.record` (the sandbox's copy of the module never runs a unit), and
+    the worker process sets `RECORDER.directory`.
+    """
+
+    directory: Path | None = None
+
+    def record(self, name: str) -> None:
+        assert self.directory is not None, 'the worker sets RECORDER.directory'
+        DurableCallCounter(self.directory / f'{activity.info().workflow_id}.log').record(name)

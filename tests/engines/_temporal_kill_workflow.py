@@ -7,26 +7,13 @@ copy records calls, each into the file `<workflow id>.log` of the directory the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 from durable_core import StepPolicy
-from durable_core.testing import DurableCallCounter
 from durable_temporal import PydanticAIWorkflow, TemporalAgent
-from temporalio import activity, workflow
+from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from _common import KILL_PROMPT, kill_agent
-
-
-@dataclass
-class Recorder:
-    directory: Path | None = None
-
-    def record(self, name: str) -> None:
-        assert self.directory is not None, 'the worker sets RECORDER.directory'
-        DurableCallCounter(self.directory / f'{activity.info().workflow_id}.log').record(name)
-
+    from _temporal import Recorder
 
 RECORDER = Recorder()
 
