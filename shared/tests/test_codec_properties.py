@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as datetime_module
 import json
 import math
 import string
@@ -148,12 +150,37 @@ user_content_items = st.one_of(
     st.builds(m.CachePoint, ttl=st.sampled_from(['5m', '1h'])),
 )
 
-# A tool's result: JSON data, files, or files inside JSON data.
+
+
+@dataclasses.dataclass
+class Parcel:
+    """A user's dataclass returned by a tool: it comes back as itself, not as a dict."""
+
+    sku: str
+    shipped: datetime_module.date
+    extra: Any = None
+
+
+# Python values JSON writes as strings or lists, which the codec restores in fields typed `Any`.
+python_values = st.one_of(
+    st.dates(),
+    timestamps,
+    durations,
+    st.uuids(),
+    st.decimals(allow_nan=False, allow_infinity=False, places=3),
+    st.binary(max_size=8),
+    st.tuples(json_scalars, st.dates()),
+    st.frozensets(st.integers(), max_size=3),
+    st.builds(Parcel, sku=texts, shipped=st.dates(), extra=json_values | st.dates()),
+)
+
+# A tool's result: JSON data, Python values, files, or files inside JSON data.
 tool_return_contents = st.one_of(
     json_values,
+    python_values,
     multimodal_items,
-    st.lists(json_values | multimodal_items, max_size=4),
-    st.dictionaries(texts, json_values | multimodal_items, max_size=3),
+    st.lists(json_values | python_values | multimodal_items, max_size=4),
+    st.dictionaries(texts, json_values | python_values | multimodal_items, max_size=3),
 )
 
 # --- request parts ---------------------------------------------------------------------------------------------

@@ -401,7 +401,9 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
             ) from error
 
     def decode_deps(self, value: Any) -> Any:
-        """The deps rebuilt through the agent's `deps_type`."""
+        """The deps rebuilt through the agent's `deps_type` (`None` when the run had none)."""
+        if value is None:
+            return None
         return cast(Any, decode(json.dumps(value), self.wrapped.deps_type))
 
     def _check_deps_round_trip(self, deps: Any) -> None:

@@ -243,7 +243,7 @@ def _collect_loose(value: Any, path: _Path, restorations: _Restorations) -> bool
 
 
 def _class_of(value: Any) -> type[Any]:
-    return type(value)
+    return value.__class__
 
 
 def _is_dataclass_instance(value: Any) -> bool:

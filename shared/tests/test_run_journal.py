@@ -1,0 +1,185 @@
+"""What a durable run journals, read back: its inputs exactly as passed, its result typed by the agent's output_type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pytest
+from durable_core import DurableUsageError, UnserializableError
+from durable_core._agent import DurableAgent, RunInputs
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import BaseModel
+from pydantic_ai import Agent, DeferredToolRequests, UsageLimits
+from pydantic_ai.agent import AgentRunResult
+from pydantic_ai.messages import ModelRequest, ModelResponse, TextPart, UserPromptPart
+from pydantic_ai.output import NativeOutput, PromptedOutput, StructuredDict, TextOutput, ToolOutput
+from pydantic_ai.usage import RunUsage
+from test_codec_properties import PROPERTY_SETTINGS, json_objects, message_histories, python_values, texts
+
+
+@dataclass
+class Base:
+    x: int
+
+
+@dataclass
+class Sub(Base):
+    label: str
+
+
+class Invoice(BaseModel):
+    number: str
+    due: date
+
+
+class Refund(BaseModel):
+    number: str
+    due: date
+    reason: str = 'n/a'
+
+
+class InMemoryAgent(DurableAgent[Any, Any]):
+    """The base with no engine: enough to journal inputs and results in memory."""
+
+    def in_durable_context(self) -> bool:
+        return False
+
+    async def run_unit(self, call: Any, execute: Any) -> str:
+        return await execute()
+
+    def _durable_run_id(self) -> str:
+        return 'run'
+
+    async def _start_durable_run(self, inputs: RunInputs) -> AgentRunResult[Any]:
+        raise NotImplementedError
+
+
+def durable(output_type: Any = str, deps_type: Any = type(None)) -> InMemoryAgent:
+    return InMemoryAgent(Agent('test', name='journal', output_type=output_type, deps_type=deps_type))
+
+
+optional = st.none
+usage_limits = st.builds(
+    UsageLimits,
+    request_limit=optional() | st.integers(0, 500),
+    tool_calls_limit=optional() | st.integers(0, 500),
+    input_tokens_limit=optional() | st.integers(0, 10**6),
+    output_tokens_limit=optional() | st.integers(0, 10**6),
+    total_tokens_limit=optional() | st.integers(0, 10**6),
+    count_tokens_before_request=st.booleans(),
+)
+model_settings = st.fixed_dictionaries(
+    {},
+    optional={
+        'temperature': st.floats(0, 2),
+        'max_tokens': st.integers(1, 4096),
+        'stop_sequences': st.lists(texts, max_size=2),
+        'seed': st.integers(0, 2**31),
+        'timeout': st.floats(0.1, 600),
+        'openai_reasoning_effort': st.sampled_from(['low', 'high']),
+    },
+)
+run_arguments = st.fixed_dictionaries(
+    {},
+    optional={
+        'user_prompt': texts,
+        'message_history': message_histories,
+        'deps': st.builds(Base, st.integers()),
+        'model_settings': model_settings,
+        'usage_limits': usage_limits,
+        'usage': st.builds(RunUsage, requests=st.integers(0, 9), input_tokens=st.integers(0, 10**6)),
+        'metadata': st.dictionaries(texts, python_values | json_objects, max_size=2),
+        'instructions': texts,
+        'conversation_id': texts,
+        'timeout': st.floats(0.5, 3600),
+        'retries': st.integers(0, 5),
+    },
+)
+
+
+@given(run_arguments)
+@PROPERTY_SETTINGS
+def test_run_arguments_come_back_from_the_journal_exactly_as_passed(arguments: dict[str, Any]) -> None:
+    agent = durable(deps_type=Base)
+    deps = arguments.pop('deps', None)
+    prompt = arguments.pop('user_prompt', None)
+    inputs = agent._build_inputs(prompt, None, deps, **arguments)  # pyright: ignore[reportPrivateUsage]
+    journaled = agent.decode_inputs(agent.encode_inputs(inputs))
+    assert journaled == inputs
+    assert journaled.user_prompt == prompt
+    assert agent.decode_deps(journaled.deps) == deps
+    for name, value in arguments.items():
+        if name != 'model_settings':
+            assert getattr(journaled, name) == value, name
+
+
+def test_an_explicit_none_usage_limit_is_kept() -> None:
+    agent = durable()
+    inputs = agent._build_inputs('hi', None, None, usage_limits=UsageLimits(request_limit=None))  # pyright: ignore[reportPrivateUsage]
+    journaled = agent.decode_inputs(agent.encode_inputs(inputs))
+    assert journaled.usage_limits == UsageLimits(request_limit=None)
+    assert journaled.usage_limits is not None and journaled.usage_limits.request_limit is None
+
+
+async def test_deps_of_a_subclass_of_deps_type_are_refused_naming_the_fix() -> None:
+    agent = durable(deps_type=Base)
+    with pytest.raises(DurableUsageError, match=r'deps_type=Sub'):
+        await agent.run('hi', deps=Sub(1, 'custom'))
+
+
+async def test_deps_that_do_not_survive_json_are_refused_naming_the_field() -> None:
+    @dataclass
+    class Loose:
+        tags: Any
+
+    agent = durable(deps_type=Loose)
+    with pytest.raises(UnserializableError, match=r'fields tags'):
+        await agent.run('hi', deps=Loose(tags=float('nan')))
+
+
+def result_of(output: Any) -> AgentRunResult[Any]:
+    messages = [ModelRequest(parts=[UserPromptPart('hi')]), ModelResponse(parts=[TextPart('done')])]
+    result = AgentRunResult(output)
+    result._state.message_history = messages  # pyright: ignore[reportPrivateUsage]
+    return result
+
+
+async def make_invoice(number: str) -> Invoice:
+    return Invoice(number=number, due=date(2026, 1, 1))
+
+
+def shout(text: str) -> str:
+    return text.upper()
+
+
+OUTPUT_CASES = [
+    (str, 'plain'),
+    (Invoice, Invoice(number='A1', due=date(2026, 12, 3))),
+    ([Invoice, Refund], Invoice(number='A1', due=date(2026, 12, 3))),
+    ([Invoice, Refund], Refund(number='A1', due=date(2026, 12, 3))),  # Invoice's fields would validate too
+    ([Refund, Invoice], Invoice(number='A1', due=date(2026, 12, 3))),
+    (ToolOutput(Invoice), Invoice(number='T', due=date(2026, 1, 2))),
+    (NativeOutput([Refund, int]), 7),
+    ([ToolOutput(Invoice), ToolOutput(int)], 7),
+    (PromptedOutput(Refund), Refund(number='P', due=date(2026, 1, 2), reason='late')),
+    (TextOutput(shout), 'LOUD'),
+    (make_invoice, Invoice(number='F', due=date(2026, 1, 2))),
+    ([Invoice, None], None),
+    ([str, DeferredToolRequests], DeferredToolRequests()),
+    (list[date], [date(2026, 1, 1)]),
+    (StructuredDict({'type': 'object', 'properties': {'a': {'type': 'integer'}}}), {'a': 1}),
+]
+
+
+@pytest.mark.parametrize(('output_type', 'output'), OUTPUT_CASES)
+def test_a_result_read_back_from_the_journal_has_the_output_type(output_type: Any, output: Any) -> None:
+    agent = durable(output_type=output_type)
+    result = result_of(output)
+    decoded = agent.decode_result(agent.encode_result(result))
+    assert type(decoded.output) is type(output)
+    assert decoded.output == output
+    assert decoded.all_messages() == result.all_messages()
+    assert decoded.usage == result.usage
