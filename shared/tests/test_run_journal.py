@@ -57,7 +57,10 @@ class InMemoryAgent(DurableAgent[Any, Any]):
         raise NotImplementedError
 
 
-def durable(output_type: Any = str, deps_type: Any = type(None)) -> InMemoryAgent:
+NO_DEPS = type(None)
+
+
+def durable(output_type: Any = str, deps_type: Any = NO_DEPS) -> InMemoryAgent:
     return InMemoryAgent(Agent('test', name='journal', output_type=output_type, deps_type=deps_type))
 
 
@@ -121,7 +124,8 @@ def test_an_explicit_none_usage_limit_is_kept() -> None:
     inputs = agent._build_inputs('hi', None, None, usage_limits=UsageLimits(request_limit=None))  # pyright: ignore[reportPrivateUsage]
     journaled = agent.decode_inputs(agent.encode_inputs(inputs))
     assert journaled.usage_limits == UsageLimits(request_limit=None)
-    assert journaled.usage_limits is not None and journaled.usage_limits.request_limit is None
+    assert journaled.usage_limits is not None
+    assert journaled.usage_limits.request_limit is None
 
 
 async def test_deps_of_a_subclass_of_deps_type_are_refused_naming_the_fix() -> None:
