@@ -151,7 +151,6 @@ user_content_items = st.one_of(
 )
 
 
-
 @dataclasses.dataclass
 class Parcel:
     """A user's dataclass returned by a tool: it comes back as itself, not as a dict."""
