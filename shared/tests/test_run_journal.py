@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 from pydantic_ai import Agent, DeferredToolRequests, UsageLimits
 from pydantic_ai.agent import AgentRunResult
-from pydantic_ai.messages import ModelRequest, ModelResponse, TextPart, UserPromptPart
+from pydantic_ai.messages import BinaryContent, ModelMessage, ModelRequest, ModelResponse, TextPart, UserPromptPart
 from pydantic_ai.output import NativeOutput, PromptedOutput, StructuredDict, TextOutput, ToolOutput
 from pydantic_ai.usage import RunUsage
 from test_codec_properties import PROPERTY_SETTINGS, json_objects, message_histories, python_values, texts
@@ -187,3 +187,15 @@ def test_a_result_read_back_from_the_journal_has_the_output_type(output_type: An
     assert decoded.output == output
     assert decoded.all_messages() == result.all_messages()
     assert decoded.usage == result.usage
+
+
+def test_binary_content_in_a_prompt_and_history_keeps_its_class() -> None:
+    image = BinaryContent(b'\x89PNG', media_type='image/png')  # an image, but not a `BinaryImage`
+    history: list[ModelMessage] = [ModelRequest(parts=[UserPromptPart(['look', image])])]
+    agent = durable()
+    inputs = agent._build_inputs(['again', image], None, None, message_history=history)  # pyright: ignore[reportPrivateUsage]
+    journaled = agent.decode_inputs(agent.encode_inputs(inputs))
+    assert journaled.user_prompt == ['again', image]
+    assert type(journaled.user_prompt[1]) is BinaryContent
+    assert journaled.message_history == history
+    assert type(journaled.message_history[0].parts[0].content[1]) is BinaryContent

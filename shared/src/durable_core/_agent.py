@@ -442,7 +442,7 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         model_settings = fields.pop('model_settings', None)
         self._refuse_secret_settings(model_settings)
         try:
-            return RunInputs(
+            values: dict[str, Any] = dict(
                 user_prompt=user_prompt,
                 model=self._model_key(model),
                 deps=self.encode_deps(deps) if deps is not None else None,
@@ -451,6 +451,10 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
                 else None,
                 **fields,
             )
+            RunInputs.model_validate(values)  # refuses a value of the wrong type now
+            # ...but keeps the caller's objects: validating would rebuild some, such as a `BinaryContent` image as
+            # a `BinaryImage`.
+            return RunInputs.model_construct(**values)
         except DurableUsageError:
             raise
         except Exception as error:
