@@ -6,6 +6,7 @@ prefect.
 
 Temporal: ``temporal_dev_server``, ``temporal_client``, ``temporal_env``, ``time_skipping_env``, ``task_queue``.
 DBOS: ``postgres_server``, ``dbos_backend`` (params ``sqlite``/``postgres``), ``dbos`` (launched on that backend).
+Recovery fidelity: ``dbos_fidelity``, ``prefect_fidelity``, ``temporal_fidelity`` (see ``_fidelity_runs.py``).
 Prefect: ``prefect_server`` (sets ``PREFECT_API_URL`` for the rest of the session once requested; request it, or
 ``prefect_api_url``, in every test that runs a flow, or flows would use an ephemeral server).
 The same names and behaviour as in each package's own ``tests/conftest.py``.
@@ -35,6 +36,9 @@ from typing import Any, Literal  # noqa: E402
 
 import pytest  # noqa: E402
 import pytest_asyncio  # noqa: E402
+
+# The recovery-fidelity runs, once per session for test_fidelity.py and compat/ alike.
+from _fidelity_runs import dbos_fidelity, prefect_fidelity, temporal_fidelity  # noqa: E402, F401
 from durable_core.testing import (  # noqa: E402
     PostgresServer,
     PrefectServer,

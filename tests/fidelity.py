@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import pickle
+import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -194,12 +195,28 @@ def observe(result: Any) -> dict[str, Any]:
     """What a run returned, as the test compares it. Anything that is not a run result is reported as it is."""
     if not hasattr(result, 'all_messages'):
         return {'result_class': type(result).__qualname__, 'value': repr(result)[:300]}
+    from pydantic_ai.agent import AgentRunResult
+
     return {
         'result_class': type(result).__qualname__,
+        'run_result': isinstance(result, AgentRunResult),
         'output': result.output,
         'messages': result.all_messages(),
         'usage': result.usage,
     }
+
+
+async def report_path(
+    report: dict[str, Any], key: str, make: Callable[[], Awaitable[Any]], units: Callable[[], int]
+) -> None:
+    """Run one path into `report[key]`: its value, or its error; and into `report[key + ':units']` the units it ran."""
+    before = units()
+    try:
+        report[key] = await make()
+    except Exception as error:  # reported, so the test shows which path failed and why
+        trace = ''.join(traceback.format_exception(error))[-2500:]
+        report[key] = {'error': f'{type(error).__name__}: {error}\n{trace}'}
+    report[f'{key}:units'] = units() - before
 
 
 def dumps(value: Any) -> str:
@@ -303,17 +320,28 @@ class Comparison:
         self.differences += other.differences
 
 
-def compare(expected: dict[str, Any], got: dict[str, Any], *, same_run: bool, label: str = '') -> Comparison:
+def compare(
+    expected: dict[str, Any],
+    got: dict[str, Any],
+    *,
+    same_run: bool,
+    label: str = '',
+    other_implementation: bool = False,
+) -> Comparison:
     """Compare what a recovered run returned (`got`) with the uninterrupted one (`expected`), field by field.
 
     Always: the result's class, the output's class and value, the `message_history` the run was given (exactly,
     timestamps included: it is the caller's), and the usage. The messages the run created: exactly when both
     observations are of one durable run (`same_run`, e.g. a result read back from the journal), otherwise without
-    the stamps of the run's clock and ids (see `_unstamped`).
+    the stamps of the run's clock and ids (see `_unstamped`). Across implementations (`other_implementation`), a result
+    need only be an `AgentRunResult` (each package may return its own subclass).
     """
     prefix = f'{label}: ' if label else ''
     comparison = Comparison()
-    comparison.check(f'{prefix}result class', expected['result_class'], got['result_class'])
+    if other_implementation:
+        comparison.check(f'{prefix}is an AgentRunResult', True, got.get('run_result', False))
+    else:
+        comparison.check(f'{prefix}result class', expected['result_class'], got['result_class'])
     if 'messages' not in got:
         comparison.differences.append(f'{prefix}not a run result: {got["value"]}')
         return comparison

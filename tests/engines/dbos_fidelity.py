@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -58,16 +57,6 @@ async def retrieved(workflow_id: str) -> Any:
     return await (await DBOS.retrieve_workflow_async(workflow_id)).get_result()
 
 
-async def step(report: dict[str, Any], key: str, make: Callable[[], Awaitable[Any]]) -> None:
-    """Run one path, reporting its value and how many units it ran, or its error."""
-    before = counter.total()
-    try:
-        report[key] = await make()
-    except Exception as error:  # reported, so the test shows which path failed and why
-        report[key] = {'error': f'{type(error).__name__}: {error}\n{traceback.format_exc()[-2500:]}'}
-    report[f'{key}:units'] = counter.total() - before
-
-
 def observed(run: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
     async def make() -> Any:
         return fidelity.observe(await run())
@@ -80,19 +69,21 @@ async def main() -> None:
     report: dict[str, Any] = {}
     if mode == 'inprocess':
         single = lambda: run_one(fidelity.SINGLE)  # noqa: E731
-        await step(report, 'reference', observed(lambda: with_id('ref', single)))
-        await step(report, 'same_id', observed(lambda: with_id('ref', single)))
-        await step(report, 'retrieved', observed(lambda: retrieved('ref')))
-        await step(report, 'pair_reference', lambda: with_id('pair-ref', pair_workflow))
-        await step(report, 'pair_same_id', lambda: with_id('pair-ref', pair_workflow))
+        await fidelity.report_path(report, 'reference', observed(lambda: with_id('ref', single)), counter.total)
+        await fidelity.report_path(report, 'same_id', observed(lambda: with_id('ref', single)), counter.total)
+        await fidelity.report_path(report, 'retrieved', observed(lambda: retrieved('ref')), counter.total)
+        await fidelity.report_path(report, 'pair_reference', lambda: with_id('pair-ref', pair_workflow), counter.total)
+        await fidelity.report_path(report, 'pair_same_id', lambda: with_id('pair-ref', pair_workflow), counter.total)
     elif mode == 'crash':
         runs = [with_id('crash', lambda: run_one(fidelity.SINGLE)), with_id('pair-crash', pair_workflow)]
         await asyncio.gather(*runs)
         raise AssertionError('the held tool calls returned')
     else:
-        await step(report, 'recovered_handle', observed(lambda: retrieved('crash')))
-        await step(report, 'recovered', observed(lambda: with_id('crash', lambda: run_one(fidelity.SINGLE))))
-        await step(report, 'pair_recovered', lambda: retrieved('pair-crash'))
+        await fidelity.report_path(report, 'recovered_handle', observed(lambda: retrieved('crash')), counter.total)
+        await fidelity.report_path(
+            report, 'recovered', observed(lambda: with_id('crash', lambda: run_one(fidelity.SINGLE))), counter.total
+        )
+        await fidelity.report_path(report, 'pair_recovered', lambda: retrieved('pair-crash'), counter.total)
     (DIR / f'{mode}.report').write_text(fidelity.dumps(report))
 
 
