@@ -1,0 +1,77 @@
+"""The recovery-fidelity program on DBOS with PydanticAI 2.68's `DBOSAgent`: its in-process paths.
+
+Usage: dbos_pai_fidelity.py DB_URL DIR. The same paths as `engines/dbos_fidelity.py inprocess`: the reference run
+(workflow id `ref`), the same id run again with `SetWorkflowID`, its result through `DBOS.retrieve_workflow_async`;
+the pair in a user workflow, and its id run again. Units record into DIR/calls.log; the report goes to
+DIR/inprocess.report. 2.68's convention: a tool is a step only with `@DBOS.step`, so here the tool runs in workflow
+code (what a run returns is compared, not how it was journaled).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from _pai import quiet_deprecations
+
+quiet_deprecations()
+
+import fidelity  # noqa: E402
+from dbos import DBOS, SetWorkflowID  # noqa: E402
+from durable_core.testing import DurableCallCounter  # noqa: E402
+from pydantic_ai.durable_exec.dbos import DBOSAgent  # noqa: E402
+
+db_url, directory = sys.argv[1:3]
+DIR = Path(directory)
+counter = DurableCallCounter(DIR / 'calls.log')
+dbos_agent = DBOSAgent(fidelity.build_agent('fidelity_pai', counter.record))
+
+
+async def run_one(requester: str) -> Any:
+    return await dbos_agent.run(fidelity.PROMPT, **fidelity.run_kwargs(requester))
+
+
+@DBOS.workflow(name='fidelity_pai.pair')
+async def pair_workflow() -> list[dict[str, Any]]:
+    results = await asyncio.gather(*(run_one(requester) for requester in fidelity.PAIR))
+    return [fidelity.observe(result) for result in results]
+
+
+async def with_id(workflow_id: str, run: Callable[[], Awaitable[Any]]) -> Any:
+    with SetWorkflowID(workflow_id):
+        return await run()
+
+
+def observed(run: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
+    async def make() -> Any:
+        return fidelity.observe(await run())
+
+    return make
+
+
+async def main() -> None:
+    DBOS.launch()
+    report: dict[str, Any] = {}
+    single = lambda: run_one(fidelity.SINGLE)  # noqa: E731
+
+    async def retrieved() -> Any:
+        return await (await DBOS.retrieve_workflow_async('ref')).get_result()
+
+    paths = {
+        'reference': observed(lambda: with_id('ref', single)),
+        'same_id': observed(lambda: with_id('ref', single)),
+        'retrieved': observed(retrieved),
+        'pair_reference': lambda: with_id('pair-ref', pair_workflow),
+        'pair_same_id': lambda: with_id('pair-ref', pair_workflow),
+    }
+    for key, make in paths.items():
+        await fidelity.report_path(report, key, make, counter.total)
+    (DIR / 'inprocess.report').write_text(fidelity.dumps(report))
+
+
+DBOS(config={'name': 'fidelity-pai', 'system_database_url': db_url, 'log_level': 'WARNING'})
+asyncio.run(main())
+DBOS.destroy()

@@ -1,0 +1,76 @@
+"""The recovery-fidelity program on Prefect with PydanticAI 2.68's `PrefectAgent`: the retried flow.
+
+Usage: prefect_pai_fidelity.py PREFECT_API_URL PREFECT_HOME DIR. The same path as `engines/prefect_fidelity.py
+inprocess`: a user flow with `retries=1` runs the agent (the single run, then in another flow run the pair) and fails
+once after it. Units record into DIR/calls.log; the report goes to DIR/inprocess.report.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+api_url, home, directory = sys.argv[1:4]
+os.environ.update(
+    PREFECT_API_URL=api_url,
+    PREFECT_HOME=home,
+    PREFECT_SERVER_ANALYTICS_ENABLED='false',
+    DO_NOT_TRACK='1',
+    PREFECT_LOGGING_LEVEL='ERROR',
+    PREFECT_LOGGING_TO_API_ENABLED='false',
+)
+os.environ.pop('PREFECT_PROFILES_PATH', None)
+
+from _pai import quiet_deprecations  # noqa: E402
+
+quiet_deprecations()
+
+import asyncio  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import fidelity  # noqa: E402
+from durable_core.testing import DurableCallCounter  # noqa: E402
+from prefect import flow  # noqa: E402
+from pydantic_ai.durable_exec.prefect import PrefectAgent  # noqa: E402
+
+DIR = Path(directory)
+counter = DurableCallCounter(DIR / 'calls.log')
+prefect_agent = PrefectAgent(fidelity.build_agent('fidelity_pai', counter.record))
+ATTEMPTS: dict[str, list[tuple[Any, int]]] = {'single': [], 'pair': []}
+
+
+async def run_one(requester: str) -> Any:
+    return fidelity.observe(await prefect_agent.run(fidelity.PROMPT, **fidelity.run_kwargs(requester)))
+
+
+@flow(name='fidelity-pai-retried', retries=1, retry_delay_seconds=0)
+async def retried_flow(which: str) -> None:
+    before = counter.total()
+    if which == 'single':
+        value: Any = await run_one(fidelity.SINGLE)
+    else:
+        value = list(await asyncio.gather(*(run_one(requester) for requester in fidelity.PAIR)))
+    ATTEMPTS[which].append((value, counter.total() - before))
+    if len(ATTEMPTS[which]) == 1:
+        raise RuntimeError('the flow fails after the agent run, once')
+
+
+async def main() -> None:
+    report: dict[str, Any] = {}
+    for which, prefix in (('single', ''), ('pair', 'pair_')):
+
+        async def attempts(which: str = which) -> Any:
+            await retried_flow(which)
+            return ATTEMPTS[which]
+
+        await fidelity.report_path(report, f'{prefix}attempts', attempts, counter.total)
+        if len(ATTEMPTS[which]) == 2:
+            (
+                (report[f'{prefix}retried_reference'], _),
+                (report[f'{prefix}retried'], report[f'{prefix}retried:units']),
+            ) = ATTEMPTS[which]
+    (DIR / 'inprocess.report').write_text(fidelity.dumps(report))
+
+
+asyncio.run(main())
