@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import pickle
+import pickletools
 import uuid
 
 import pytest
@@ -11,8 +14,10 @@ from conftest import DbosBackend
 from dbos import DBOS, SetWorkflowID
 from durable_core.testing import ToolCall
 from durable_dbos import DBOSAgent, StepConfig
+from durable_dbos._journal import result_from_journal
 from pydantic import BaseModel
 from pydantic_ai import Agent, RunContext
+from pydantic_ai.agent import AgentRunResult
 from pydantic_ai.messages import ModelRequest, ModelResponse, TextPart, UserPromptPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
@@ -36,6 +41,8 @@ def weather(ctx: RunContext[Location], day: str) -> str:
 
 dbos_agent = DBOSAgent(agent, tool_step_config=StepConfig(retries=1))
 
+typed_agent = DBOSAgent(Agent(model, name='typed_runs', output_type=Location))
+
 fast_model = FunctionModel(lambda messages, info: ModelResponse(parts=[TextPart('fast answer')]), model_name='fast')
 plain_agent = Agent(model, name='agent_models')
 models_agent = DBOSAgent(plain_agent, models={'fast': fast_model})
@@ -55,6 +62,11 @@ async def iter_workflow(prompt: str) -> list[str]:
         async for node in run:
             kinds.append(type(node).__name__)
     return kinds
+
+
+def pickled_strings(text: str) -> list[str]:
+    """The strings in a DBOS pickle record, in order: what the pickle names and holds."""
+    return [arg for _, arg, _ in pickletools.genops(base64.b64decode(text)) if isinstance(arg, str)]
 
 
 @pytest.fixture(autouse=True)
@@ -92,37 +104,81 @@ async def test_a_completed_workflow_id_returns_its_result_without_running_again(
     assert [m.kind for m in second.all_messages()] == [m.kind for m in first.all_messages()]
 
 
-async def test_workflow_records_are_portable_json_and_steps_hold_json_text(
-    dbos: DBOS, dbos_backend: DbosBackend
-) -> None:
+async def test_workflow_records_hold_our_json_and_steps_hold_json_text(dbos: DBOS, dbos_backend: DbosBackend) -> None:
     model.use([[ToolCall('weather', {'day': 'friday'})], 'Done.'])
     workflow_id = f'json-{uuid.uuid4()}'
     with SetWorkflowID(workflow_id):
         await dbos_agent.run('Weather?', deps=Location(city='Lima', units='imperial'))
     records = raw_records(dbos_backend.system_database_url, workflow_id)
     assert [table for table, _, _ in records] == ['workflow_input', 'workflow_output'] + ['step_output'] * 3
-    # The workflow's inputs and result are portable JSON whatever DBOS serializer the app configured.
-    assert {serialization for table, serialization, _ in records if table.startswith('workflow')} == {'portable_json'}
-    inputs = json.loads(json.loads(records[0][2] or '')['positionalArgs'][0])
+    # With DBOS's default serializer (pickle), the workflow's inputs are our codec's JSON text, pickled...
+    assert {serialization for table, serialization, _ in records if table.startswith('workflow')} == {'py_pickle'}
+    inputs = json.loads(pickle.loads(base64.b64decode(records[0][2] or ''))['args'][0])
     assert inputs['deps'] == {'city': 'Lima', 'units': 'imperial'}
-    assert json.loads(json.loads(records[1][2] or ''))['output'] == 'Done.'
+    # ...and its result pickles as a call of durable_dbos._journal.rebuild_run_result(agent name, codec JSON):
+    # no PydanticAI object is pickled.
+    strings = pickled_strings(records[1][2] or '')
+    assert strings[:3] == ['durable_dbos._journal', 'rebuild_run_result', 'agent_runs']
+    assert len(strings) == 4
+    assert json.loads(strings[3])['output'] == 'Done.'
     # A step's value is our codec's JSON text; DBOS wraps it with the app's serializer (pickle by default,
     # portable JSON with DBOSConfig(serializer=DBOSPortableJSONSerializer()): see test_recovery).
     outputs = [step['output'] for step in await DBOS.list_workflow_steps_async(workflow_id)]
     assert all(isinstance(output, str) for output in outputs)
     assert json.loads(outputs[0])['parts'][0]['tool_name'] == 'weather'
-    assert json.loads(outputs[1]) == {'outcome': 'returned', 'value': 'sunny in Lima on friday (imperial)'}
+    assert 'sunny in Lima on friday (imperial)' in outputs[1]
 
 
-async def test_run_inside_a_user_workflow_is_part_of_it(dbos: DBOS) -> None:
+async def test_dbos_handle_returns_a_typed_result(dbos: DBOS) -> None:
+    model.use([[ToolCall('weather', {'day': 'sunday'})], 'Warm.'])
+    workflow_id = f'handle-{uuid.uuid4()}'
+    with SetWorkflowID(workflow_id):
+        first = await dbos_agent.run('Weather?', deps=Location(city='Lima'))
+    # What a caller that was gone after a crash does: DBOS's own handle, read back from the journal.
+    recorded = await (await DBOS.retrieve_workflow_async(workflow_id)).get_result()
+    assert isinstance(recorded, AgentRunResult)
+    assert recorded.output == first.output == 'Warm.'
+    assert recorded.all_messages() == first.all_messages()
+    assert recorded.usage == first.usage
+
+
+async def test_typed_output_is_validated_as_the_agent_output_type_when_read_back(dbos: DBOS) -> None:
+    model.use([[ToolCall('final_result', {'city': 'Oslo', 'units': 'imperial'})]])
+    workflow_id = f'typed-{uuid.uuid4()}'
+    with SetWorkflowID(workflow_id):
+        first = await typed_agent.run('Where?')
+    with SetWorkflowID(workflow_id):
+        again = await typed_agent.run('Where?')
+    recorded = await (await DBOS.retrieve_workflow_async(workflow_id)).get_result()
+    for result in (first, again, recorded):
+        assert isinstance(result, AgentRunResult)
+        assert result.output == Location(city='Oslo', units='imperial')
+        assert type(result.output) is Location
+
+
+def test_a_result_journaled_as_json_text_is_still_read() -> None:
+    # The format before results were pickled as their agent and JSON: the codec's JSON text (portable JSON).
+    run = AgentRunResult(Location(city='Lima'))
+    text = typed_agent.encode_result(run)
+    result = result_from_journal('typed_runs', text)
+    assert type(result.output) is Location
+    assert result.output == Location(city='Lima')
+
+
+async def test_run_inside_a_user_workflow_is_a_child_workflow(dbos: DBOS) -> None:
     model.use(['First.', 'Second.'])
     workflow_id = f'user-{uuid.uuid4()}'
     with SetWorkflowID(workflow_id):
         output = await user_workflow('Hello')
     assert output == 'First. / Second.'
-    assert await step_names(workflow_id) == ['agent_models.model_request', 'agent_models.model_request']
-    # No workflow of the agent's own was started: the runs are steps of the user's workflow.
-    assert await DBOS.list_workflows_async(name='agent_models.run') == []
+    # Each run is a child workflow `<agent>.run`: its start and its result in the user's journal.
+    steps = await DBOS.list_workflow_steps_async(workflow_id)
+    assert [step['function_name'] for step in steps] == ['agent_models.run', 'DBOS.getResult'] * 2
+    children = [step['child_workflow_id'] for step in steps if step['function_name'] == 'agent_models.run']
+    assert len(set(children)) == 2
+    for child in children:
+        assert child is not None
+        assert await step_names(child) == ['agent_models.model_request']
 
 
 async def test_iter_inside_a_workflow(dbos: DBOS) -> None:
@@ -183,7 +239,7 @@ async def test_run_id_timeout_and_retries_are_journaled_with_the_run(dbos: DBOS,
         result = await models_agent.run('Hi', run_id='my-run-1', timeout=30.0, retries=2)
     assert result.run_id == 'my-run-1'
     records = raw_records(dbos_backend.system_database_url, workflow_id)
-    inputs = json.loads(json.loads(records[0][2] or '')['positionalArgs'][0])
+    inputs = json.loads(pickle.loads(base64.b64decode(records[0][2] or ''))['args'][0])
     assert (inputs['run_id'], inputs['timeout'], inputs['retries']) == ('my-run-1', 30.0, 2)
 
 

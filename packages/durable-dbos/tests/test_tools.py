@@ -10,6 +10,7 @@ import pytest
 from _support import SwappableModel, step_names
 from dbos import DBOS, SetWorkflowID
 from durable_core import StepPolicy
+from durable_core._outcomes import replay_tool_call
 from durable_core.testing import ToolCall
 from durable_core.testing.mcp_calculator import MCP_CALCULATOR_PATH
 from durable_dbos import DBOSAgent, StepConfig
@@ -226,7 +227,7 @@ async def test_parallel_calls_are_journaled_in_call_order(dbos: DBOS) -> None:
     assert sorted(calls) == sorted(f'lookup:{n}' for n in range(10))
     steps = await DBOS.list_workflow_steps_async(workflow_id)
     tool_outputs = [step['output'] for step in steps if step['function_name'].endswith('lookup')]
-    assert tool_outputs == [f'{{"value":{n * n},"outcome":"returned"}}' for n in range(10)]
+    assert [replay_tool_call(output) for output in tool_outputs] == [n * n for n in range(10)]
 
 
 async def test_sequential_mode_runs_one_call_at_a_time(dbos: DBOS) -> None:
@@ -236,8 +237,4 @@ async def test_sequential_mode_runs_one_call_at_a_time(dbos: DBOS) -> None:
         await dbos_sequential.run('Go')
     assert calls == ['lookup:3', 'lookup:1', 'lookup:2']
     steps = await DBOS.list_workflow_steps_async(workflow_id)
-    assert [step['output'] for step in steps if 'lookup' in step['function_name']] == [
-        '{"value":9,"outcome":"returned"}',
-        '{"value":1,"outcome":"returned"}',
-        '{"value":4,"outcome":"returned"}',
-    ]
+    assert [replay_tool_call(step['output']) for step in steps if 'lookup' in step['function_name']] == [9, 1, 4]

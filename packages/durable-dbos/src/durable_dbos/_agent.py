@@ -3,31 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any, Generic, cast
 
-from dbos import DBOS, StepOptions, StepReservation, WorkflowSerializationFormat
+from dbos import DBOS, StepOptions, StepReservation
 from durable_core import DurableNameError, DurableUsageError
 from durable_core._agent import DurableAgent, ParallelExecutionMode, RunInputs, UnitConfigs, stable_run_id
-from durable_core._units import UnitCall
+from durable_core._units import ToolCallInputs, UnitCall
 from pydantic_ai import RunContext
 from pydantic_ai.agent import AbstractAgent, AgentRunResult, EventStreamHandler
 from pydantic_ai.models import Model
 from pydantic_ai.output import OutputDataT
 from pydantic_ai.tools import AgentDepsT
 
-from ._compat import dbos_is_launched
+from ._compat import dbos_is_launched, dbos_pickles_values
 from ._config import StepConfigLike, step_options
+from ._journal import JournaledRunResult, journaled, register_agent, registered_agent, result_from_journal
 
 __all__ = ['DBOSAgent']
 
-# Agent names are workflow names: two agents with one name would recover each other's runs.
-_REGISTERED_NAMES: set[str] = set()
+# (agent name, workflow id) of an agent's workflow whose own run() has not started yet: that run() is the workflow's
+# body. Any other run() in workflow code (the user's workflow, or a tool of a run) starts a child workflow.
+_PENDING_OWN_RUN: ContextVar[tuple[str, str] | None] = ContextVar('durable_dbos_pending_own_run', default=None)
+# True while run(), called in workflow code, starts the agent's workflow as a child of that workflow.
+_STARTING_CHILD: ContextVar[bool] = ContextVar('durable_dbos_starting_child', default=False)
 
 
 class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, OutputDataT]):
     """Wraps a PydanticAI agent so each run is a DBOS workflow and each model request a DBOS step.
 
-    Create it before `DBOS.launch()`, so that DBOS can recover its workflows. Function tools follow
+    Each `run()` is a workflow `<name>.run`; called in another workflow's code, a child workflow of it. DBOS's own
+    handle of the workflow returns the run's `AgentRunResult`, rebuilt by the `DBOSAgent` of that name.
+    Create it before `DBOS.launch()`, in every process that runs or reads its workflows. Function tools follow
     DBOS's convention: a tool decorated with `@DBOS.step` is durable, a plain one runs in workflow
     code; `tool_step_config=` makes every function tool a step without the decorator.
     """
@@ -75,7 +82,7 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
             models=models,
             parallel_execution_mode=parallel_execution_mode,
         )
-        if self.name in _REGISTERED_NAMES:
+        if registered_agent(self.name) is not None:
             raise DurableNameError(
                 f'Another DBOSAgent is already named {self.name!r}; its workflows would be confused with this '
                 "one's. Give each agent a unique name: Agent(..., name='...') or DBOSAgent(agent, name='...')."
@@ -96,39 +103,44 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
             mcp=mcp_step_config,
             event=event_step_config,
         )
-        self._reservations: dict[tuple[str, str], StepReservation] = {}
-        self._live_results: dict[str, AgentRunResult[Any]] = {}
+        # Keyed by (workflow id, run id, tool call id): tool call ids repeat across runs.
+        self._reservations: dict[tuple[str, str, str], StepReservation] = {}
         self._workflow = self._register_workflow()
-        _REGISTERED_NAMES.add(self.name)
+        register_agent(self)
 
-    def _register_workflow(self) -> Callable[[str], Coroutine[Any, Any, str]]:
-        async def agent_workflow(inputs: str) -> str:
+    def _register_workflow(self) -> Callable[[str], Coroutine[Any, Any, JournaledRunResult | str]]:
+        async def agent_workflow(inputs: str) -> JournaledRunResult | str:
             workflow_id = DBOS.workflow_id
             assert workflow_id is not None
+            own_run = _PENDING_OWN_RUN.set((self.name, workflow_id))
+            starting_child = _STARTING_CHILD.set(False)  # the context of the run() that started this child
             try:
-                result = await self.run_inputs(RunInputs.model_validate_json(inputs))
+                result = await self.run_inputs(self.decode_inputs(inputs))
             finally:
+                _STARTING_CHILD.reset(starting_child)
+                _PENDING_OWN_RUN.reset(own_run)
                 self._forget_reservations(workflow_id)
-            self._live_results[workflow_id] = result
-            return self.encode_result(result)
+            if dbos_pickles_values():
+                return journaled(self.name, result)
+            return self.encode_result(result)  # another serializer (portable JSON) could not write the result
 
-        # Portable JSON: inputs and result are our codec's JSON text, never pickled.
-        return DBOS.workflow(name=str(self.unit('run')), serialization_type=WorkflowSerializationFormat.PORTABLE)(
-            agent_workflow
-        )
+        # Serialized by the app's serializer, and holding only our codec's JSON: the inputs are its JSON text, and the
+        # result pickles as the agent's name and its JSON (see `_journal`), so that DBOS's own handles return a typed
+        # result; with another serializer, such as DBOS's portable JSON, the result is the JSON text.
+        return DBOS.workflow(name=str(self.unit('run')))(agent_workflow)
 
     # ---- UnitRunner ------------------------------------------------------------------------------
 
     def in_durable_context(self) -> bool:
-        """Inside DBOS workflow code (not inside a step)."""
-        return DBOS.workflow_id is not None and DBOS.step_id is None
+        """Inside DBOS workflow code (not inside a step), unless run() is starting a child workflow from there."""
+        return DBOS.workflow_id is not None and DBOS.step_id is None and not _STARTING_CHILD.get()
 
     async def run_unit(self, call: UnitCall, execute: Callable[[], Coroutine[Any, Any, str]]) -> str:
         """Run `execute` as a DBOS step, at its reserved step id when it is one of parallel tool calls."""
         options = step_options(str(call.unit), call.config)
         if call.tool_call_id is not None:
-            workflow_id = DBOS.workflow_id
-            reservation = self._reservations.pop((workflow_id or '', call.tool_call_id), None)
+            run_id = (call.inputs.run_context.run_id or '') if isinstance(call.inputs, ToolCallInputs) else ''
+            reservation = self._reservations.pop((DBOS.workflow_id or '', run_id, call.tool_call_id), None)
             if reservation is not None:
                 return await reservation.run_async(cast(StepOptions, options), execute)
         return await DBOS.run_step_async(cast(StepOptions, options), execute)
@@ -147,23 +159,36 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
             return
         workflow_id = DBOS.workflow_id or ''
         for tool_call_id in tool_call_ids:
-            self._reservations[(workflow_id, tool_call_id)] = DBOS.reserve_step()
+            self._reservations[(workflow_id, ctx.run_id or '', tool_call_id)] = DBOS.reserve_step()
 
     def _forget_reservations(self, workflow_id: str) -> None:
         for key in [key for key in self._reservations if key[0] == workflow_id]:
             del self._reservations[key]
 
     async def _start_durable_run(self, inputs: RunInputs) -> AgentRunResult[Any]:
-        handle = await DBOS.start_workflow_async(self._workflow, inputs.model_dump_json(exclude_none=True))
-        journaled: str = await handle.get_result()
-        live = self._live_results.pop(handle.workflow_id, None)
-        return live if live is not None else self.decode_result(journaled)
+        if DBOS.workflow_id is not None and DBOS.step_id is None:
+            # A child workflow, called directly: DBOS numbers its start and its result in the parent's journal now,
+            # before anything is awaited, so concurrent runs keep their order on every execution.
+            child: object = await self._workflow(self.encode_inputs(inputs))
+            return result_from_journal(self.name, child)
+        handle = await DBOS.start_workflow_async(self._workflow, self.encode_inputs(inputs))
+        return result_from_journal(self.name, await handle.get_result())
 
     async def run(self, *args: Any, **kwargs: Any) -> AgentRunResult[Any]:  # pyright: ignore[reportIncompatibleMethodOverride]
-        """Run the agent as a DBOS workflow, or as part of the workflow that calls it."""
-        workflow_id = DBOS.workflow_id if self.in_durable_context() else None
+        """Run the agent as a DBOS workflow `<name>.run`: a child workflow when called in a workflow's code."""
+        workflow_id = DBOS.workflow_id
+        if workflow_id is None or DBOS.step_id is not None:
+            return await super().run(*args, **kwargs)
+        if _PENDING_OWN_RUN.get() == (self.name, workflow_id):
+            # The body of the agent's own workflow: run inline. A run() in its tools starts a child workflow.
+            own_run = _PENDING_OWN_RUN.set(None)
+            try:
+                return await super().run(*args, **kwargs)
+            finally:
+                _PENDING_OWN_RUN.reset(own_run)
+        # In another workflow's code: each run is a child workflow, with its own journal.
+        starting_child = _STARTING_CHILD.set(True)
         try:
             return await super().run(*args, **kwargs)
         finally:
-            if workflow_id is not None:
-                self._forget_reservations(workflow_id)
+            _STARTING_CHILD.reset(starting_child)

@@ -109,9 +109,10 @@ async def main() -> None:
         status = await handle.get_status()
         print(json.dumps({'status': status.status, 'app_version': status.app_version}), flush=True)
         return
-    result = json.loads(await handle.get_result())
+    # With DBOS's portable JSON serializer, DBOS's handle returns the result as our codec's JSON text.
+    result = dbos_agent.decode_result(await handle.get_result())
     status = await handle.get_status()
-    print(json.dumps({'status': status.status, 'output': result['output']}), flush=True)
+    print(json.dumps({'status': status.status, 'output': result.output}), flush=True)
 
 
 asyncio.run(main())
