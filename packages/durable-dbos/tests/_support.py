@@ -71,3 +71,26 @@ def raw_records(system_database_url: str, workflow_id: str) -> list[tuple[str, s
             return rows
     finally:
         engine.dispose()
+
+
+def committed_steps(system_database_url: str, function_name: str) -> int:
+    """How many steps named `function_name` have a committed output, in every workflow of the database."""
+    import sqlalchemy as sa
+
+    url = system_database_url
+    if url.startswith('postgresql://'):
+        url = 'postgresql+psycopg://' + url.removeprefix('postgresql://')
+    schema = 'dbos.' if url.startswith('postgresql') else ''
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(
+                sa.text(
+                    f'SELECT COUNT(*) FROM {schema}operation_outputs WHERE function_name = :name AND output IS NOT NULL'
+                ),
+                {'name': function_name},
+            ).scalar_one()
+    except sa.exc.DBAPIError:  # the worker has not created the tables yet
+        return 0
+    finally:
+        engine.dispose()
