@@ -105,12 +105,12 @@ def worker(database: Path, log: Path, workflow_id: str, first_worker: bool) -> N
                 await dbos_agent.run('Plan a 3-night trip to Lisbon.')
             return
         handle = await DBOS.retrieve_workflow_async(workflow_id)
-        result = json.loads(await handle.get_result())
+        result = await handle.get_result()  # an AgentRunResult, rebuilt by the agent created above
         steps = [
             {'step_id': step['function_id'], 'name': step['function_name']}
             for step in await DBOS.list_workflow_steps_async(workflow_id)
         ]
-        print(json.dumps({'output': result['output'], 'steps': steps}), flush=True)
+        print(json.dumps({'output': result.output, 'steps': steps}), flush=True)
 
     asyncio.run(main())
     DBOS.destroy()

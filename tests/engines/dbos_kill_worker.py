@@ -41,8 +41,8 @@ async def main() -> None:
             await asyncio.sleep(0.05)
         await DBOS.resume_workflow_async(workflow_id)
     handle = await DBOS.retrieve_workflow_async(workflow_id)
-    result = json.loads(await handle.get_result())
-    print(json.dumps({'output': result['output'], 'pid': os.getpid()}), flush=True)
+    result = await handle.get_result()  # an AgentRunResult
+    print(json.dumps({'output': result.output, 'pid': os.getpid()}), flush=True)
 
 
 asyncio.run(main())
