@@ -1,19 +1,37 @@
-"""Shared helpers of durable-prefect's tests: scripted agents whose every model request and tool call is counted."""
+"""Shared helpers of durable-prefect's tests: counted scripted agents, Prefect API reads, and worker processes."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
+import pytest
 from durable_core.testing import DurableCallCounter, ScriptedModel, StepLike, ToolCall
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter
 from prefect.client.schemas.objects import FlowRun, TaskRun
 from pydantic_ai import Agent, RunContext
 
-__all__ = ['CountingModel', 'ToolCall', 'read_subflow_runs', 'read_task_runs', 'weather_agent']
+__all__ = [
+    'WAIT',
+    'CountingModel',
+    'ToolCall',
+    'Worker',
+    'read_subflow_runs',
+    'read_task_runs',
+    'wait_for_deployment',
+    'wait_for_final_state',
+    'weather_agent',
+]
+
+WAIT = 180.0  # generous bound on waiting for a worker; not an assertion on speed
 
 
 class CountingModel(ScriptedModel):
@@ -80,3 +98,47 @@ async def read_subflow_runs(parent_flow_run_id: Any) -> list[FlowRun]:
             flow_run_filter=FlowRunFilter(parent_task_run_id={'any_': ids})  # type: ignore[arg-type]
         )
     return runs
+
+
+class Worker:
+    """A script under `workers/` that serves deployments, in its own process group, stopped by its process id."""
+
+    def __init__(self, script: Path, log_dir: Path, label: str) -> None:
+        self.log = log_dir / f'worker-{label}.log'
+        with self.log.open('wb') as out:
+            self.process = subprocess.Popen(
+                [sys.executable, str(script)], stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def output(self) -> str:
+        return self.log.read_text(errors='replace')[-4000:]
+
+
+async def wait_for_deployment(name: str, worker: Worker) -> None:
+    """Wait until `worker` has created the deployment `name` (it serves it from then on)."""
+    async with get_client() as client:
+        for _ in range(int(WAIT / 0.25)):
+            if worker.process.poll() is not None:
+                pytest.fail(f'the worker exited: {worker.output()}')
+            try:
+                await client.read_deployment_by_name(name)
+                return
+            except Exception:
+                await asyncio.sleep(0.25)
+    pytest.fail(f'deployment {name} not created: {worker.output()}')
+
+
+async def wait_for_final_state(flow_run_id: UUID, worker: Worker) -> FlowRun:
+    """Wait until the flow run has reached a final state, and return it."""
+    async with get_client() as client:
+        for _ in range(int(WAIT / 0.25)):
+            flow_run = await client.read_flow_run(flow_run_id)
+            if flow_run.state is not None and flow_run.state.is_final():
+                return flow_run
+            await asyncio.sleep(0.25)
+    pytest.fail(f'flow run {flow_run_id} did not finish: {worker.output()}')
