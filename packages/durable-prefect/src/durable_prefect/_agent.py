@@ -24,8 +24,8 @@ from ._scope import CURRENT_SCOPE, FlowScope, stable_flow_identity
 
 __all__ = ['PrefectAgent']
 
-# Set by an in-process caller of the flow, so it gets the run's result as live objects (its output
-# type intact) rather than rebuilt from the flow's JSON result.
+# Set by an in-process caller of the flow, so it gets the run's result as the live objects rather than
+# rebuilt from the flow's JSON result (which `decode_result` types by the agent's `output_type`).
 _LIVE_RESULT: ContextVar[list[AgentRunResult[Any]] | None] = ContextVar('durable_prefect_live_result', default=None)
 
 
@@ -100,7 +100,7 @@ class PrefectAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Ou
 
     @property
     def flow(self) -> Flow[[str], Coroutine[Any, Any, str]]:
-        """The Prefect flow of this agent's runs, named `<name>.run`; its one parameter is the run's inputs as JSON."""
+        """The Prefect flow of this agent's runs, named `<name>.run`; its one parameter is `encode_inputs()` JSON."""
         return self._flow
 
     def _make_flow(self) -> Flow[[str], Coroutine[Any, Any, str]]:
@@ -115,7 +115,7 @@ class PrefectAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Ou
             )
             token = CURRENT_SCOPE.set(scope)
             try:
-                result = await self.run_inputs(RunInputs.model_validate_json(inputs))
+                result = await self.run_inputs(self.decode_inputs(inputs))
             finally:
                 CURRENT_SCOPE.reset(token)
             live = _LIVE_RESULT.get()
@@ -172,7 +172,7 @@ class PrefectAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Ou
         live: list[AgentRunResult[Any]] = []
         token = _LIVE_RESULT.set(live)
         try:
-            journaled = await self._flow(inputs.model_dump_json(exclude_none=True))
+            journaled = await self._flow(self.encode_inputs(inputs))
         finally:
             _LIVE_RESULT.reset(token)
         return live[-1] if live else self.decode_result(journaled)
