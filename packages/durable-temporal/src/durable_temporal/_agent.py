@@ -37,7 +37,7 @@ from pydantic import ValidationError
 from pydantic_ai import ModelRetry, RunContext
 from pydantic_ai.agent import AbstractAgent, AgentRun, AgentRunResult, EventStreamHandler, WrapperAgent
 from pydantic_ai.capabilities import AbstractCapability
-from pydantic_ai.messages import ModelMessage, ModelRequest
+from pydantic_ai.messages import SYNTHESIZED_TOOL_RETURN_METADATA_KEY, ModelMessage, ModelRequest
 from pydantic_ai.models import Model, ModelRequestContext, infer_model
 from pydantic_ai.output import OutputDataT
 from pydantic_ai.tools import AgentDepsT
@@ -467,14 +467,20 @@ def _model_key_at(activity_args: tuple[str, ...], index: int) -> str | None:
 class _WorkflowClock(AbstractCapability[Any]):
     """The workflow's replay-safe clock in a run: its deadline (`timeout=`) and the timestamps of its requests.
 
-    PydanticAI stamps the requests it builds with the system clock, which a replay reads again. After each
-    step this stamps the requests the run made (not those of the message history it was given), and their
-    parts, with `workflow.now()`, through `RunContext.messages`, so the history the run returns is the same
-    on every replay. A model response keeps the timestamp its activity recorded.
+    PydanticAI stamps the requests it builds with the system clock, which a replay reads again. This stamps the
+    run's own requests with `workflow.now()` instead, through `RunContext.messages`, so the history the run
+    returns is the same on every replay: before each model request the request being sent (also one a run
+    without a prompt sends again from the history), and after each step every request carrying the run's
+    `run_id`, which PydanticAI gives each request a run builds. Of these requests' parts, those the message
+    history brought keep their timestamps, as do parts PydanticAI synthesized (they carry their response's
+    time). The history's own requests keep theirs, even those PydanticAI rebuilt as new objects when it merged
+    or cleaned the history. A model response keeps the timestamp its activity recorded.
     """
 
     def __init__(self) -> None:
-        self._known: set[int] = set()
+        # Held by id, with the objects themselves kept alive so that an id is never reused by a new object.
+        self._given_parts: dict[int, object] = {}
+        self._stamped: dict[int, object] = {}
 
     async def for_run(self, ctx: RunContext[Any]) -> AbstractCapability[Any]:
         return _WorkflowClock()
@@ -483,28 +489,40 @@ class _WorkflowClock(AbstractCapability[Any]):
         return workflow.now
 
     async def before_run(self, ctx: RunContext[Any]) -> None:
-        self._known.update(id(message) for message in ctx.messages)  # the message history keeps its timestamps
+        for message in ctx.messages:  # the message history, before PydanticAI cleans it
+            for part in message.parts:
+                self._given_parts[id(part)] = part
 
     async def before_model_request(self, ctx: RunContext[Any], request_context: ModelRequestContext) -> Any:
-        self._stamp(ctx.messages)
+        self._stamp(ctx, sending=ctx.messages[-1] if ctx.messages else None)
         return request_context
 
     async def after_node_run(self, ctx: RunContext[Any], *, node: Any, result: Any) -> Any:
-        self._stamp(ctx.messages)
+        self._stamp(ctx, sending=None)
         return result
 
-    def _stamp(self, messages: Sequence[ModelMessage]) -> None:
+    def _stamp(self, ctx: RunContext[Any], *, sending: ModelMessage | None) -> None:
         now: datetime | None = None
-        for message in messages:
-            if id(message) in self._known:
+        for message in ctx.messages:
+            if not isinstance(message, ModelRequest) or id(message) in self._stamped:
                 continue
-            self._known.add(id(message))
-            if isinstance(message, ModelRequest):
-                now = now or workflow.now()
-                message.timestamp = now
-                for part in message.parts:  # every request part type that has a timestamp
-                    if isinstance(getattr(part, 'timestamp', None), datetime):
-                        setattr(part, 'timestamp', now)  # noqa: B010
+            if message is not sending and (ctx.run_id is None or message.run_id != ctx.run_id):
+                continue  # the history's
+            now = now or workflow.now()
+            self._stamped[id(message)] = message
+            message.timestamp = now
+            for part in message.parts:  # every request part type that has a timestamp
+                if id(part) in self._given_parts or id(part) in self._stamped or _is_synthesized(part):
+                    continue
+                if isinstance(getattr(part, 'timestamp', None), datetime):
+                    self._stamped[id(part)] = part
+                    setattr(part, 'timestamp', now)  # noqa: B010
+
+
+def _is_synthesized(part: object) -> bool:
+    """Whether PydanticAI made `part` up to answer a dangling tool call (it carries its response's time)."""
+    metadata = getattr(part, 'metadata', None)
+    return isinstance(metadata, dict) and SYNTHESIZED_TOOL_RETURN_METADATA_KEY in metadata
 
 
 async def _execute(
