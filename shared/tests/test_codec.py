@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 import pytest
@@ -592,3 +592,18 @@ def test_typed_fields_record_nothing_to_restore() -> None:
     # Typed fields rebuild themselves: the JSON stays what Pydantic writes, with no restore envelope.
     data = encode(Shipment('x', date(2026, 1, 2), (3, 4)), Shipment)
     assert not data.startswith(b'{"__restore__"')
+
+
+BoxT = TypeVar('BoxT')
+
+
+@dataclass
+class Box(Generic[BoxT]):
+    item: BoxT
+
+
+def test_a_field_typed_by_a_type_parameter_is_typed_where_the_type_is_parametrized() -> None:
+    shipment = Shipment('x', date(2026, 1, 2), (3, 4))
+    assert not encode(Box(shipment), Box[Shipment]).startswith(b'{"__restore__"')
+    # Left open (`Any`), the parameter is loose: the codec rebuilds the dataclass from its import path.
+    assert decode(encode(Box(shipment), Box[Any]), Box[Any]) == Box(shipment)

@@ -153,11 +153,13 @@ def _usage_declared_names(usage_class: type[RequestUsage | RunUsage]) -> frozens
     return frozenset(f.name for f in dataclasses.fields(usage_class)) | frozenset(dir(usage_class))
 
 
-def _collect_restorations(value: object, *, loose: bool = False) -> _Restorations | None:
+def _collect_restorations(
+    value: object, *, loose: bool = False, fields: frozenset[str] | None = None
+) -> _Restorations | None:
     """What decoding `value` from its JSON alone would not rebuild, or `None` if nothing."""
     loose_values: list[tuple[_Path, str]] = []
     restorations = _Restorations(binary_classes=[], usage_attributes=[], loose_values=loose_values)
-    _collect(value, (), restorations, loose)
+    _collect(value, (), restorations, loose, fields)
     if not loose_values:
         del restorations['loose_values']
     return restorations if any(restorations.values()) else None
@@ -181,8 +183,13 @@ def _loose_scalar_kind(value: object) -> _LooseKind | None:
     return None
 
 
-def _collect(value: Any, path: _Path, restorations: _Restorations, loose: bool = False) -> None:
-    """Record what `value` at `path` needs restored; `loose` when the field holding it is typed `Any`."""
+def _collect(
+    value: Any, path: _Path, restorations: _Restorations, loose: bool = False, fields: frozenset[str] | None = None
+) -> None:
+    """Record what `value` at `path` needs restored; `loose` when the field holding it is typed `Any`.
+
+    `fields` are the loose fields of `value` when the declared type says more than its class (a parametrized generic).
+    """
     if value is None or isinstance(value, str | int | float):
         return
     if loose:
@@ -213,11 +220,11 @@ def _collect(value: Any, path: _Path, restorations: _Restorations, loose: bool =
             if isinstance(key, str):
                 _collect(item, (*path, key), restorations, loose)
     elif isinstance(value, pydantic.BaseModel):
-        loose_fields = _loose_fields(type(value))
+        loose_fields = _loose_fields(type(value)) if fields is None else fields
         for name in type(value).model_fields:
             _collect(getattr(value, name), (*path, name), restorations, name in loose_fields)
     elif _is_dataclass_instance(value):
-        loose_fields = _loose_fields(_class_of(value))
+        loose_fields = _loose_fields(_class_of(value)) if fields is None else fields
         for dataclass_field in dataclasses.fields(value):
             name = dataclass_field.name
             _collect(getattr(value, name), (*path, name), restorations, name in loose_fields)
@@ -256,32 +263,39 @@ def _is_plain_collection(value: Any) -> bool:
 
 
 @cache
-def _loose_fields(cls: type) -> frozenset[str]:
-    """The fields of a model or dataclass whose declared type lets any JSON through (`Any` somewhere in it)."""
-    try:
-        hints = get_type_hints(cls, include_extras=True)
-    except Exception:  # an unresolvable forward reference: treat every field as loose, which only costs a walk
-        hints = {}
+def _loose_fields(cls: type, type_args: tuple[Any, ...] = ()) -> frozenset[str]:
+    """The fields of a model or dataclass whose declared type lets any JSON through (`Any` somewhere in it).
+
+    `type_args` are the arguments of a parametrized generic class, such as `(Invoice,)` for `AgentRunResult[Invoice]`:
+    a field typed by a type variable is loose only where its argument is (or is not known).
+    """
+    type_vars: dict[Any, Any] = dict(zip(getattr(cls, '__parameters__', ()), type_args, strict=False))
     some_class: Any = cls
     if issubclass(cls, pydantic.BaseModel):
-        names: list[str] = list(cls.model_fields)
+        hints: dict[str, Any] = {name: info.annotation for name, info in cls.model_fields.items()}
     else:
-        names = [f.name for f in dataclasses.fields(some_class)]
-    return frozenset(name for name in names if _admits_any(hints.get(name, Any), set()))
+        try:
+            hints = get_type_hints(cls, include_extras=True)
+        except Exception:  # an unresolvable forward reference: treat every field as loose, which only costs a walk
+            hints = {}
+        hints = {f.name: hints.get(f.name, Any) for f in dataclasses.fields(some_class)}
+    return frozenset(name for name, hint in hints.items() if _admits_any(hint, set(), type_vars))
 
 
-def _admits_any(hint: Any, seen: set[int]) -> bool:
-    if hint is Any or hint is object or isinstance(hint, TypeVar):
+def _admits_any(hint: Any, seen: set[int], type_vars: dict[Any, Any] | None = None) -> bool:
+    if isinstance(hint, TypeVar):
+        return type_vars is None or hint not in type_vars or _admits_any(type_vars[hint], seen)
+    if hint is Any or hint is object:
         return True
     if id(hint) in seen:
         return False
     seen.add(id(hint))
     value = getattr(hint, '__value__', None)  # a `type X = ...` alias
     if value is not None and type(hint).__name__ == 'TypeAliasType':
-        return _admits_any(value, seen)
+        return _admits_any(value, seen, type_vars)
     if get_origin(hint) is Annotated:
-        return _admits_any(get_args(hint)[0], seen)
-    return any(_admits_any(arg, seen) for arg in get_args(hint) if not isinstance(arg, str | ForwardRef))
+        return _admits_any(get_args(hint)[0], seen, type_vars)
+    return any(_admits_any(arg, seen, type_vars) for arg in get_args(hint) if not isinstance(arg, str | ForwardRef))
 
 
 def _restorable_class_path(value: object) -> str | None:
@@ -422,13 +436,15 @@ def _type_name(type_: Any) -> str:
 class _Codec:
     """A cached `TypeAdapter` for one type, writing and reading the codec's JSON."""
 
-    __slots__ = ('_adapter', '_loose_root', '_restore_envelope', '_type', '_walk', '_wrapped')
+    __slots__ = ('_adapter', '_loose_root', '_restore_envelope', '_root_fields', '_type', '_walk', '_wrapped')
 
     def __init__(self, type_: Any) -> None:
         self._type = type_
         # JSON alone rebuilds a scalar; anything else may hold a value to restore.
         self._walk = type_ not in _SCALAR_TYPES
         self._loose_root = _admits_any(type_, set())
+        origin = get_origin(type_)
+        self._root_fields = _loose_fields(origin, get_args(type_)) if _is_model_or_dataclass(origin) else None
         self._restore_envelope: TypeAdapter[Any] | None = None
         try:
             self._adapter: TypeAdapter[Any] = TypeAdapter(type_, config=_JSON_CONFIG)
@@ -452,7 +468,9 @@ class _Codec:
                 f'A `{type(value).__qualname__}` value could not be encoded as JSON for `{_type_name(self._type)}`: '
                 f'{unserializable_reason(error)}. {_JSON_FRIENDLY_HINT}'
             ) from error
-        if self._walk and (restorations := _collect_restorations(value, loose=self._loose_root)):
+        if self._walk and (
+            restorations := _collect_restorations(value, loose=self._loose_root, fields=self._root_fields)
+        ):
             return b''.join((_RESTORE_PREFIX, _RESTORATIONS_ADAPTER.dump_json(restorations), b',"value":', body, b'}'))
         return body
 
