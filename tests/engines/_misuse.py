@@ -34,6 +34,13 @@ class Handle:
 NO_DEPS = Handle(resource=None)
 
 
+@dataclass
+class LabelledHandle(Handle):
+    """A subclass of the deps type: journaled as a `Handle`, it would lose its label."""
+
+    label: str = ''
+
+
 def construct(build: Callable[[], Any]) -> Callable[[], Awaitable[Any]]:
     async def attempt() -> Any:
         return build()
@@ -94,6 +101,11 @@ async def noop_handler(ctx: RunContext[Any], events: Any) -> None:
 
 RUN_TIME: list[tuple[str, Callable[[], dict[str, Any]], str]] = [
     ('deps that cannot be serialized', lambda: {'deps': Handle(resource=len)}, 'deps_type'),
+    (
+        'deps of a subclass of deps_type',
+        lambda: {'deps': LabelledHandle(resource=None, label='custom')},
+        'deps_type=LabelledHandle',
+    ),
     ('unregistered model instance', lambda: {'model': TestModel()}, 'models={"my_model": model}'),
     ('toolsets at run time', lambda: {'toolsets': [FunctionToolset(id='late')]}, 'Agent(..., toolsets=[...])'),
     (
