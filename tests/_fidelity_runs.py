@@ -24,6 +24,7 @@ from typing import Any
 import _summary
 import fidelity
 import pytest
+from _dbos_db import query_dbos
 from durable_core.testing import DurableCallCounter
 from fidelity import PAIR, SINGLE, Comparison, compare, own_data
 
@@ -125,20 +126,12 @@ def judge(engine: str, comparison: Comparison) -> None:
 
 def _committed_tool_steps(db_url: str) -> int:
     """Tool-call steps DBOS has committed, in every workflow of the database (runs may be child workflows)."""
-    import sqlalchemy as sa
-
-    url = db_url.replace('postgresql://', 'postgresql+psycopg://', 1)
-    schema = 'dbos.' if url.startswith('postgresql') else ''
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(
-                sa.text(f"SELECT count(*) FROM {schema}operation_outputs WHERE function_name LIKE '%lookup_fare%'")
-            ).scalar_one()
-    except sa.exc.OperationalError:  # no table yet: DBOS is still launching
-        return 0
-    finally:
-        engine.dispose()
+    ((count,),) = query_dbos(
+        db_url,
+        "SELECT count(*) FROM {schema}operation_outputs WHERE function_name LIKE '%lookup_fare%'",
+        while_launching=[(0,)],
+    )
+    return count
 
 
 @pytest.fixture(scope='session')

@@ -28,6 +28,7 @@ from uuid import UUID
 
 import _summary
 import pytest
+from _dbos_db import query_dbos
 from durable_core.testing import DurableCallCounter, TemporalDevServer
 from engines._common import KILL_OUTPUT, KILL_UNIT_SECONDS
 
@@ -38,35 +39,17 @@ RUN_SECONDS = len(UNITS) * KILL_UNIT_SECONDS
 
 def _checkpointed(db_url: str, workflow_id: str) -> list[str]:
     """Names of the steps DBOS has committed for the workflow."""
-    import sqlalchemy as sa
-
-    url = db_url.replace('postgresql://', 'postgresql+psycopg://', 1)
-    schema = 'dbos.' if url.startswith('postgresql') else ''
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                sa.text(f'SELECT function_name FROM {schema}operation_outputs WHERE workflow_uuid = :id'),
-                {'id': workflow_id},
-            ).all()
-            return [name for (name,) in rows]
-    finally:
-        engine.dispose()
+    rows = query_dbos(
+        db_url, 'SELECT function_name FROM {schema}operation_outputs WHERE workflow_uuid = :id', id=workflow_id
+    )
+    return [name for (name,) in rows]
 
 
 def _pending(db_url: str) -> int:
-    import sqlalchemy as sa
-
-    url = db_url.replace('postgresql://', 'postgresql+psycopg://', 1)
-    schema = 'dbos.' if url.startswith('postgresql') else ''
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(
-                sa.text(f"SELECT count(*) FROM {schema}workflow_status WHERE status IN ('PENDING', 'ENQUEUED')")
-            ).scalar_one()
-    finally:
-        engine.dispose()
+    ((count,),) = query_dbos(
+        db_url, "SELECT count(*) FROM {schema}workflow_status WHERE status IN ('PENDING', 'ENQUEUED')"
+    )
+    return count
 
 
 def _start_counts(counter: DurableCallCounter) -> Counter[str]:

@@ -607,3 +607,8 @@ def test_a_field_typed_by_a_type_parameter_is_typed_where_the_type_is_parametriz
     assert not encode(Box(shipment), Box[Shipment]).startswith(b'{"__restore__"')
     # Left open (`Any`), the parameter is loose: the codec rebuilds the dataclass from its import path.
     assert decode(encode(Box(shipment), Box[Any]), Box[Any]) == Box(shipment)
+
+
+def test_a_typed_tool_outcome_is_written_as_pydantic_writes_it() -> None:
+    # The outcome union has `Any` deep inside (a tool's return content), but an outcome itself is typed.
+    assert encode_tool_outcome(ToolReturned(1)) == b'{"value":1,"outcome":"returned"}'

@@ -14,7 +14,7 @@ for _path in (Path(__file__).parents[1], Path(__file__).parents[1] / 'engines'):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from pydantic_ai._warnings import PydanticAIDeprecationWarning  # noqa: E402
+from pydantic_ai import PydanticAIDeprecationWarning  # noqa: E402
 
 
 def quiet_deprecations() -> None:

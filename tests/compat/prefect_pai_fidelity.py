@@ -7,19 +7,12 @@ once after it. Units record into DIR/calls.log; the report goes to DIR/inprocess
 
 from __future__ import annotations
 
-import os
 import sys
 
 api_url, home, directory = sys.argv[1:4]
-os.environ.update(
-    PREFECT_API_URL=api_url,
-    PREFECT_HOME=home,
-    PREFECT_SERVER_ANALYTICS_ENABLED='false',
-    DO_NOT_TRACK='1',
-    PREFECT_LOGGING_LEVEL='ERROR',
-    PREFECT_LOGGING_TO_API_ENABLED='false',
-)
-os.environ.pop('PREFECT_PROFILES_PATH', None)
+from _prefect_env import use_prefect_server  # noqa: E402
+
+use_prefect_server(api_url, home)
 
 from _pai import quiet_deprecations  # noqa: E402
 

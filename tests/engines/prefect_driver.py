@@ -6,29 +6,22 @@ private PREFECT_HOME and analytics off; all of it is set before prefect is impor
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 from pathlib import Path
 
-os.environ.update(
-    PREFECT_API_URL=sys.argv[1],
-    PREFECT_HOME=tempfile.mkdtemp(prefix='durable-conformance-prefect-'),
-    PREFECT_SERVER_ANALYTICS_ENABLED='false',
-    DO_NOT_TRACK='1',
-    PREFECT_LOGGING_LEVEL='WARNING',
-    PREFECT_LOGGING_TO_API_ENABLED='false',
-)
-os.environ.pop('PREFECT_PROFILES_PATH', None)
+from _prefect_env import use_prefect_server
 
-import asyncio
-import json
-from typing import Any
+use_prefect_server(sys.argv[1], tempfile.mkdtemp(prefix='durable-conformance-prefect-'), logging_level='WARNING')
 
-from _common import Built, run_all
-from durable_prefect import PrefectAgent
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+import asyncio  # noqa: E402
+import json  # noqa: E402
+from typing import Any  # noqa: E402
+
+from _common import Built, run_all  # noqa: E402
+from durable_prefect import PrefectAgent  # noqa: E402
+from prefect.client.orchestration import get_client  # noqa: E402
+from prefect.client.schemas.filters import FlowFilter, FlowFilterName  # noqa: E402
 
 
 def wrap(name: str, built: Built) -> Any:

@@ -14,20 +14,13 @@ share PREFECT_HOME, where local result storage lives.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 mode, api_url, home, directory = sys.argv[1:5]
-os.environ.update(
-    PREFECT_API_URL=api_url,
-    PREFECT_HOME=home,
-    PREFECT_SERVER_ANALYTICS_ENABLED='false',
-    DO_NOT_TRACK='1',
-    PREFECT_LOGGING_LEVEL='ERROR',
-    PREFECT_LOGGING_TO_API_ENABLED='false',
-)
-os.environ.pop('PREFECT_PROFILES_PATH', None)
+from _prefect_env import use_prefect_server  # noqa: E402
+
+use_prefect_server(api_url, home)
 
 import asyncio  # noqa: E402
 import json  # noqa: E402

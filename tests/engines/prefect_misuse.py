@@ -12,39 +12,32 @@ and run_stream()/override() inside a flow (the user's flow is not the agent's fl
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 from pathlib import Path
 
-os.environ.update(
-    PREFECT_API_URL=sys.argv[1],
-    PREFECT_HOME=tempfile.mkdtemp(prefix='durable-misuse-prefect-'),
-    PREFECT_SERVER_ANALYTICS_ENABLED='false',
-    DO_NOT_TRACK='1',
-    PREFECT_LOGGING_LEVEL='CRITICAL',
-    PREFECT_LOGGING_TO_API_ENABLED='false',
-)
-os.environ.pop('PREFECT_PROFILES_PATH', None)
+from _prefect_env import use_prefect_server
 
-import asyncio
-import json
-from collections.abc import Awaitable, Callable
-from typing import Any
+use_prefect_server(sys.argv[1], tempfile.mkdtemp(prefix='durable-misuse-prefect-'), logging_level='CRITICAL')
 
-from _misuse import NO_DEPS, Case, Handle, construct, construction_cases, misuse_entry_point, run_cases, run_time_cases
-from _misuse import run_time_kwargs as misused
-from durable_prefect import PrefectAgent
-from prefect import flow
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import (
+import asyncio  # noqa: E402
+import json  # noqa: E402
+from collections.abc import Awaitable, Callable  # noqa: E402
+from typing import Any  # noqa: E402
+
+from _misuse import NO_DEPS, Case, Handle, construct, construction_cases, misuse_entry_point, run_cases, run_time_cases  # noqa: E402
+from _misuse import run_time_kwargs as misused  # noqa: E402
+from durable_prefect import PrefectAgent  # noqa: E402
+from prefect import flow  # noqa: E402
+from prefect.client.orchestration import get_client  # noqa: E402
+from prefect.client.schemas.filters import (  # noqa: E402
     FlowFilter,
     FlowFilterName,
     TaskRunFilter,
     TaskRunFilterName,
 )
-from pydantic_ai import Agent
-from pydantic_ai.models.test import TestModel
+from pydantic_ai import Agent  # noqa: E402
+from pydantic_ai.models.test import TestModel  # noqa: E402
 
 AGENT = 'misuse_table'
 

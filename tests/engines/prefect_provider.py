@@ -10,19 +10,13 @@ Results are persisted under PREFECT_HOME (Prefect's default local result storage
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 mode, base_url, api_url, home, out = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], Path(sys.argv[5])
-os.environ.update(
-    PREFECT_API_URL=api_url,
-    PREFECT_HOME=home,
-    PREFECT_SERVER_ANALYTICS_ENABLED='false',
-    DO_NOT_TRACK='1',
-    PREFECT_LOGGING_LEVEL='ERROR',
-)
-os.environ.pop('PREFECT_PROFILES_PATH', None)
+from _prefect_env import use_prefect_server  # noqa: E402
+
+use_prefect_server(api_url, home, log_to_api=True)
 
 import asyncio  # noqa: E402
 import json  # noqa: E402

@@ -293,8 +293,12 @@ def _admits_any(hint: Any, seen: set[int], type_vars: dict[Any, Any] | None = No
     value = getattr(hint, '__value__', None)  # a `type X = ...` alias
     if value is not None and type(hint).__name__ == 'TypeAliasType':
         return _admits_any(value, seen, type_vars)
-    if get_origin(hint) is Annotated:
+    origin = get_origin(hint)
+    if origin is Annotated:
         return _admits_any(get_args(hint)[0], seen, type_vars)
+    if _is_model_or_dataclass(origin):
+        return False  # a parametrized class, such as `AgentRunResult[Any]`: its own fields say where `Any` is
+    # A union, or a container (`list[Any]`, `dict[str, Any]`) whose items may be anything.
     return any(_admits_any(arg, seen, type_vars) for arg in get_args(hint) if not isinstance(arg, str | ForwardRef))
 
 
