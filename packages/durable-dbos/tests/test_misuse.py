@@ -141,3 +141,16 @@ async def test_entry_points_not_supported_in_a_workflow(dbos: DBOS, entry_point:
         await streams_in_workflow(entry_point)
     assert 'inside a DBOS workflow' in str(error.value)
     assert ('event_stream_handler' if entry_point != 'override' else 'models=') in str(error.value)
+
+
+def test_a_config_for_a_tool_the_agent_does_not_have_is_refused_naming_its_tools() -> None:
+    agent = Agent(TestModel(), name='misuse_typo')
+
+    @agent.tool_plain
+    def get_weather(city: str) -> str:
+        return city
+
+    with pytest.raises(
+        DurableNameError, match=r"tool_step_config_by_name names the tool 'get_wether'.*\['get_weather'\]"
+    ):
+        DBOSAgent(agent, tool_step_config_by_name={'get_wether': None})

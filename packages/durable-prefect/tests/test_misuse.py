@@ -108,3 +108,27 @@ async def test_run_stream_events_inside_a_flow_is_refused() -> None:
 
     with pytest.raises(NotInDurableUnitError, match='event_stream_handler'):
         await outer()
+
+
+def test_a_config_for_a_tool_the_agent_does_not_have_is_refused_naming_its_tools() -> None:
+    agent = Agent(TestModel(), name='misuse_typo')
+
+    @agent.tool_plain
+    def get_weather(city: str) -> str:
+        return city
+
+    with pytest.raises(
+        DurableNameError, match=r"tool_task_config_by_name names the tool 'get_wether'.*\['get_weather'\]"
+    ):
+        PrefectAgent(agent, tool_task_config_by_name={'get_wether': TaskConfig(retries=1)})
+
+
+def test_a_tool_config_is_accepted_by_name_when_a_dynamic_toolset_may_have_that_tool() -> None:
+    agent = Agent(TestModel(), name='misuse_dynamic_names')
+
+    @agent.toolset(id='per_run')
+    def tools(ctx: Any) -> None:
+        return None
+
+    prefect_agent = PrefectAgent(agent, tool_task_config_by_name={'made_at_run_time': None})
+    assert prefect_agent.unit_configs.tool_by_name == {'made_at_run_time': None}

@@ -139,8 +139,9 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
     """Name of the wrapper class in messages, such as `DBOSAgent`."""
     container_noun: str = 'workflow'
     """What a durable run is called on this engine: `workflow` or `flow`."""
-    unit_configs: UnitConfigs = UnitConfigs()
-    """The configs of this agent's units; engines set it in their `__init__`."""
+    tool_config_argument: str = 'the tool configs'
+    """The engine's argument that configures tools by name, such as `tool_step_config_by_name`, for messages."""
+    _unit_configs: UnitConfigs = UnitConfigs()
 
     def __init__(
         self,
@@ -166,6 +167,43 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         self._event_stream_handler = event_stream_handler or wrapped.event_stream_handler
         self._models = self._check_models(models or {})
         self._toolsets = self._collect_toolsets(wrapped.toolsets)
+
+    @property
+    def unit_configs(self) -> UnitConfigs:
+        """The configs of this agent's units; engines set it in their `__init__`, which checks every name in it."""
+        return self._unit_configs
+
+    @unit_configs.setter
+    def unit_configs(self, configs: UnitConfigs) -> None:
+        self._check_config_names(configs)
+        self._unit_configs = configs
+
+    def _check_config_names(self, configs: UnitConfigs) -> None:
+        """Refuse a config for a tool or toolset the agent does not have: a typo would silently configure nothing."""
+        toolset_ids = sorted(info.toolset_id for info in self._toolsets)
+        for toolset_id in {*configs.tool_by_toolset, *configs.toolset_by_id}:
+            if toolset_id not in toolset_ids:
+                raise DurableNameError(
+                    f'A toolset config names the toolset id {toolset_id!r}, which the agent does not have; its '
+                    f"toolset ids are {toolset_ids} ({AGENT_TOOLSET_ID!r} is the agent's own tools)."
+                )
+        if any(info.kind in ('dynamic', 'other') for info in self._toolsets):
+            return  # their tools are only known when a run asks for them
+        tools = {(info.toolset_id, tool) for info in self._toolsets for tool in info.tool_names}
+        tool_names = sorted({tool for _, tool in tools})
+        function_toolsets = {info.toolset_id for info in self._toolsets if info.kind == 'function'}
+        for toolset_id, tool in configs.tool_by_toolset_and_name:
+            if toolset_id in function_toolsets and (toolset_id, tool) not in tools:
+                raise DurableNameError(
+                    f'{self.tool_config_argument} names the tool {tool!r} of the toolset {toolset_id!r}, which the '
+                    f'agent does not have; its function tools are {tool_names}.'
+                )
+        for tool in configs.tool_by_name:
+            if tool not in tool_names:
+                raise DurableNameError(
+                    f'{self.tool_config_argument} names the tool {tool!r}, which the agent does not have; its '
+                    f'function tools are {tool_names}.'
+                )
 
     # ---- hooks an engine fills in -------------------------------------------------------------
 

@@ -42,6 +42,7 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
     engine_name = 'DBOS'
     wrapper_name = 'DBOSAgent'
     container_noun = 'workflow'
+    tool_config_argument = 'tool_step_config_by_name'
 
     def __init__(
         self,
@@ -87,11 +88,6 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
                 f'Another DBOSAgent is already named {self.name!r}; its workflows would be confused with this '
                 "one's. Give each agent a unique name: Agent(..., name='...') or DBOSAgent(agent, name='...')."
             )
-        if dbos_is_launched():
-            raise DurableUsageError(
-                f'DBOSAgent {self.name!r} was created after DBOS.launch(), so DBOS could not recover its workflows '
-                'after a restart. Create every DBOSAgent at import time, before calling DBOS.launch().'
-            )
         for config in (model_step_config, mcp_step_config, tool_step_config, event_step_config):
             step_options('', config)  # refuse a malformed config now, not at the first step of a run
         for config in (tool_step_config_by_name or {}).values():
@@ -103,6 +99,11 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
             mcp=mcp_step_config,
             event=event_step_config,
         )
+        if dbos_is_launched():
+            raise DurableUsageError(
+                f'DBOSAgent {self.name!r} was created after DBOS.launch(), so DBOS could not recover its workflows '
+                'after a restart. Create every DBOSAgent at import time, before calling DBOS.launch().'
+            )
         # Keyed by (workflow id, run id, tool call id): tool call ids repeat across runs.
         self._reservations: dict[tuple[str, str, str], StepReservation] = {}
         self._workflow = self._register_workflow()

@@ -47,6 +47,7 @@ class PrefectAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Ou
     engine_name = 'Prefect'
     wrapper_name = 'PrefectAgent'
     container_noun = 'flow'
+    tool_config_argument = 'tool_task_config_by_name'
 
     def __init__(
         self,

@@ -97,6 +97,7 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
     engine_name = 'Temporal'
     wrapper_name = 'TemporalAgent'
     container_noun = 'workflow'
+    tool_config_argument = 'tool_activity_config'
 
     def __init__(
         self,
