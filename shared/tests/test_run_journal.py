@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from durable_core import DurableUsageError, UnserializableError
 from durable_core._agent import DurableAgent, RunInputs
+from durable_core.testing import strategies as ds
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel
@@ -16,8 +17,7 @@ from pydantic_ai import Agent, DeferredToolRequests, UsageLimits
 from pydantic_ai.agent import AgentRunResult
 from pydantic_ai.messages import BinaryContent, ModelMessage, ModelRequest, ModelResponse, TextPart, UserPromptPart
 from pydantic_ai.output import NativeOutput, PromptedOutput, StructuredDict, TextOutput, ToolOutput
-from pydantic_ai.usage import RunUsage
-from test_codec_properties import PROPERTY_SETTINGS, json_objects, message_histories, python_values, texts
+from test_codec_properties import PROPERTY_SETTINGS
 
 
 @dataclass
@@ -64,43 +64,7 @@ def durable(output_type: Any = str, deps_type: Any = NO_DEPS) -> InMemoryAgent:
     return InMemoryAgent(Agent('test', name='journal', output_type=output_type, deps_type=deps_type))
 
 
-optional = st.none
-usage_limits = st.builds(
-    UsageLimits,
-    request_limit=optional() | st.integers(0, 500),
-    tool_calls_limit=optional() | st.integers(0, 500),
-    input_tokens_limit=optional() | st.integers(0, 10**6),
-    output_tokens_limit=optional() | st.integers(0, 10**6),
-    total_tokens_limit=optional() | st.integers(0, 10**6),
-    count_tokens_before_request=st.booleans(),
-)
-model_settings = st.fixed_dictionaries(
-    {},
-    optional={
-        'temperature': st.floats(0, 2),
-        'max_tokens': st.integers(1, 4096),
-        'stop_sequences': st.lists(texts, max_size=2),
-        'seed': st.integers(0, 2**31),
-        'timeout': st.floats(0.1, 600),
-        'openai_reasoning_effort': st.sampled_from(['low', 'high']),
-    },
-)
-run_arguments = st.fixed_dictionaries(
-    {},
-    optional={
-        'user_prompt': texts,
-        'message_history': message_histories,
-        'deps': st.builds(Base, st.integers()),
-        'model_settings': model_settings,
-        'usage_limits': usage_limits,
-        'usage': st.builds(RunUsage, requests=st.integers(0, 9), input_tokens=st.integers(0, 10**6)),
-        'metadata': st.dictionaries(texts, python_values | json_objects, max_size=2),
-        'instructions': texts,
-        'conversation_id': texts,
-        'timeout': st.floats(0.5, 3600),
-        'retries': st.integers(0, 5),
-    },
-)
+run_arguments = ds.run_arguments(deps=st.builds(Base, st.integers()), message_history=ds.message_histories())
 
 
 @given(run_arguments)
