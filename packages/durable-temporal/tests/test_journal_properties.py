@@ -6,19 +6,17 @@ fields, deps with dates) this reads the first model-request activity's input bac
 decodes it with durable-core's codec, and compares it with what was passed and with what the model was given in
 the activity.
 
-The strategies are local and cover the values most likely to change on the way (binary content, dates and
-datetimes with offsets, `None` fields, JSON in `Any` fields); durable-core's shared strategies
-(`durable_core.testing.strategies`, not there yet) should replace them once they exist.
+The values come from durable-core's shared strategies (`durable_core.testing.strategies`): every kind of user
+content and binary content, dates, datetimes with offsets and Python values in tool results, `None` fields, JSON in
+`Any` fields.
 """
 
 from __future__ import annotations
 
 import copy
-import string
 import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, date, datetime, timedelta, timezone
-from decimal import Decimal
+from datetime import date
 from typing import Any
 
 import pytest
@@ -26,162 +24,35 @@ import pytest_asyncio
 from _journal_cases import CASES, SAW, JournalCase, JournalDeps
 from _wf_journal import JournalWorkflow, journal_agent
 from durable_core import deserialize_run_context
+from durable_core.testing import strategies as ds
 from durable_temporal import PydanticAIPlugin
 from durable_temporal._activity_args import ModelRequestArgs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic_ai.messages import (
-    BinaryContent,
-    BinaryImage,
-    FilePart,
-    ImageUrl,
-    ModelMessage,
-    ModelRequest,
-    ModelRequestPart,
-    ModelResponse,
-    ModelResponsePart,
-    SystemPromptPart,
-    TextPart,
-    ThinkingPart,
-    ToolCallPart,
-    ToolReturnPart,
-    UserPromptPart,
-)
-from pydantic_ai.usage import UsageLimits
+from pydantic_ai.messages import BinaryContent, ModelRequest, ToolReturnPart, UserPromptPart
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 # ---- strategies -------------------------------------------------------------------------------------------------
+# durable-core's shared strategies; only the deps are Temporal's own (the workflow reads them from _journal_cases).
 
-texts = st.text(max_size=16)
-names = st.text(alphabet=string.ascii_letters + string.digits + '_-', min_size=1, max_size=10)
-offsets = st.integers(min_value=-(23 * 60 + 59), max_value=23 * 60 + 59).map(
-    lambda minutes: timezone(timedelta(minutes=minutes))
-)
-timestamps = st.datetimes(
-    min_value=datetime(1971, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC) | offsets
-)
-dates = st.dates(min_value=date(1900, 1, 1), max_value=date(2200, 1, 1))
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(2**53), max_value=2**53) | st.floats(allow_nan=False) | texts,
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(texts, children, max_size=3),
-    max_leaves=6,
-)
-images = st.builds(
-    BinaryContent, data=st.binary(max_size=16), media_type=st.sampled_from(['image/png', 'image/jpeg'])
-) | st.builds(BinaryImage, data=st.binary(max_size=16), media_type=st.just('image/webp'))
-image_urls = st.builds(ImageUrl, url=names.map(lambda name: f'https://example.com/{name}.png'))
-user_contents = texts | st.lists(texts | images | image_urls, min_size=1, max_size=3)
-# A tool's result: JSON, a date, an image, or dates and images inside JSON.
-tool_return_contents = st.one_of(
-    json_values,
-    dates,
-    timestamps,
-    images,
-    st.lists(json_values | dates | images, max_size=3),
-    st.dictionaries(texts, json_values | dates | timestamps, max_size=3),
-)
-response_parts: Any = st.one_of(
-    st.builds(TextPart, content=texts),
-    st.builds(ThinkingPart, content=texts, signature=st.none() | names, provider_name=st.none() | names),
-    st.builds(FilePart, content=images),
-)
-
-
-@st.composite
-def message_histories(draw: st.DrawFn) -> list[ModelMessage]:
-    """A history PydanticAI sends on unchanged: requests and responses in turn, each tool call answered.
-
-    It ends with a response without tool calls (a new prompt may follow it).
-    """
-    messages: list[ModelMessage] = []
-    calls: list[ToolCallPart] = []
-    turns = draw(st.integers(min_value=0, max_value=3))
-    for turn in range(turns):
-        parts: list[ModelRequestPart] = []
-        if turn == 0 and draw(st.booleans()):
-            parts.append(SystemPromptPart(draw(texts), timestamp=draw(timestamps)))
-        parts.extend(
-            ToolReturnPart(
-                call.tool_name,
-                draw(tool_return_contents),
-                tool_call_id=call.tool_call_id,
-                metadata=draw(st.none() | st.dictionaries(texts, json_values, max_size=2)),
-                timestamp=draw(timestamps),
-            )
-            for call in calls
-        )
-        if not calls or draw(st.booleans()):
-            parts.append(UserPromptPart(draw(user_contents), timestamp=draw(timestamps)))
-        messages.append(ModelRequest(parts, timestamp=draw(timestamps), run_id=draw(st.none() | names)))
-        last = turn == turns - 1
-        answer: list[ModelResponsePart] = draw(st.lists(response_parts, min_size=1, max_size=3))
-        calls = (
-            []
-            if last
-            else [
-                ToolCallPart(
-                    draw(names), draw(st.dictionaries(names, json_values, max_size=2)), tool_call_id=f'c{turn}-{i}'
-                )
-                for i in range(draw(st.integers(min_value=0, max_value=2)))
-            ]
-        )
-        messages.append(
-            ModelResponse(
-                [*answer, *calls],
-                timestamp=draw(timestamps),
-                model_name=draw(st.none() | names),
-                provider_name=draw(st.none() | names),
-            )
-        )
-    return messages
-
-
-limits = st.none() | st.integers(min_value=10**4, max_value=10**9)  # never reached by a run of one request
-usage_limits = st.builds(
-    UsageLimits,
-    request_limit=limits,
-    tool_calls_limit=limits,
-    input_tokens_limit=limits,
-    output_tokens_limit=limits,
-    total_tokens_limit=limits,
-    cost_limit=st.none() | st.decimals(min_value=Decimal(10**4), max_value=Decimal(10**6), places=2),
-    # Counting tokens ahead of a request needs a model that can (FunctionModel cannot): always off here.
-    count_tokens_before_request=st.just(False),
-)
-model_settings: Any = st.none() | st.fixed_dictionaries(
-    {},
-    optional={
-        'max_tokens': st.integers(min_value=1, max_value=10**6),
-        'temperature': st.floats(min_value=0, max_value=2),
-        'top_p': st.floats(min_value=0, max_value=1),
-        'seed': st.integers(min_value=0, max_value=2**31),
-        'presence_penalty': st.floats(min_value=-2, max_value=2),
-        'frequency_penalty': st.floats(min_value=-2, max_value=2),
-        'logit_bias': st.dictionaries(names, st.integers(min_value=-100, max_value=100), max_size=2),
-        'stop_sequences': st.lists(texts, max_size=2),
-        'parallel_tool_calls': st.booleans(),
-        'timeout': st.floats(min_value=1, max_value=600),
-        'extra_body': st.dictionaries(texts, json_values, max_size=2),
-    },
-)
 deps = st.builds(
     JournalDeps,
-    name=texts,
-    day=dates,
-    at=timestamps,
+    name=ds.texts(),
+    day=st.dates(),
+    at=ds.timestamps(naive=False),
     scores=st.lists(st.floats(allow_nan=False), max_size=3),
-    tags=st.dictionaries(texts, st.integers(), max_size=2),
-    note=st.none() | texts,
+    tags=st.dictionaries(ds.texts(), st.integers(), max_size=2),
+    note=st.none() | ds.texts(),
 )
 cases = st.builds(
     JournalCase,
-    prompt=user_contents,
-    history=message_histories(),
+    prompt=ds.user_contents(),
+    history=ds.run_histories(),
     deps=deps,
-    settings=model_settings,
-    usage_limits=usage_limits,
+    settings=st.none() | ds.model_settings(),
+    usage_limits=ds.usage_limits(),
 )
 
 # ---- the test ---------------------------------------------------------------------------------------------------
