@@ -45,6 +45,7 @@ dbos_agent = DBOSAgent(agent, event_stream_handler=handler)
 
 
 def test_durable_unit_names_are_pinned() -> None:
+    # Plain function tools run in workflow code (DBOS's convention): they are not steps, so they are not listed.
     assert dbos_agent.durable_unit_names() == [
         'pinned.event_handler',
         'pinned.mcp_call_tool.search',
@@ -52,7 +53,20 @@ def test_durable_unit_names_are_pinned() -> None:
         'pinned.mcp_get_tools.search',
         'pinned.model_request',
         'pinned.run',
-        'pinned.tool_call.agent.local_time',
-        'pinned.tool_call.weather.forecast',
         'pinned.toolset_call_tool.per_user',
+    ]
+
+
+def test_function_tools_configured_as_steps_are_listed() -> None:
+    with_steps = DBOSAgent(
+        Agent(TestModel(), name='pinned_steps', toolsets=[weather]),
+        tool_step_config={'retries': 1},
+        tool_step_config_by_name={'forecast': None},
+    )
+    assert with_steps.durable_unit_names() == ['pinned_steps.model_request', 'pinned_steps.run']
+    both = DBOSAgent(Agent(TestModel(), name='pinned_both', toolsets=[weather]), tool_step_config={'retries': 1})
+    assert both.durable_unit_names() == [
+        'pinned_both.model_request',
+        'pinned_both.run',
+        'pinned_both.tool_call.weather.forecast',
     ]

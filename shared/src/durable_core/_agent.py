@@ -31,7 +31,7 @@ from pydantic_ai.usage import RunUsage
 
 from ._codec import decode, decode_model_settings, encode, encode_model_settings
 from ._errors import DurableNameError, DurableUsageError, NotInDurableUnitError, UnserializableError
-from ._ids import UnitId, check_unique, replay_stable_uuid, validate_name
+from ._ids import UnitId, UnitKind, check_unique, replay_stable_uuid, validate_name
 from ._output_types import OutputTypes
 from ._units import (
     CURRENT_RUN_CONTEXT,
@@ -45,7 +45,15 @@ from ._units import (
 if TYPE_CHECKING:
     from pydantic_ai.mcp import MCPToolset
 
-__all__ = ['AGENT_TOOLSET_ID', 'DEFAULT_MODEL_KEY', 'DurableAgent', 'ParallelExecutionMode', 'RunInputs', 'UnitConfigs']
+__all__ = [
+    'AGENT_TOOLSET_ID',
+    'DEFAULT_MODEL_KEY',
+    'DurableAgent',
+    'DurableUnit',
+    'ParallelExecutionMode',
+    'RunInputs',
+    'UnitConfigs',
+]
 
 AGENT_TOOLSET_ID = 'agent'
 """The toolset id in unit names of the tools registered on the agent itself (`@agent.tool`)."""
@@ -101,6 +109,16 @@ class _ToolsetInfo:
     toolset_id: str
     kind: Literal['function', 'mcp', 'dynamic', 'external', 'other']
     tool_names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DurableUnit:
+    """One durable unit of an agent, as `DurableAgent.durable_units()` lists it."""
+
+    unit: UnitId
+    """Its identity; `str(unit)` is the name the engine persists."""
+    config: Any
+    """The engine-native config it runs with (`None` for the run itself)."""
 
 
 @dataclass(frozen=True)
@@ -256,23 +274,46 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         """The `UnitId` of one of this agent's units."""
         return UnitId(self._name, kind, toolset, tool)
 
-    def durable_unit_names(self) -> list[str]:
-        """Every durable-unit name of this agent, sorted: pin them in a test to notice a breaking rename."""
-        units: list[UnitId] = [self.unit('run'), self.unit('model_request')]
+    has_run_unit: bool = True
+    """Whether the engine journals a run as a unit of its own (`<agent>.run`); Temporal's is your workflow."""
+
+    def _toolset_unit_kinds(self, kind: str) -> tuple[UnitKind, ...]:
+        """The kinds of unit of an I/O toolset of `kind` (`mcp`, `dynamic`, `other`): an engine hook.
+
+        By default an MCP toolset's listing, instructions and calls are units, and another toolset's calls; an engine
+        that also journals a dynamic toolset's listing (Temporal) returns more.
+        """
+        if kind == 'mcp':
+            return ('mcp_get_tools', 'mcp_get_instructions', 'mcp_call_tool')
+        if kind in ('dynamic', 'other'):
+            return ('toolset_call_tool',)
+        return ()
+
+    def durable_units(self) -> list[DurableUnit]:
+        """Every durable unit of this agent with its config: the one list that names, registers and configures them.
+
+        A function tool is a unit only when it has a config (see `UnitConfigs`); one that runs in workflow code is
+        not journaled, so it is not listed.
+        """
+        units: list[DurableUnit] = []
+        if self.has_run_unit:
+            units.append(DurableUnit(self.unit('run'), None))
+        units.append(DurableUnit(self.unit('model_request'), self._model_config()))
         if self._event_stream_handler is not None:
-            units.append(self.unit('event_handler'))
+            units.append(DurableUnit(self.unit('event_handler'), self._event_config()))
         for info in self._toolsets:
             if info.kind == 'function':
-                units += [self.unit('tool_call', info.toolset_id, tool) for tool in info.tool_names]
-            elif info.kind == 'mcp':
-                units += [
-                    self.unit('mcp_get_tools', info.toolset_id),
-                    self.unit('mcp_get_instructions', info.toolset_id),
-                    self.unit('mcp_call_tool', info.toolset_id),
-                ]
-            elif info.kind in ('dynamic', 'other'):
-                units.append(self.unit('toolset_call_tool', info.toolset_id))
-        return sorted({str(unit) for unit in units})
+                for tool in info.tool_names:
+                    config = self._tool_config(info.toolset_id, tool)
+                    if config is not None:
+                        units.append(DurableUnit(self.unit('tool_call', info.toolset_id, tool), config))
+            for kind in self._toolset_unit_kinds(info.kind):
+                units.append(DurableUnit(self.unit(kind, info.toolset_id), self._mcp_config(info.toolset_id)))
+        return units
+
+    def durable_unit_names(self) -> list[str]:
+        """Every durable-unit name of this agent, sorted: pin them in a test to notice a breaking rename."""
+        return sorted(str(unit.unit) for unit in self.durable_units())
 
     @property
     def event_stream_handler(self) -> EventStreamHandler[AgentDepsT] | None:

@@ -35,6 +35,7 @@ UnitKind = Literal[
     'model_request',
     'tool_call',
     'toolset_get_tools',
+    'toolset_get_instructions',
     'toolset_call_tool',
     'mcp_get_tools',
     'mcp_get_instructions',

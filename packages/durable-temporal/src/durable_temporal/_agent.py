@@ -22,7 +22,7 @@ from durable_core import (
     is_retryable_error,
 )
 from durable_core._agent import DurableAgent, ParallelExecutionMode, RunInputs, UnitConfigs
-from durable_core._ids import UnitId
+from durable_core._ids import UnitId, UnitKind
 from durable_core._outcomes import capture_tool_call, replay_tool_call
 from durable_core._units import (
     DurableToolset,
@@ -374,27 +374,32 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
 
     @cached_property
     def activities_by_name(self) -> dict[str, Callable[..., Any]]:
-        """The activities of this agent, by activity name (each name a durable-unit name)."""
-        bodies: dict[UnitId, _Body] = {self.unit('model_request'): self._serve_model_request}
-        if self._event_stream_handler is not None:
-            bodies[self.unit('event_handler')] = self._serve_event
-        for toolset_id, leaf in self._leaves.items():
-            kind = self._describe_leaf(leaf).kind
-            if kind == 'function' and isinstance(leaf, FunctionToolset):
-                for tool_name in sorted(leaf.tools):
-                    if self._tool_config(toolset_id, tool_name) is not None:
-                        unit = self.unit('tool_call', toolset_id, tool_name)
-                        bodies[unit] = partial(self._serve_tool_call, toolset_id, tool_name)
-            elif kind in _IO_KINDS:
-                prefix = 'mcp' if kind == 'mcp' else 'toolset'
-                for what in ('get_tools', 'get_instructions', 'call_tool'):
-                    unit_kind: Any = f'{prefix}_{what}'
-                    bodies[self.unit(unit_kind, toolset_id)] = partial(self._serve_toolset, toolset_id, what)
-            elif kind == 'other':
-                bodies[self.unit('toolset_call_tool', toolset_id)] = partial(
-                    self._serve_toolset, toolset_id, 'call_tool'
-                )
-        return {str(unit): _define_activity(str(unit), body, args_io.ARITY[unit.kind]) for unit, body in bodies.items()}
+        """The activities of this agent, by activity name: one per unit of `durable_units()`."""
+        activities: dict[str, Callable[..., Any]] = {}
+        for durable_unit in self.durable_units():
+            unit = durable_unit.unit
+            name = str(unit)
+            activities[name] = _define_activity(name, self._activity_body(unit), args_io.ARITY[unit.kind])
+        return activities
+
+    def _activity_body(self, unit: UnitId) -> _Body:
+        if unit.kind == 'model_request':
+            return self._serve_model_request
+        if unit.kind == 'event_handler':
+            return self._serve_event
+        assert unit.toolset is not None
+        if unit.kind == 'tool_call':
+            assert unit.tool is not None
+            return partial(self._serve_tool_call, unit.toolset, unit.tool)
+        what = unit.kind.split('_', 1)[1]  # `mcp_call_tool` -> `call_tool`
+        return partial(self._serve_toolset, unit.toolset, what)
+
+    has_run_unit = False  # the workflow is yours, named by its class
+
+    def _toolset_unit_kinds(self, kind: str) -> tuple[UnitKind, ...]:
+        if kind == 'dynamic':  # its tools are listed in an activity too: the list depends on the run
+            return ('toolset_get_tools', 'toolset_get_instructions', 'toolset_call_tool')
+        return super()._toolset_unit_kinds(kind)
 
     def _activity_model(self, key: str | None) -> Model:
         if key is not None and key in self._models:
