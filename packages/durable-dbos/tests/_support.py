@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from dbos import DBOS
@@ -39,51 +40,54 @@ def json_loads(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def raw_records(system_database_url: str, workflow_id: str) -> list[tuple[str, str | None, str | None]]:
-    """Every stored value of a workflow as (table, serialization, text), read straight from the database."""
+@contextmanager
+def system_database(system_database_url: str) -> Iterator[tuple[Any, str]]:
+    """A connection to DBOS's system database, and the prefix of its tables (`dbos.` on PostgreSQL, none on SQLite)."""
     import sqlalchemy as sa
 
     url = system_database_url
     if url.startswith('postgresql://'):
         url = 'postgresql+psycopg://' + url.removeprefix('postgresql://')
-    schema = 'dbos.' if url.startswith('postgresql') else ''
     engine = sa.create_engine(url)
     try:
         with engine.connect() as connection:
-            rows: list[tuple[str, str | None, str | None]] = []
-            (serialization,) = connection.execute(
-                sa.text(f'SELECT serialization FROM {schema}workflow_status WHERE workflow_uuid = :id'),
-                {'id': workflow_id},
-            ).one()
-            for table, column in (('workflow_input', 'inputs'), ('workflow_output', 'output')):
-                for (text,) in connection.execute(
-                    sa.text(f'SELECT {column} FROM {schema}{table} WHERE workflow_uuid = :id'), {'id': workflow_id}
-                ).all():
-                    rows.append((table, serialization, text))
-            steps = connection.execute(
-                sa.text(
-                    f'SELECT output, serialization FROM {schema}operation_outputs WHERE workflow_uuid = :id '
-                    'ORDER BY function_id'
-                ),
-                {'id': workflow_id},
-            ).all()
-            rows += [('step_output', serialization, output) for output, serialization in steps]
-            return rows
+            yield connection, 'dbos.' if url.startswith('postgresql') else ''
     finally:
         engine.dispose()
+
+
+def raw_records(system_database_url: str, workflow_id: str) -> list[tuple[str, str | None, str | None]]:
+    """Every stored value of a workflow as (table, serialization, text), read straight from the database."""
+    import sqlalchemy as sa
+
+    with system_database(system_database_url) as (connection, schema):
+        rows: list[tuple[str, str | None, str | None]] = []
+        (serialization,) = connection.execute(
+            sa.text(f'SELECT serialization FROM {schema}workflow_status WHERE workflow_uuid = :id'),
+            {'id': workflow_id},
+        ).one()
+        for table, column in (('workflow_input', 'inputs'), ('workflow_output', 'output')):
+            for (text,) in connection.execute(
+                sa.text(f'SELECT {column} FROM {schema}{table} WHERE workflow_uuid = :id'), {'id': workflow_id}
+            ).all():
+                rows.append((table, serialization, text))
+        steps = connection.execute(
+            sa.text(
+                f'SELECT output, serialization FROM {schema}operation_outputs WHERE workflow_uuid = :id '
+                'ORDER BY function_id'
+            ),
+            {'id': workflow_id},
+        ).all()
+        rows += [('step_output', serialization, output) for output, serialization in steps]
+        return rows
 
 
 def committed_steps(system_database_url: str, function_name: str) -> int:
     """How many steps named `function_name` have a committed output, in every workflow of the database."""
     import sqlalchemy as sa
 
-    url = system_database_url
-    if url.startswith('postgresql://'):
-        url = 'postgresql+psycopg://' + url.removeprefix('postgresql://')
-    schema = 'dbos.' if url.startswith('postgresql') else ''
-    engine = sa.create_engine(url)
     try:
-        with engine.connect() as connection:
+        with system_database(system_database_url) as (connection, schema):
             return connection.execute(
                 sa.text(
                     f'SELECT COUNT(*) FROM {schema}operation_outputs WHERE function_name = :name AND output IS NOT NULL'
@@ -92,5 +96,3 @@ def committed_steps(system_database_url: str, function_name: str) -> int:
             ).scalar_one()
     except sa.exc.DBAPIError:  # the worker has not created the tables yet
         return 0
-    finally:
-        engine.dispose()
