@@ -57,14 +57,17 @@ def test_durable_unit_names_are_pinned() -> None:
     ]
 
 
+# Created at import time, like every DBOSAgent: before DBOS.launch().
+with_steps = DBOSAgent(
+    Agent(TestModel(), name='pinned_steps', toolsets=[weather]),
+    tool_step_config={'retries': 1},
+    tool_step_config_by_name={'forecast': None},
+)
+both = DBOSAgent(Agent(TestModel(), name='pinned_both', toolsets=[weather]), tool_step_config={'retries': 1})
+
+
 def test_function_tools_configured_as_steps_are_listed() -> None:
-    with_steps = DBOSAgent(
-        Agent(TestModel(), name='pinned_steps', toolsets=[weather]),
-        tool_step_config={'retries': 1},
-        tool_step_config_by_name={'forecast': None},
-    )
     assert with_steps.durable_unit_names() == ['pinned_steps.model_request', 'pinned_steps.run']
-    both = DBOSAgent(Agent(TestModel(), name='pinned_both', toolsets=[weather]), tool_step_config={'retries': 1})
     assert both.durable_unit_names() == [
         'pinned_both.model_request',
         'pinned_both.run',
