@@ -58,8 +58,9 @@ JOURNALS: dict[str, dict[str, str]] = {
     'dbos': {
         PLAIN: 'nothing (not durable)',
         OURS: 'workflow <name>.run: inputs = RunInputs JSON, output = AgentRunResult JSON in a pickled envelope '
-        '(rebuild_run_result(agent name, JSON)); one step per model request (ModelResponse JSON text) and per tool call (tool_step_config=StepConfig(): '
-        'outcome JSON text); step values wrapped by the DBOS default serializer (pickle)',
+        '(rebuild_run_result(agent name, JSON)); one step per model request (ModelResponse JSON text) and per tool '
+        'call (tool_step_config=StepConfig(): outcome JSON text); step values wrapped by the DBOS default serializer '
+        '(pickle)',
         PAI_WRAPPER: 'workflow <name>.run: pickled run() arguments and AgentRunResult; one step per model request '
         '(pickled ModelResponse) and per tool call (the tool is a @DBOS.step: pickled return value)',
         PAI_CAPABILITY: 'our bench workflow wrapping agent.run() (pickled prompt and AgentRunResult); one step per '
