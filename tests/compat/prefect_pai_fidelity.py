@@ -10,13 +10,13 @@ from __future__ import annotations
 import sys
 
 api_url, home, directory = sys.argv[1:4]
-from _prefect_env import use_prefect_server  # noqa: E402
-
-use_prefect_server(api_url, home)
-
-from _pai import quiet_deprecations  # noqa: E402
+from _pai import quiet_deprecations  # noqa: E402  (it puts tests/engines on sys.path)
 
 quiet_deprecations()
+
+from _prefect_env import use_prefect_server  # noqa: E402
+
+use_prefect_server(api_url, home)  # before anything imports prefect
 
 import asyncio  # noqa: E402
 from pathlib import Path  # noqa: E402
