@@ -8,6 +8,8 @@ is the engine's, visible and counted; the server's counters prove the SDK made n
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import json
 import subprocess
@@ -117,6 +119,16 @@ def test_a_rejected_request_fails_the_run_at_once_with_its_error_type(target: Ta
     assert report['attempts'] == 1
 
 
+def _readable_forms(value: object) -> str:
+    """A stored value as text, and unwrapped from DBOS's pickle serializer (base64), where the JSON sits as bytes."""
+    text = str(value)
+    try:
+        unwrapped = base64.b64decode(text, validate=True)
+    except (ValueError, binascii.Error):
+        return text
+    return f'{text}\n{unwrapped.decode("utf-8", errors="replace")}'
+
+
 def _every_stored_text(db_url: str) -> str:
     import sqlalchemy as sa
 
@@ -131,7 +143,7 @@ def _every_stored_text(db_url: str) -> str:
                 for table in inspector.get_table_names(schema=schema):
                     name = f'{schema}.{table}' if schema else table
                     for row in connection.execute(sa.text(f'SELECT * FROM {name}')):
-                        texts.extend(str(value) for value in row)
+                        texts.extend(_readable_forms(value) for value in row)
         return '\n'.join(texts)
     finally:
         engine.dispose()
