@@ -9,7 +9,7 @@ from typing import Any, Generic, cast
 from dbos import DBOS, StepOptions, StepReservation
 from durable_core import DurableNameError, DurableUsageError
 from durable_core._agent import DurableAgent, ParallelExecutionMode, RunInputs, UnitConfigs, stable_run_id
-from durable_core._units import ToolCallInputs, UnitCall
+from durable_core._units import UnitCall
 from pydantic_ai import RunContext
 from pydantic_ai.agent import AbstractAgent, AgentRunResult, EventStreamHandler
 from pydantic_ai.models import Model
@@ -140,7 +140,8 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
         """Run `execute` as a DBOS step, at its reserved step id when it is one of parallel tool calls."""
         options = step_options(str(call.unit), call.config)
         if call.tool_call_id is not None:
-            run_id = (call.inputs.run_context.run_id or '') if isinstance(call.inputs, ToolCallInputs) else ''
+            run_context = getattr(call.inputs, 'run_context', None)  # a tool call's inputs carry the run's context
+            run_id: str = getattr(run_context, 'run_id', None) or ''
             reservation = self._reservations.pop((DBOS.workflow_id or '', run_id, call.tool_call_id), None)
             if reservation is not None:
                 return await reservation.run_async(cast(StepOptions, options), execute)
