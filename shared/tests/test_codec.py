@@ -18,7 +18,14 @@ from typing import Any, Generic, TypeVar
 import httpx
 import pytest
 from durable_core import UnserializableError
-from durable_core._codec import (
+from durable_core._codec import decode, decode_messages, decode_response, encode, encode_messages, encode_response
+from durable_core._settings_codec import (
+    decode_model_settings,
+    decode_request_parameters,
+    encode_model_settings,
+    encode_request_parameters,
+)
+from durable_core._tool_outcomes import (
     ToolApprovalRequired,
     ToolCallDeferred,
     ToolCallErrored,
@@ -27,17 +34,7 @@ from durable_core._codec import (
     ToolOutcome,
     ToolRetryRequested,
     ToolReturned,
-    decode,
-    decode_messages,
-    decode_model_settings,
-    decode_request_parameters,
-    decode_response,
     decode_tool_outcome,
-    encode,
-    encode_messages,
-    encode_model_settings,
-    encode_request_parameters,
-    encode_response,
     encode_tool_outcome,
 )
 from pydantic import BaseModel
@@ -114,9 +111,9 @@ def test_nan_round_trips() -> None:
 
 
 def test_the_typed_adapter_is_built_once_per_type() -> None:
-    from durable_core._codec import _codec_for  # pyright: ignore[reportPrivateUsage]
+    from durable_core._codec import codec_for
 
-    assert _codec_for(list[ToolDefinition]) is _codec_for(list[ToolDefinition])
+    assert codec_for(list[ToolDefinition]) is codec_for(list[ToolDefinition])
 
 
 def test_a_value_with_no_json_form_is_refused_naming_its_type() -> None:

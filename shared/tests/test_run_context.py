@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 from durable_core import DurableUsageError, NotCarriedError, UnserializableError
-from durable_core._codec import ToolOutcome, decode_tool_outcome, encode_tool_outcome
 from durable_core._run_context import (
     CARRIED_RUN_CONTEXT_FIELDS,
     DurableRunContext,
     deserialize_run_context,
     serialize_run_context,
 )
+from durable_core._tool_outcomes import ToolOutcome, decode_tool_outcome, encode_tool_outcome
 from opentelemetry.trace import NoOpTracer
 from pydantic import BaseModel
 from pydantic_ai import Agent, FunctionToolset, RunContext

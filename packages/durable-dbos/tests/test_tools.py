@@ -10,7 +10,7 @@ import pytest
 from _support import SwappableModel, step_names
 from dbos import DBOS, SetWorkflowID
 from durable_core import StepPolicy
-from durable_core._outcomes import replay_tool_call
+from durable_core._tool_outcomes import replay_tool_call
 from durable_core.testing import ToolCall
 from durable_core.testing.mcp_calculator import MCP_CALCULATOR_PATH
 from durable_dbos import DBOSAgent, StepConfig

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from durable_core._codec import decode_model_settings
+from durable_core._settings_codec import decode_model_settings
 from durable_core.testing import DurableCallCounter
 from durable_prefect import PrefectAgent
 from prefect.client.orchestration import get_client

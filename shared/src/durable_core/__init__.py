@@ -1,27 +1,6 @@
 """durable_core: the parts every durable-agents engine package shares."""
 
-from ._codec import (
-    ToolApprovalRequired,
-    ToolCallDeferred,
-    ToolCallErrored,
-    ToolCallFailedError,
-    ToolFailureReported,
-    ToolOutcome,
-    ToolRetryRequested,
-    ToolReturned,
-    decode,
-    decode_messages,
-    decode_model_settings,
-    decode_request_parameters,
-    decode_response,
-    decode_tool_outcome,
-    encode,
-    encode_messages,
-    encode_model_settings,
-    encode_request_parameters,
-    encode_response,
-    encode_tool_outcome,
-)
+from ._codec import decode, decode_messages, encode, encode_messages
 from ._errors import DurableNameError, DurableUsageError, NotCarriedError, NotInDurableUnitError, UnserializableError
 from ._policy import StepPolicy, is_retryable_error
 from ._retries import (
@@ -39,6 +18,12 @@ from ._run_context import (
     deserialize_run_context,
     serialize_run_context,
 )
+from ._settings_codec import (
+    decode_model_settings,
+    decode_request_parameters,
+    encode_model_settings,
+    encode_request_parameters,
+)
 from .version import __version__
 
 __all__ = [
@@ -50,14 +35,6 @@ __all__ = [
     'NotInDurableUnitError',
     'SdkRetriesWarning',
     'StepPolicy',
-    'ToolApprovalRequired',
-    'ToolCallDeferred',
-    'ToolCallErrored',
-    'ToolCallFailedError',
-    'ToolFailureReported',
-    'ToolOutcome',
-    'ToolRetryRequested',
-    'ToolReturned',
     'UnserializableError',
     '__version__',
     'anthropic_provider_without_retries',
@@ -65,15 +42,11 @@ __all__ = [
     'decode_messages',
     'decode_model_settings',
     'decode_request_parameters',
-    'decode_response',
-    'decode_tool_outcome',
     'deserialize_run_context',
     'encode',
     'encode_messages',
     'encode_model_settings',
     'encode_request_parameters',
-    'encode_response',
-    'encode_tool_outcome',
     'google_provider_without_retries',
     'is_retryable_error',
     'openai_provider_without_retries',

@@ -20,15 +20,9 @@ from pydantic_ai.messages import UserContent
 from pydantic_ai.models import AbstractModel
 from pydantic_ai.usage import RunUsage, UsageLimits
 
-from ._codec import (
-    ModelSettingsJSON,
-    check_model_settings,
-    decode,
-    encode,
-    require_json_native,
-    unserializable_reason,
-)
+from ._codec import decode, encode, unserializable_reason
 from ._errors import DurableUsageError, NotCarriedError, UnserializableError
+from ._settings_codec import ModelSettingsJSON, check_model_settings, require_json_native
 
 __all__ = ['CARRIED_RUN_CONTEXT_FIELDS', 'DurableRunContext', 'deserialize_run_context', 'serialize_run_context']
 
