@@ -210,36 +210,6 @@ def test_a_binary_subclass_the_codec_cannot_rebuild_is_refused() -> None:
         encode_messages([_request(part)])
 
 
-def test_provider_counts_of_a_failed_attempt_survive() -> None:
-    attempt = m.ModelRequestAttempt(
-        model_name='primary',
-        outcome='error',
-        error='ModelHTTPError: 503',
-        timestamp=STAMP,
-        duration=timedelta(seconds=1.25),
-        usage=RequestUsage(input_tokens=10, web_searches=2),
-    )
-    response = m.ModelResponse(
-        parts=[m.TextPart('fallback answer')],
-        usage=RequestUsage(input_tokens=7, web_searches=1),
-        timestamp=STAMP,
-        failed_attempts=[attempt],
-    )
-    (loaded_by_pydantic_ai,) = m.ModelMessagesTypeAdapter.validate_json(
-        m.ModelMessagesTypeAdapter.dump_json([response])
-    )
-    assert isinstance(loaded_by_pydantic_ai, m.ModelResponse)
-    assert loaded_by_pydantic_ai.failed_attempts
-    assert not hasattr(loaded_by_pydantic_ai.failed_attempts[0].usage, 'web_searches')
-
-    decoded = decode_response(encode_response(response))
-    assert decoded == response
-    assert decoded.failed_attempts
-    assert decoded.failed_attempts[0].usage
-    assert decoded.failed_attempts[0].usage.web_searches == 2  # pyright: ignore[reportAttributeAccessIssue]
-    assert decode_messages(encode_messages([response])) == [response]
-
-
 def test_a_legacy_retry_prompt_decodes_as_the_part_it_stands_for() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
