@@ -34,6 +34,7 @@ CASES = {
     ],
     'prefect': [
         *CONSTRUCTION_CASES,
+        'duplicate agent name',
         'unknown task config key',
         'negative task retries',
         'zero task timeout',

@@ -44,10 +44,10 @@ class Refund(BaseModel):
 class InMemoryAgent(DurableAgent[Any, Any]):
     """The base with no engine: enough to journal inputs and results in memory."""
 
-    def in_durable_context(self) -> bool:
+    def _in_durable_context(self) -> bool:
         return False
 
-    async def run_unit(self, call: Any, execute: Any) -> str:
+    async def _run_unit(self, call: Any, execute: Any) -> str:
         return await execute()
 
     def _durable_run_id(self) -> str:
@@ -73,7 +73,7 @@ def test_run_arguments_come_back_from_the_journal_exactly_as_passed(arguments: d
     agent = durable(deps_type=Base)
     deps = arguments.pop('deps', None)
     prompt = arguments.pop('user_prompt', None)
-    inputs = agent._build_inputs(prompt, None, deps, **arguments)  # pyright: ignore[reportPrivateUsage]
+    inputs = agent._build_inputs({'user_prompt': prompt, 'deps': deps, **arguments})  # pyright: ignore[reportPrivateUsage]
     journaled = agent.decode_inputs(agent.encode_inputs(inputs))
     assert journaled == inputs
     assert journaled.user_prompt == prompt
@@ -85,7 +85,7 @@ def test_run_arguments_come_back_from_the_journal_exactly_as_passed(arguments: d
 
 def test_an_explicit_none_usage_limit_is_kept() -> None:
     agent = durable()
-    inputs = agent._build_inputs('hi', None, None, usage_limits=UsageLimits(request_limit=None))  # pyright: ignore[reportPrivateUsage]
+    inputs = agent._build_inputs({'user_prompt': 'hi', 'usage_limits': UsageLimits(request_limit=None)})  # pyright: ignore[reportPrivateUsage]
     journaled = agent.decode_inputs(agent.encode_inputs(inputs))
     assert journaled.usage_limits == UsageLimits(request_limit=None)
     assert journaled.usage_limits is not None
@@ -157,7 +157,7 @@ def test_binary_content_in_a_prompt_and_history_keeps_its_class() -> None:
     image = BinaryContent(b'\x89PNG', media_type='image/png')  # an image, but not a `BinaryImage`
     history: list[ModelMessage] = [ModelRequest(parts=[UserPromptPart(['look', image])])]
     agent = durable()
-    inputs = agent._build_inputs(['again', image], None, None, message_history=history)  # pyright: ignore[reportPrivateUsage]
+    inputs = agent._build_inputs({'user_prompt': ['again', image], 'message_history': history})  # pyright: ignore[reportPrivateUsage]
     journaled = agent.decode_inputs(agent.encode_inputs(inputs))
     assert journaled.user_prompt == ['again', image]
     assert type(journaled.user_prompt[1]) is BinaryContent

@@ -5,9 +5,8 @@ flow runs of the agent's flow and task runs of its units. Flow runs are created 
 code runs, so a refused case that started one is caught. The table ends with a valid run, as a control that
 the count sees what a run journals (the test asserts it is above zero).
 
-Not in this table, unlike DBOS's: a duplicate agent name (a PrefectAgent may be created again inside each flow run,
-as the README shows, so names are not unique per process), an agent created after launch (Prefect has no launch),
-and run_stream()/override() inside a flow (the user's flow is not the agent's flow; both work there).
+Not in this table, unlike DBOS's: an agent created after launch (Prefect has no launch), and
+run_stream()/override() inside a flow (the user's flow is not the agent's flow; both work there).
 """
 
 from __future__ import annotations
@@ -45,8 +44,13 @@ agent = Agent(TestModel(), name=AGENT, deps_type=Handle)
 prefect_agent = PrefectAgent(agent)
 
 
+def another_tool() -> str:
+    """A tool the table's agent does not have."""
+    return 'other'
+
+
 def with_config(**config: Any) -> Callable[[], Awaitable[Any]]:
-    return construct(lambda: PrefectAgent(Agent(TestModel(), name=AGENT), **config))
+    return construct(lambda: PrefectAgent(Agent(TestModel(), name='m_cfg'), **config))
 
 
 async def run_case(name: str) -> Any:
@@ -63,6 +67,11 @@ async def in_flow(entry_point: str) -> None:
 
 CASES = [
     *construction_cases(PrefectAgent),
+    Case(
+        'duplicate agent name',
+        construct(lambda: PrefectAgent(Agent(TestModel(), name=AGENT, tools=[another_tool]))),
+        'unique name',
+    ),
     Case('unknown task config key', with_config(model_task_config={'retry': 3}), 'the keys are'),
     Case('negative task retries', with_config(tool_task_config={'retries': -1}), 'retries must be an int of 0 or more'),
     Case('zero task timeout', with_config(mcp_task_config={'timeout_seconds': 0}), 'must be a positive number'),

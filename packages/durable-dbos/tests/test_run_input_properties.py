@@ -53,9 +53,7 @@ async def _journaled_input(workflow_id: str) -> str:
 
 def _inputs_of(arguments: dict[str, Any]) -> Any:
     """The run inputs `DBOSAgent.run` builds from `arguments` (what it journals)."""
-    fields = dict(arguments)
-    prompt, deps = fields.pop('user_prompt'), fields.pop('deps', None)
-    return dbos_agent._build_inputs(prompt, None, deps, **fields)  # pyright: ignore[reportPrivateUsage]
+    return dbos_agent._build_inputs(arguments)  # pyright: ignore[reportPrivateUsage]
 
 
 async def _run(arguments: dict[str, Any], workflow_id: str | None = None) -> tuple[AgentRunResult[str], ds.RunSeen]:

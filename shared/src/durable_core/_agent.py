@@ -1,9 +1,10 @@
 """`DurableAgent`: the agent wrapper every engine package subclasses, filling in a few hooks.
 
-The base owns what all engines share: name and toolset-id validation, the run inputs an engine
-journals, model selection at run time, wrapping the model and toolsets in durable units, event
-delivery, and the misuse checks. An engine package implements `UnitRunner` (how to run one unit)
-and `_start_durable_run` (how to start a workflow or flow from outside one).
+The base owns every public entry point (`run`, `run_sync`, `iter`, `run_stream`, `run_stream_events`,
+`override`) and every misuse guard: name and toolset-id validation, the run inputs an engine journals,
+model selection at run time, wrapping the model and toolsets in durable units, event delivery. An engine
+package fills the hooks listed in `durable_core.engine` (how to run one unit, how to start a durable run
+from outside one, the replay-stable run id, ...) and overrides no public method.
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ import dataclasses
 import functools
 import json
 import sys
+import warnings
+import weakref
 from abc import abstractmethod
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, cast
 
@@ -25,14 +29,16 @@ from pydantic_ai.capabilities import AbstractCapability
 from pydantic_ai.messages import ModelMessage, UserContent
 from pydantic_ai.models import Model, infer_model
 from pydantic_ai.output import OutputDataT
+from pydantic_ai.result import StreamedRunResult
 from pydantic_ai.tools import AgentDepsT
 from pydantic_ai.toolsets import AbstractToolset, DynamicToolset, ExternalToolset, FunctionToolset
 from pydantic_ai.usage import RunUsage
 
-from ._codec import decode, decode_model_settings, encode, encode_model_settings
+from ._codec import decode, encode
 from ._errors import DurableNameError, DurableUsageError, NotInDurableUnitError, UnserializableError
 from ._ids import UnitId, UnitKind, check_unique, replay_stable_uuid, validate_name
 from ._output_types import OutputTypes
+from ._settings_codec import decode_model_settings, encode_model_settings
 from ._units import (
     CURRENT_RUN_CONTEXT,
     DurableModel,
@@ -52,7 +58,10 @@ __all__ = [
     'DurableUnit',
     'ParallelExecutionMode',
     'RunInputs',
+    'ToolsetKind',
+    'ToolsetLeaf',
     'UnitConfigs',
+    'stable_run_id',
 ]
 
 AGENT_TOOLSET_ID = 'agent'
@@ -103,12 +112,28 @@ _UNJOURNALED_ARGUMENTS = {
 # Model settings that may carry credentials, refused in journaled run inputs.
 _SECRET_SETTINGS = ('extra_headers',)
 
+# The live agents by (engine name, agent name): a second agent with one name is refused (`_claim_name`).
+# The results of runs whose body ran in this process, handed back live to the `run()` that started them.
+_LIVE_RESULTS: ContextVar[list[AgentRunResult[Any]] | None] = ContextVar('durable_core_live_results', default=None)
 
-@dataclass
-class _ToolsetInfo:
+_LIVE_AGENTS: weakref.WeakValueDictionary[tuple[str, str], DurableAgent[Any, Any]] = weakref.WeakValueDictionary()
+
+
+ToolsetKind = Literal['function', 'mcp', 'dynamic', 'external', 'other']
+
+
+@dataclass(frozen=True)
+class ToolsetLeaf:
+    """One leaf toolset of an agent, as the base describes it to an engine's hooks."""
+
     toolset_id: str
-    kind: Literal['function', 'mcp', 'dynamic', 'external', 'other']
+    """Its id in unit names (`agent` for the agent's own tools)."""
+    kind: ToolsetKind
+    """`function` (tools known up front), `mcp`, `dynamic` (`@agent.toolset`), `external` or `other`."""
     tool_names: tuple[str, ...]
+    """A function toolset's tools, sorted; empty for the others."""
+    toolset: AbstractToolset[Any]
+    """The toolset itself."""
 
 
 @dataclass(frozen=True)
@@ -149,7 +174,11 @@ class UnitConfigs:
 
 
 class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[AgentDepsT, OutputDataT]):
-    """Base of `DBOSAgent`, `PrefectAgent` and `TemporalAgent`: a PydanticAI agent whose runs are durable."""
+    """Base of `DBOSAgent`, `PrefectAgent` and `TemporalAgent`: a PydanticAI agent whose runs are durable.
+
+    An engine subclass sets the class attributes below and implements the `_hooks` listed in
+    `durable_core.engine`; it overrides no public method.
+    """
 
     engine_name: str = 'engine'
     """Name of the engine in messages, such as `DBOS`."""
@@ -159,6 +188,24 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
     """What a durable run is called on this engine: `workflow` or `flow`."""
     tool_config_argument: str = 'the tool configs'
     """The engine's argument that configures tools by name, such as `tool_step_config_by_name`, for messages."""
+    _run_is_unit: bool = True
+    """Whether the engine journals a run as a unit of its own (`<agent>.run`); Temporal's is the user's workflow."""
+    _starts_durable_runs: bool = True
+    """Whether `run()` outside a durable run starts one (`_start_durable_run`); if not, it runs like the plain agent
+    and warns once (Temporal: only a client starts a workflow)."""
+    _runs_in_durable_code_are_children: bool = False
+    """Whether `run()` called in workflow code starts a child run with a journal of its own (DBOS), rather than
+    running inline in the caller's journal."""
+    _streams_durable_runs: bool = False
+    """Whether `run_stream()` outside a durable run runs the agent durably, then streams its result (Prefect)."""
+    _refused_in_durable_code: frozenset[str] = frozenset({'run_stream', 'run_stream_events'})
+    """Entry points refused in workflow code (`_in_engine_code`): a stream cannot be replayed."""
+    _duplicate_name_reason: str | None = None
+    """Why two live agents of this engine may not share a name, for the error; `None` leaves the check to the
+    engine (Temporal checks the agents of one worker)."""
+    _same_name_for_the_same_units: bool = False
+    """Whether an agent may be created again under a live agent's name when it has the same units (Prefect: a
+    flow may create its agent each time it runs); the newer one then answers to the name."""
     _unit_configs: UnitConfigs = UnitConfigs()
 
     def __init__(
@@ -185,6 +232,36 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         self._event_stream_handler = event_stream_handler or wrapped.event_stream_handler
         self._models = self._check_models(models or {})
         self._toolsets = self._collect_toolsets(wrapped.toolsets)
+        self._warned_not_durable = False
+        self._claim_name()
+
+    def _claim_name(self) -> None:
+        """Refuse a second live agent of this engine with this name: one guard for every engine."""
+        if self._duplicate_name_reason is None:
+            return
+        key = (self.engine_name, self._name)
+        other = _LIVE_AGENTS.get(key)
+        if other is not None and other is not self and not self._may_replace(other):
+            again = ' (one with the same tools may be created again)' if self._same_name_for_the_same_units else ''
+            raise DurableNameError(
+                f'Another {self.wrapper_name} is already named {self._name!r}{again}: '
+                f'{self._duplicate_name_reason}. Give each agent a unique name: '
+                f"Agent(..., name='...') or {self.wrapper_name}(agent, name='...')."
+            )
+        _LIVE_AGENTS[key] = self
+
+    def _may_replace(self, other: DurableAgent[Any, Any]) -> bool:
+        return self._same_name_for_the_same_units and other._unit_shape() == self._unit_shape()
+
+    def _unit_shape(self) -> tuple[Any, ...]:
+        """What decides an agent's units, whatever their configs: its toolsets and tools, models and event handler."""
+        toolsets = tuple((leaf.toolset_id, leaf.kind, leaf.tool_names) for leaf in self._toolsets)
+        return toolsets, tuple(sorted(self._models)), self._event_stream_handler is not None
+
+    @classmethod
+    def named(cls, name: str) -> DurableAgent[Any, Any] | None:
+        """The live agent of this engine named `name`, if one was created in this process."""
+        return _LIVE_AGENTS.get((cls.engine_name, name))
 
     @property
     def unit_configs(self) -> UnitConfigs:
@@ -223,11 +300,78 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
                     f'function tools are {tool_names}.'
                 )
 
-    # ---- hooks an engine fills in -------------------------------------------------------------
+    # ---- hooks an engine fills in (see `durable_core.engine`) ---------------------------------
 
-    def _model_config(self) -> Any:
-        """The engine-native config of model-request units."""
-        return self.unit_configs.model
+    @abstractmethod
+    def _in_durable_context(self) -> bool:
+        """Whether the caller is this agent's workflow (or flow) code, where I/O must go through units."""
+
+    @abstractmethod
+    async def _run_unit(self, call: UnitCall, execute: Callable[[], Coroutine[Any, Any, str]]) -> str:
+        """Run `execute` as one durable unit and return its JSON, or return the journaled JSON on recovery."""
+
+    @abstractmethod
+    def _durable_run_id(self) -> str:
+        """A run id that is the same when the engine re-executes the run (called in workflow code)."""
+
+    async def _start_durable_run(self, inputs: RunInputs) -> AgentRunResult[Any] | str:
+        """Start a durable run from outside the agent's workflow code; return its result or its journaled JSON.
+
+        The run's body calls `run_inputs(inputs)`. The base decodes JSON with `decode_result`, unless the body ran
+        in this process and handed its live result back. An engine that sets `_starts_durable_runs = False` needs
+        no implementation.
+        """
+        raise NotImplementedError(f'{self.wrapper_name} does not start durable runs by itself.')
+
+    def _in_engine_code(self) -> bool:
+        """Whether the caller is code of any workflow or flow of the engine, not only this agent's."""
+        return self._in_durable_context()
+
+    def _before_tool_calls(self, ctx: RunContext[Any], tool_call_ids: Sequence[str]) -> None:
+        """Called in workflow code before a step's tool calls start, in call order."""
+
+    def _run_capabilities(self) -> Sequence[AbstractCapability[Any]]:
+        """Capabilities the engine adds to each durable run (Temporal: its replay-safe clock)."""
+        return ()
+
+    def _after_run(self, run_id: str) -> None:
+        """Called in workflow code when a durable run ends, however it ends: release per-run state."""
+
+    def _toolset_unit_kinds(self, kind: ToolsetKind) -> tuple[UnitKind, ...]:
+        """The kinds of unit of an I/O toolset of `kind` (`mcp`, `dynamic`, `other`).
+
+        By default an MCP toolset's listing, instructions and calls are units, and another toolset's calls; an engine
+        that also journals a dynamic toolset's listing (Temporal) returns more.
+        """
+        if kind == 'mcp':
+            return ('mcp_get_tools', 'mcp_get_instructions', 'mcp_call_tool')
+        if kind in ('dynamic', 'other'):
+            return ('toolset_call_tool',)
+        return ()
+
+    def _wrap_io_toolset(self, leaf: ToolsetLeaf) -> AbstractToolset[Any] | None:
+        """The durable stand-in of an MCP or dynamic toolset in a run, or `None` for the base's own."""
+        return None
+
+    # ---- the unit runner that durable models and toolsets call ------------------------------------
+
+    def in_durable_context(self) -> bool:
+        """Whether the caller is this agent's workflow (or flow) code, where I/O goes through durable units."""
+        return self._in_durable_context()
+
+    async def run_unit(self, call: UnitCall, execute: Callable[[], Coroutine[Any, Any, str]]) -> str:
+        """Run `execute` as one durable unit of this agent (the engine's `_run_unit`)."""
+        return await self._run_unit(call, execute)
+
+    def unit_config(self, unit: UnitId) -> Any:
+        """The engine-native config a unit of this agent runs with (see `UnitConfigs`)."""
+        if unit.kind == 'model_request':
+            return self.unit_configs.model
+        if unit.kind == 'event_handler':
+            return self.unit_configs.event
+        if unit.kind == 'tool_call':
+            return self._tool_config(unit.toolset or '', unit.tool or '')
+        return self.unit_configs.toolset_by_id.get(unit.toolset or '', self.unit_configs.mcp)
 
     def _tool_config(self, toolset_id: str, tool_name: str) -> Any | None:
         """The config of one function tool's unit, or `None` to run the tool in workflow code."""
@@ -237,25 +381,6 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         if tool_name in configs.tool_by_name:
             return configs.tool_by_name[tool_name]
         return configs.tool_by_toolset.get(toolset_id, configs.tool)
-
-    def _mcp_config(self, toolset_id: str) -> Any:
-        """The config of an MCP or other I/O toolset's units."""
-        return self.unit_configs.toolset_by_id.get(toolset_id, self.unit_configs.mcp)
-
-    def _event_config(self) -> Any:
-        """The config of event-delivery units."""
-        return self.unit_configs.event
-
-    @abstractmethod
-    def _durable_run_id(self) -> str:
-        """A run id that is the same when the engine re-executes the run (called in workflow code)."""
-
-    @abstractmethod
-    async def _start_durable_run(self, inputs: RunInputs) -> AgentRunResult[Any]:
-        """Start a durable run from outside the engine's workflow or flow, and return its result."""
-
-    def _before_tool_calls(self, ctx: RunContext[Any], tool_call_ids: Sequence[str]) -> None:
-        """Called in workflow code before a step's tool calls start, in call order."""
 
     # ---- names ----------------------------------------------------------------------------------
 
@@ -274,42 +399,22 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         """The `UnitId` of one of this agent's units."""
         return UnitId(self._name, kind, toolset, tool)
 
-    has_run_unit: bool = True
-    """Whether the engine journals a run as a unit of its own (`<agent>.run`); Temporal's is your workflow."""
-
-    def _toolset_unit_kinds(self, kind: str) -> tuple[UnitKind, ...]:
-        """The kinds of unit of an I/O toolset of `kind` (`mcp`, `dynamic`, `other`): an engine hook.
-
-        By default an MCP toolset's listing, instructions and calls are units, and another toolset's calls; an engine
-        that also journals a dynamic toolset's listing (Temporal) returns more.
-        """
-        if kind == 'mcp':
-            return ('mcp_get_tools', 'mcp_get_instructions', 'mcp_call_tool')
-        if kind in ('dynamic', 'other'):
-            return ('toolset_call_tool',)
-        return ()
-
     def durable_units(self) -> list[DurableUnit]:
         """Every durable unit of this agent with its config: the one list that names, registers and configures them.
 
         A function tool is a unit only when it has a config (see `UnitConfigs`); one that runs in workflow code is
         not journaled, so it is not listed.
         """
-        units: list[DurableUnit] = []
-        if self.has_run_unit:
-            units.append(DurableUnit(self.unit('run'), None))
-        units.append(DurableUnit(self.unit('model_request'), self._model_config()))
+        ids: list[UnitId] = [self.unit('run')] if self._run_is_unit else []
+        ids.append(self.unit('model_request'))
         if self._event_stream_handler is not None:
-            units.append(DurableUnit(self.unit('event_handler'), self._event_config()))
-        for info in self._toolsets:
-            if info.kind == 'function':
-                for tool in info.tool_names:
-                    config = self._tool_config(info.toolset_id, tool)
-                    if config is not None:
-                        units.append(DurableUnit(self.unit('tool_call', info.toolset_id, tool), config))
-            for kind in self._toolset_unit_kinds(info.kind):
-                units.append(DurableUnit(self.unit(kind, info.toolset_id), self._mcp_config(info.toolset_id)))
-        return units
+            ids.append(self.unit('event_handler'))
+        for leaf in self._toolsets:
+            if leaf.kind == 'function':
+                tools = (self.unit('tool_call', leaf.toolset_id, tool) for tool in leaf.tool_names)
+                ids.extend(unit for unit in tools if self.unit_config(unit) is not None)
+            ids.extend(self.unit(kind, leaf.toolset_id) for kind in self._toolset_unit_kinds(leaf.kind))
+        return [DurableUnit(unit, None if unit.kind == 'run' else self.unit_config(unit)) for unit in ids]
 
     def durable_unit_names(self) -> list[str]:
         """Every durable-unit name of this agent, sorted: pin them in a test to notice a breaking rename."""
@@ -320,12 +425,8 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         """Inside a durable run, the relay that delivers each event from a unit; outside, the user's handler."""
         if self._event_stream_handler is None or not self.in_durable_context():
             return self._event_stream_handler
-        return EventRelay(
-            runner=self,
-            unit=self.unit('event_handler'),
-            config=self._event_config(),
-            handler=self._event_stream_handler,
-        )
+        unit = self.unit('event_handler')
+        return EventRelay(runner=self, unit=unit, config=self.unit_config(unit), handler=self._event_stream_handler)
 
     # ---- validation at construction ----------------------------------------------------------
 
@@ -341,8 +442,8 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
             checked[key] = infer_model(model)
         return checked
 
-    def _collect_toolsets(self, toolsets: Sequence[AbstractToolset[Any]]) -> list[_ToolsetInfo]:
-        infos: list[_ToolsetInfo] = []
+    def _collect_toolsets(self, toolsets: Sequence[AbstractToolset[Any]]) -> list[ToolsetLeaf]:
+        infos: list[ToolsetLeaf] = []
 
         def visit(leaf: AbstractToolset[Any]) -> None:
             infos.append(self._describe_leaf(leaf))
@@ -357,7 +458,7 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         )
         return infos
 
-    def _describe_leaf(self, leaf: AbstractToolset[Any]) -> _ToolsetInfo:
+    def _describe_leaf(self, leaf: AbstractToolset[Any]) -> ToolsetLeaf:
         raw_id = leaf.id
         if raw_id == '<agent>':
             toolset_id = AGENT_TOOLSET_ID
@@ -365,54 +466,70 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
             fix = _toolset_id_fix(leaf)
             toolset_id = validate_name(raw_id, what=f'id for the toolset {type(leaf).__name__}', fix=fix)
         if isinstance(leaf, FunctionToolset):
-            return _ToolsetInfo(toolset_id, 'function', tuple(sorted(leaf.tools)))
+            return ToolsetLeaf(toolset_id, 'function', tuple(sorted(leaf.tools)), leaf)
         if is_mcp_toolset(leaf):
-            return _ToolsetInfo(toolset_id, 'mcp', ())
+            return ToolsetLeaf(toolset_id, 'mcp', (), leaf)
         if isinstance(leaf, DynamicToolset):
-            return _ToolsetInfo(toolset_id, 'dynamic', ())
+            return ToolsetLeaf(toolset_id, 'dynamic', (), leaf)
         if isinstance(leaf, ExternalToolset):
-            return _ToolsetInfo(toolset_id, 'external', ())
-        return _ToolsetInfo(toolset_id, 'other', ())
+            return ToolsetLeaf(toolset_id, 'external', (), leaf)
+        return ToolsetLeaf(toolset_id, 'other', (), leaf)
+
+    def toolset_leaf(self, toolset_id: str) -> ToolsetLeaf:
+        """The agent's leaf toolset with this id (as registered on the agent, before any run copies it)."""
+        for leaf in self._toolsets:
+            if leaf.toolset_id == toolset_id:
+                return leaf
+        raise DurableNameError(
+            f'The agent {self._name!r} has no toolset {toolset_id!r}: deploy the same tools on every worker.'
+        )
 
     # ---- wrapping in durable units -------------------------------------------------------------
 
-    def _durable_model(self, model: Model) -> DurableModel:
+    def _durable_model(self, model: Model, model_key: str | None) -> DurableModel:
+        unit = self.unit('model_request')
         return DurableModel(
             model,
             runner=self,
-            unit=self.unit('model_request'),
-            config=self._model_config(),
+            unit=unit,
+            config=self.unit_config(unit),
             event_stream_handler=self._event_stream_handler,
+            model_key=model_key,
         )
 
-    def _wrap_leaf(self, leaf: AbstractToolset[Any]) -> AbstractToolset[Any]:
-        if isinstance(leaf, DurableToolset):
-            return leaf
-        info = self._describe_leaf(leaf)
-        if info.kind == 'external':
-            return leaf  # nothing runs: the calls end the run as deferred requests
+    def unit_call(self, kind: UnitKind, toolset: str | None = None, tool: str | None = None) -> UnitCall:
+        """A call of one of this agent's units, with its config."""
+        unit = self.unit(kind, toolset, tool)
+        return UnitCall(unit, self.unit_config(unit))
+
+    def _wrap_leaf(self, toolset: AbstractToolset[Any]) -> AbstractToolset[Any]:
+        if isinstance(toolset, DurableToolset):
+            return toolset
+        leaf = self._describe_leaf(toolset)
+        if leaf.kind == 'external':
+            return toolset  # nothing runs: the calls end the run as deferred requests
+        if leaf.kind in ('mcp', 'dynamic'):
+            stand_in = self._wrap_io_toolset(leaf)
+            if stand_in is not None:
+                return stand_in
 
         def unit_for(tool_name: str) -> UnitCall | None:
-            if info.kind == 'function':
-                config = self._tool_config(info.toolset_id, tool_name)
-                if config is None:
-                    return None
-                return UnitCall(self.unit('tool_call', info.toolset_id, tool_name), config)
-            kind = 'mcp_call_tool' if info.kind == 'mcp' else 'toolset_call_tool'
-            return UnitCall(self.unit(kind, info.toolset_id), self._mcp_config(info.toolset_id))
+            if leaf.kind == 'function':
+                call = self.unit_call('tool_call', leaf.toolset_id, tool_name)
+                return None if call.config is None else call
+            return self.unit_call('mcp_call_tool' if leaf.kind == 'mcp' else 'toolset_call_tool', leaf.toolset_id)
 
-        if info.kind == 'mcp':
+        if leaf.kind == 'mcp':
             from ._mcp import DurableMCPToolset
 
-            mcp_config = self._mcp_config(info.toolset_id)
             return DurableMCPToolset(
-                cast('MCPToolset[Any]', leaf),
+                cast('MCPToolset[Any]', toolset),
                 runner=self,
                 unit_for=unit_for,
-                list_tools_call=UnitCall(self.unit('mcp_get_tools', info.toolset_id), mcp_config),
-                instructions_call=UnitCall(self.unit('mcp_get_instructions', info.toolset_id), mcp_config),
+                list_tools_call=self.unit_call('mcp_get_tools', leaf.toolset_id),
+                instructions_call=self.unit_call('mcp_get_instructions', leaf.toolset_id),
             )
-        return DurableToolset(leaf, runner=self, unit_for=unit_for)
+        return DurableToolset(toolset, runner=self, unit_for=unit_for)
 
     def _resolve_model(self, model: Model | str | None) -> Model | None:
         """Turn a run's `model=` into a model instance; instances must have been registered."""
@@ -517,19 +634,28 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
                 'OpenAIProvider(openai_client=AsyncOpenAI(default_headers=...))) instead.'
             )
 
-    def _build_inputs(self, user_prompt: Any, model: Any, deps: Any, **fields: Any) -> RunInputs:
-        model_settings = fields.pop('model_settings', None)
+    def _build_inputs(self, arguments: Mapping[str, Any]) -> RunInputs:
+        """A run's arguments (the `RunInputs` fields; those left out are `None`) as the engine journals them.
+
+        JSON-ready and checked now, before anything is journaled.
+        """
+        arguments = {name: arguments.get(name) for name in RunInputs.model_fields}
+        model_settings = arguments['model_settings']
         self._refuse_secret_settings(model_settings)
+        user_prompt, history, deps = arguments['user_prompt'], arguments['message_history'], arguments['deps']
         try:
-            values: dict[str, Any] = dict(
-                user_prompt=user_prompt,
-                model=self._model_key(model),
-                deps=self.encode_deps(deps) if deps is not None else None,
-                model_settings=json.loads(encode_model_settings(model_settings))
-                if model_settings is not None
-                else None,
-                **fields,
-            )
+            values: dict[str, Any] = {
+                **arguments,
+                'user_prompt': user_prompt
+                if user_prompt is None or isinstance(user_prompt, str)
+                else list(user_prompt),
+                'message_history': None if history is None else list(history),
+                'model': self._model_key(arguments['model']),
+                'deps': None if deps is None else self.encode_deps(deps),
+                'model_settings': None
+                if model_settings is None
+                else json.loads(encode_model_settings(cast(Any, dict(model_settings)))),
+            }
             RunInputs.model_validate(values)  # refuses a value of the wrong type now
             # ...but keeps the caller's objects: validating would rebuild some, such as a `BinaryContent` image as
             # a `BinaryImage`.
@@ -538,6 +664,14 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
             raise
         except Exception as error:
             raise UnserializableError(f'The inputs of this run cannot be journaled as JSON: {error}') from error
+
+    def _run_arguments(self, inputs: RunInputs) -> dict[str, Any]:
+        """A run's arguments rebuilt from its journaled inputs."""
+        arguments = {name: getattr(inputs, name) for name in RunInputs.model_fields}
+        arguments['deps'] = self.decode_deps(inputs.deps)
+        if inputs.model_settings is not None:
+            arguments['model_settings'] = decode_model_settings(json.dumps(inputs.model_settings))
+        return arguments
 
     async def run(  # pyright: ignore[reportIncompatibleMethodOverride]
         self,
@@ -561,69 +695,45 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         **kwargs: Any,
     ) -> AgentRunResult[Any]:
         """Run the agent durably: as a new workflow or flow, or as part of the one that calls it."""
+        # The journaled arguments are the `RunInputs` fields; the signature is the only other place naming them.
+        arguments = {name: value for name, value in locals().items() if name in RunInputs.model_fields}
+        in_durable_context = self._in_durable_context()
+        if not in_durable_context and not self._starts_durable_runs:
+            # Not durable (`iter` warns): the plain agent's run, with everything it accepts.
+            return await super().run(
+                event_stream_handler=event_stream_handler, toolsets=toolsets, **arguments, **kwargs
+            )
         self._check_run_arguments(event_stream_handler, toolsets, kwargs)
         kwargs.pop('infer_name', None)  # the name is fixed at construction
         self._check_deps_round_trip(deps)
-        if self.in_durable_context():
+        if in_durable_context and not self._runs_in_durable_code_are_children:
             self._resolve_model(model)
-            return await super().run(
-                user_prompt,
-                message_history=message_history,
-                deferred_tool_results=deferred_tool_results,
-                model=model,
-                deps=deps,
-                model_settings=model_settings,
-                usage_limits=usage_limits,
-                usage=usage,
-                metadata=metadata,
-                instructions=instructions,
-                conversation_id=conversation_id,
-                run_id=run_id,
-                timeout=timeout,
-                retries=retries,
-                **kwargs,
-            )
+            return await super().run(**arguments, **kwargs)
         unexpected = sorted(name for name, value in kwargs.items() if value is not None)
         if unexpected:
             raise TypeError(f'{type(self).__name__}.run() got unexpected arguments: {unexpected}')
-        inputs = self._build_inputs(
-            list(user_prompt) if user_prompt is not None and not isinstance(user_prompt, str) else user_prompt,
-            model,
-            deps,
-            message_history=list(message_history) if message_history is not None else None,
-            deferred_tool_results=deferred_tool_results,
-            model_settings=dict(model_settings) if model_settings is not None else None,
-            usage_limits=usage_limits,
-            usage=usage,
-            metadata=metadata,
-            instructions=instructions,
-            conversation_id=conversation_id,
-            run_id=run_id,
-            timeout=timeout,
-            retries=retries,
-        )
-        return await self._start_durable_run(inputs)
+        inputs = self._build_inputs(arguments)
+        live_results: list[AgentRunResult[Any]] = []
+        token = _LIVE_RESULTS.set(live_results)
+        try:
+            result = await self._start_durable_run(inputs)
+        finally:
+            _LIVE_RESULTS.reset(token)
+        if live_results:  # the body ran in this process: its live objects, not their journaled copies
+            return live_results[-1]
+        return self.decode_result(result) if isinstance(result, str) else result
 
     async def run_inputs(self, inputs: RunInputs) -> AgentRunResult[Any]:
-        """Run the agent from journaled inputs; engine packages call this in their workflow or flow."""
-        return await self.run(
-            inputs.user_prompt,
-            message_history=inputs.message_history,
-            deferred_tool_results=inputs.deferred_tool_results,
-            model=inputs.model,
-            deps=self.decode_deps(inputs.deps),
-            model_settings=decode_model_settings(json.dumps(inputs.model_settings))
-            if inputs.model_settings is not None
-            else None,
-            usage_limits=inputs.usage_limits,
-            usage=inputs.usage,
-            metadata=inputs.metadata,
-            instructions=inputs.instructions,
-            conversation_id=inputs.conversation_id,
-            run_id=inputs.run_id,
-            timeout=inputs.timeout,
-            retries=inputs.retries,
-        )
+        """Run the agent from journaled inputs: the body of an engine's workflow or flow, in its durable code."""
+        live_results = _LIVE_RESULTS.get()
+        token = _LIVE_RESULTS.set(None)  # runs started by this one hand their results to their own callers
+        try:
+            result = await super().run(**self._run_arguments(inputs))
+        finally:
+            _LIVE_RESULTS.reset(token)
+        if live_results is not None:
+            live_results.append(result)
+        return result
 
     def encode_inputs(self, inputs: RunInputs) -> str:
         """A run's inputs as journaled JSON: every field as the caller passed it, `None`s included."""
@@ -657,8 +767,15 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         **kwargs: Any,
     ) -> AsyncGenerator[AgentRun[AgentDepsT, Any]]:
         """Iterate over the agent graph; inside a durable run every model request and tool call is a unit."""
-        if not self.in_durable_context():
-            self._warn_not_durable()
+        if not self._in_durable_context():
+            if self._in_engine_code():
+                raise NotInDurableUnitError(
+                    f'{self.wrapper_name}.iter() inside another {self.engine_name} {self.container_noun} would not be '
+                    f'durable: its model requests and tool calls would not be journaled. Use run(), which runs the '
+                    f'agent as a durable {self.container_noun} of its own.'
+                )
+            if not self._starts_durable_runs:
+                self._warn_not_durable()
             async with super().iter(
                 user_prompt, model=model, toolsets=toolsets, capabilities=capabilities, run_id=run_id, **kwargs
             ) as run:
@@ -671,43 +788,68 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         base_model = resolved or self.wrapped.model
         if base_model is None:
             raise DurableUsageError(f'The agent has no model: Agent(model=...) or {self.wrapper_name}.run(model=...).')
-        durability = _DurabilityCapability(self)
-        with Agent.parallel_tool_call_execution_mode(self._parallel_execution_mode):
-            async with super().iter(
-                user_prompt,
-                model=self._durable_model(infer_model(base_model)),
-                capabilities=[*(capabilities or []), durability],
-                run_id=run_id or self._durable_run_id(),
-                **kwargs,
-            ) as run:
-                yield run
+        run_id = run_id or self._durable_run_id()
+        durable_model = self._durable_model(infer_model(base_model), self._model_key(model))
+        run_capabilities = [*(capabilities or []), _DurabilityCapability(self), *self._run_capabilities()]
+        try:
+            with Agent.parallel_tool_call_execution_mode(self._parallel_execution_mode):
+                async with super().iter(
+                    user_prompt, model=durable_model, capabilities=run_capabilities, run_id=run_id, **kwargs
+                ) as run:
+                    yield run
+        finally:
+            self._after_run(run_id)
 
     def _warn_not_durable(self) -> None:
-        """Engines that cannot start a durable run from outside (Temporal) warn here."""
+        if not self._warned_not_durable:
+            self._warned_not_durable = True
+            warnings.warn(
+                f'{self.wrapper_name} {self.name!r} was run outside a {self.engine_name} {self.container_noun}, so '
+                f'this run is not durable: it runs like the plain agent. Run it from a {self.container_noun} to make '
+                'it durable.',
+                RuntimeWarning,
+                stacklevel=4,
+            )
 
     # ---- entry points that are not durable -------------------------------------------------
 
-    def _refuse_in_durable_context(self, entry_point: str) -> None:
-        if self.in_durable_context():
+    def _refuse_in(self, entry_point: str, *, in_code: bool) -> None:
+        if entry_point in self._refused_in_durable_code and in_code:
+            reason = (
+                f'it would block the {self.container_noun}. Use `await agent.run(...)` instead.'
+                if entry_point == 'run_sync'
+                else 'events would be lost or repeated on recovery. Use run() with '
+                f'{self.wrapper_name}(agent, event_stream_handler=...) to see events as they happen.'
+            )
             raise NotInDurableUnitError(
-                f'{entry_point}() is not supported inside a {self.engine_name} {self.container_noun}: events would be '
-                f'lost or repeated on recovery. Use run() with {self.wrapper_name}(agent, event_stream_handler=...) '
-                'to see events as they happen.'
+                f'{entry_point}() is not supported inside a {self.engine_name} {self.container_noun}: {reason}'
             )
 
-    refused_in_durable_context: frozenset[str] = frozenset({'run_stream', 'run_stream_events'})
-    """Streaming entry points that this engine refuses inside a durable run (a stream cannot be replayed)."""
+    def run_sync(self, *args: Any, **kwargs: Any) -> Any:  # pyright: ignore[reportIncompatibleMethodOverride]
+        """Run synchronously; refused in workflow code where it would block (Temporal)."""
+        self._refuse_in('run_sync', in_code=self._in_durable_context())
+        return super().run_sync(*args, **kwargs)
 
     def run_stream(self, *args: Any, **kwargs: Any) -> Any:  # pyright: ignore[reportIncompatibleMethodOverride]
-        """Stream a run outside a durable run; inside one, use `event_stream_handler` instead."""
-        if 'run_stream' in self.refused_in_durable_context:
-            self._refuse_in_durable_context('run_stream')
+        """Stream a run outside a durable run; inside one, use `event_stream_handler` instead.
+
+        On an engine that streams durable runs (Prefect), the run is durable and the stream yields once it has
+        finished; to see events as they happen, pass `event_stream_handler=` when wrapping the agent.
+        """
+        self._refuse_in('run_stream', in_code=self._in_durable_context())
+        if self._streams_durable_runs:
+            return self._stream_durable_run(*args, **kwargs)
         return super().run_stream(*args, **kwargs)
 
+    @asynccontextmanager
+    async def _stream_durable_run(self, *args: Any, **kwargs: Any) -> AsyncGenerator[StreamedRunResult[Any, Any]]:
+        result = await self.run(*args, **kwargs)
+        messages = result.all_messages()
+        yield StreamedRunResult(messages, len(messages) - len(result.new_messages()), run_result=result)
+
     def run_stream_events(self, *args: Any, **kwargs: Any) -> Any:  # pyright: ignore[reportIncompatibleMethodOverride]
-        """Stream a run's events outside a durable run; inside one, use `event_stream_handler` instead."""
-        if 'run_stream_events' in self.refused_in_durable_context:
-            self._refuse_in_durable_context('run_stream_events')
+        """Stream a run's events outside any workflow (not durable); inside one, use `event_stream_handler` instead."""
+        self._refuse_in('run_stream_events', in_code=self._in_engine_code())
         return super().run_stream_events(*args, **kwargs)
 
     def override(self, **kwargs: Any) -> Any:  # pyright: ignore[reportIncompatibleMethodOverride]

@@ -14,7 +14,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any, Generic
 
-from pydantic_ai import AgentStreamEvent, RunContext
+from pydantic import ValidationError
+from pydantic_ai import AgentStreamEvent, ModelRetry, RunContext
 from pydantic_ai.agent import EventStreamHandler
 from pydantic_ai.messages import (
     FinalResultEvent,
@@ -31,8 +32,9 @@ from pydantic_ai.tools import AgentDepsT
 from pydantic_ai.toolsets import AbstractToolset, ToolsetTool, WrapperToolset
 
 from ._codec import decode_response, encode_response
+from ._errors import DurableUsageError
 from ._ids import UnitId
-from ._outcomes import capture_tool_call, replay_tool_call
+from ._tool_outcomes import capture_tool_call, replay_tool_call
 
 __all__ = [
     'CURRENT_RUN_CONTEXT',
@@ -47,7 +49,9 @@ __all__ = [
     'UnitRunner',
     'execute_event_delivery',
     'execute_model_request',
+    'execute_tool_call',
     'is_model_stream_event',
+    'run_model_key',
 ]
 
 CURRENT_RUN_CONTEXT: ContextVar[RunContext[Any] | None] = ContextVar('durable_core_run_context', default=None)
@@ -135,6 +139,9 @@ class UnitCall:
     """The tool call a tool unit serves, so an engine can journal parallel calls in call order."""
     inputs: UnitInputs | None = None
     """The unit's inputs as data, for engines that run units in another process (Temporal)."""
+    model_key: str | None = None
+    """The run's model as `run(model=)` named it (a registered key or a model string; `None`: the agent's own), for
+    engines that rebuild the run context in another process."""
 
 
 class UnitRunner(ABC):
@@ -160,12 +167,15 @@ class DurableModel(WrapperModel):
         unit: UnitId,
         config: Any,
         event_stream_handler: EventStreamHandler[Any] | None,
+        model_key: str | None = None,
     ) -> None:
         super().__init__(wrapped)
         self._runner = runner
         self._unit = unit
         self._config = config
         self._event_stream_handler = event_stream_handler
+        self.model_key = model_key
+        """How the run named this model (`UnitCall.model_key`)."""
 
     async def request(
         self,
@@ -181,7 +191,8 @@ class DurableModel(WrapperModel):
         async def execute() -> str:
             return await execute_model_request(self.wrapped, inputs, self._event_stream_handler)
 
-        journaled = await self._runner.run_unit(UnitCall(self._unit, self._config, inputs=inputs), execute)
+        call = UnitCall(self._unit, self._config, inputs=inputs, model_key=self.model_key)
+        journaled = await self._runner.run_unit(call, execute)
         return decode_response(journaled)
 
     @asynccontextmanager
@@ -257,6 +268,7 @@ class DurableToolset(WrapperToolset[AgentDepsT], Generic[AgentDepsT]):
             call,
             tool_call_id=ctx.tool_call_id,
             inputs=ToolCallInputs(call.unit.toolset or '', name, tool_args, ctx),
+            model_key=run_model_key(ctx),
         )
 
         async def execute() -> str:
@@ -291,7 +303,8 @@ class EventRelay:
             if is_model_stream_event(event):
                 continue
             inputs = EventInputs(event, ctx)
-            await self._runner.run_unit(replace(self._call, inputs=inputs), _deliver(self._handler, inputs))
+            call = replace(self._call, inputs=inputs, model_key=run_model_key(ctx))
+            await self._runner.run_unit(call, _deliver(self._handler, inputs))
 
 
 def _deliver(handler: EventStreamHandler[Any], inputs: EventInputs) -> Callable[[], Coroutine[Any, Any, str]]:
@@ -299,3 +312,34 @@ def _deliver(handler: EventStreamHandler[Any], inputs: EventInputs) -> Callable[
         return await execute_event_delivery(handler, inputs)
 
     return execute
+
+
+def run_model_key(ctx: RunContext[Any]) -> str | None:
+    """How the run of `ctx` named its model (`UnitCall.model_key`)."""
+    model = ctx.model
+    return model.model_key if isinstance(model, DurableModel) else None
+
+
+async def execute_tool_call(
+    toolset: AbstractToolset[Any], tool_name: str, tool_args: dict[str, Any], ctx: RunContext[Any]
+) -> str:
+    """Validate the arguments and call one tool of an entered toolset: the body of a tool unit in another process.
+
+    Workflow code saw the tool's arguments unvalidated (an engine that lists tools in a unit cannot validate them
+    there); invalid ones are answered with `ModelRetry`, as PydanticAI answers them.
+    """
+
+    async def call() -> Any:
+        tool = (await toolset.get_tools(ctx)).get(tool_name)
+        if tool is None:
+            raise DurableUsageError(
+                f'The toolset {toolset.label} has no tool {tool_name!r} in this worker: deploy the same tools on '
+                'every worker.'
+            )
+        try:
+            validated = tool.args_validator.validate_python(tool_args)
+        except ValidationError as error:
+            raise ModelRetry(f'Invalid arguments for {tool_name!r}: {error}') from error
+        return await toolset.call_tool(tool_name, validated, replace(ctx, max_retries=tool.max_retries), tool)
+
+    return await capture_tool_call(call())

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from contextvars import ContextVar
 from typing import Any, Generic, cast
 
 from dbos import DBOS, StepOptions, StepReservation
-from durable_core import DurableNameError, DurableUsageError
-from durable_core._agent import DurableAgent, ParallelExecutionMode, RunInputs, UnitConfigs, stable_run_id
-from durable_core._units import UnitCall
+from durable_core import DurableUsageError
+from durable_core.engine import DurableAgent, ParallelExecutionMode, RunInputs, UnitCall, UnitConfigs, stable_run_id
 from pydantic_ai import RunContext
 from pydantic_ai.agent import AbstractAgent, AgentRunResult, EventStreamHandler
 from pydantic_ai.models import Model
@@ -18,15 +16,9 @@ from pydantic_ai.tools import AgentDepsT
 
 from ._compat import dbos_is_launched, dbos_pickles_values
 from ._config import StepConfigLike, step_options
-from ._journal import JournaledRunResult, journaled, register_agent, registered_agent, result_from_journal
+from ._journal import JournaledRunResult, journaled, result_from_journal
 
 __all__ = ['DBOSAgent']
-
-# (agent name, workflow id) of an agent's workflow whose own run() has not started yet: that run() is the workflow's
-# body. Any other run() in workflow code (the user's workflow, or a tool of a run) starts a child workflow.
-_PENDING_OWN_RUN: ContextVar[tuple[str, str] | None] = ContextVar('durable_dbos_pending_own_run', default=None)
-# True while run(), called in workflow code, starts the agent's workflow as a child of that workflow.
-_STARTING_CHILD: ContextVar[bool] = ContextVar('durable_dbos_starting_child', default=False)
 
 
 class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, OutputDataT]):
@@ -43,6 +35,9 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
     wrapper_name = 'DBOSAgent'
     container_noun = 'workflow'
     tool_config_argument = 'tool_step_config_by_name'
+    # Each run() in workflow code (the user's workflow, or a tool of a run) is a child workflow with its own journal.
+    _runs_in_durable_code_are_children = True
+    _duplicate_name_reason = "its workflows and steps would be confused with this one's"
 
     def __init__(
         self,
@@ -83,11 +78,6 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
             models=models,
             parallel_execution_mode=parallel_execution_mode,
         )
-        if registered_agent(self.name) is not None:
-            raise DurableNameError(
-                f'Another DBOSAgent is already named {self.name!r}; its workflows would be confused with this '
-                "one's. Give each agent a unique name: Agent(..., name='...') or DBOSAgent(agent, name='...')."
-            )
         for config in (model_step_config, mcp_step_config, tool_step_config, event_step_config):
             step_options('', config)  # refuse a malformed config now, not at the first step of a run
         for config in (tool_step_config_by_name or {}).values():
@@ -107,20 +97,10 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
         # Keyed by (workflow id, run id, tool call id): tool call ids repeat across runs.
         self._reservations: dict[tuple[str, str, str], StepReservation] = {}
         self._workflow = self._register_workflow()
-        register_agent(self)
 
     def _register_workflow(self) -> Callable[[str], Coroutine[Any, Any, JournaledRunResult | str]]:
         async def agent_workflow(inputs: str) -> JournaledRunResult | str:
-            workflow_id = DBOS.workflow_id
-            assert workflow_id is not None
-            own_run = _PENDING_OWN_RUN.set((self.name, workflow_id))
-            starting_child = _STARTING_CHILD.set(False)  # the context of the run() that started this child
-            try:
-                result = await self.run_inputs(self.decode_inputs(inputs))
-            finally:
-                _STARTING_CHILD.reset(starting_child)
-                _PENDING_OWN_RUN.reset(own_run)
-                self._forget_reservations(workflow_id)
+            result = await self.run_inputs(self.decode_inputs(inputs))
             if dbos_pickles_values():
                 return journaled(self.name, result)
             return self.encode_result(result)  # another serializer (portable JSON) could not write the result
@@ -130,13 +110,13 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
         # result; with another serializer, such as DBOS's portable JSON, the result is the JSON text.
         return DBOS.workflow(name=str(self.unit('run')))(agent_workflow)
 
-    # ---- UnitRunner ------------------------------------------------------------------------------
+    # ---- hooks of durable_core.engine ----------------------------------------------------------
 
-    def in_durable_context(self) -> bool:
-        """Inside DBOS workflow code (not inside a step), unless run() is starting a child workflow from there."""
-        return DBOS.workflow_id is not None and DBOS.step_id is None and not _STARTING_CHILD.get()
+    def _in_durable_context(self) -> bool:
+        """Inside DBOS workflow code (not inside a step)."""
+        return DBOS.workflow_id is not None and DBOS.step_id is None
 
-    async def run_unit(self, call: UnitCall, execute: Callable[[], Coroutine[Any, Any, str]]) -> str:
+    async def _run_unit(self, call: UnitCall, execute: Callable[[], Coroutine[Any, Any, str]]) -> str:
         """Run `execute` as a DBOS step, at its reserved step id when it is one of parallel tool calls."""
         options = step_options(str(call.unit), call.config)
         if call.tool_call_id is not None:
@@ -146,8 +126,6 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
             if reservation is not None:
                 return await reservation.run_async(cast(StepOptions, options), execute)
         return await DBOS.run_step_async(cast(StepOptions, options), execute)
-
-    # ---- DurableAgent hooks ------------------------------------------------------------------
 
     def _durable_run_id(self) -> str:
         # The reserved step id is the same each time DBOS re-executes this workflow.
@@ -163,8 +141,10 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
         for tool_call_id in tool_call_ids:
             self._reservations[(workflow_id, ctx.run_id or '', tool_call_id)] = DBOS.reserve_step()
 
-    def _forget_reservations(self, workflow_id: str) -> None:
-        for key in [key for key in self._reservations if key[0] == workflow_id]:
+    def _after_run(self, run_id: str) -> None:
+        # A run that ended early (an error, an approval request) leaves reservations nobody will use.
+        workflow_id = DBOS.workflow_id or ''
+        for key in [key for key in self._reservations if key[:2] == (workflow_id, run_id)]:
             del self._reservations[key]
 
     async def _start_durable_run(self, inputs: RunInputs) -> AgentRunResult[Any]:
@@ -175,22 +155,3 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
             return result_from_journal(self.name, child)
         handle = await DBOS.start_workflow_async(self._workflow, self.encode_inputs(inputs))
         return result_from_journal(self.name, await handle.get_result())
-
-    async def run(self, *args: Any, **kwargs: Any) -> AgentRunResult[Any]:  # pyright: ignore[reportIncompatibleMethodOverride]
-        """Run the agent as a DBOS workflow `<name>.run`: a child workflow when called in a workflow's code."""
-        workflow_id = DBOS.workflow_id
-        if workflow_id is None or DBOS.step_id is not None:
-            return await super().run(*args, **kwargs)
-        if _PENDING_OWN_RUN.get() == (self.name, workflow_id):
-            # The body of the agent's own workflow: run inline. A run() in its tools starts a child workflow.
-            own_run = _PENDING_OWN_RUN.set(None)
-            try:
-                return await super().run(*args, **kwargs)
-            finally:
-                _PENDING_OWN_RUN.reset(own_run)
-        # In another workflow's code: each run is a child workflow, with its own journal.
-        starting_child = _STARTING_CHILD.set(True)
-        try:
-            return await super().run(*args, **kwargs)
-        finally:
-            _STARTING_CHILD.reset(starting_child)

@@ -15,7 +15,7 @@ Journal format of a run's result (part of the durable format: changing it breaks
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from durable_core import DurableUsageError
 from pydantic_ai.agent import AgentRunResult
@@ -23,20 +23,14 @@ from pydantic_ai.agent import AgentRunResult
 if TYPE_CHECKING:
     from ._agent import DBOSAgent
 
-__all__ = ['JournaledRunResult', 'rebuild_run_result', 'register_agent', 'registered_agent', 'result_from_journal']
-
-# Agent names are workflow names: two agents with one name would recover each other's runs.
-_AGENTS: dict[str, DBOSAgent[Any, Any]] = {}
+__all__ = ['JournaledRunResult', 'rebuild_run_result', 'result_from_journal']
 
 
-def register_agent(agent: DBOSAgent[Any, Any]) -> None:
-    """Make `agent` the one that reads back the results journaled under its name."""
-    _AGENTS[agent.name] = agent
+def _agent_named(name: str) -> DBOSAgent[Any, Any] | None:
+    """The `DBOSAgent` named `name` in this process (agent names are unique: durable-core refuses a second one)."""
+    from ._agent import DBOSAgent
 
-
-def registered_agent(name: str) -> DBOSAgent[Any, Any] | None:
-    """The `DBOSAgent` named `name` in this process, if one was created."""
-    return _AGENTS.get(name)
+    return cast('DBOSAgent[Any, Any] | None', DBOSAgent.named(name))
 
 
 class JournaledRunResult(AgentRunResult[Any]):
@@ -46,7 +40,8 @@ class JournaledRunResult(AgentRunResult[Any]):
 
     def __reduce__(self) -> tuple[Any, tuple[str, str]]:
         """Pickle as `rebuild_run_result(agent_name, json_text)`; the JSON is made now, by the agent's codec."""
-        agent = _AGENTS[self._journal_agent_name]
+        agent = _agent_named(self._journal_agent_name)
+        assert agent is not None  # only an agent's own workflow makes a JournaledRunResult
         return rebuild_run_result, (self._journal_agent_name, agent.encode_result(_retyped(self, AgentRunResult)))
 
 
@@ -63,7 +58,7 @@ def rebuild_run_result(agent_name: str, json_text: str) -> JournaledRunResult:
     Raises:
         DurableUsageError: No `DBOSAgent` named `agent_name` was created in this process.
     """
-    agent = _AGENTS.get(agent_name)
+    agent = _agent_named(agent_name)
     if agent is None:
         raise DurableUsageError(
             f'The result of a run of the DBOSAgent {agent_name!r} was read, but no DBOSAgent named {agent_name!r} '

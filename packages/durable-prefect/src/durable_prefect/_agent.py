@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Coroutine, Mapping
-from contextlib import asynccontextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, Generic
 
-from durable_core import NotInDurableUnitError
-from durable_core._agent import DurableAgent, ParallelExecutionMode, RunInputs, UnitConfigs, stable_run_id
-from durable_core._units import EventInputs, UnitCall
+from durable_core.engine import (
+    DurableAgent,
+    EventInputs,
+    ParallelExecutionMode,
+    RunInputs,
+    UnitCall,
+    UnitConfigs,
+    stable_run_id,
+)
 from prefect import Flow, Task
 from prefect.context import FlowRunContext, TaskRunContext
-from pydantic_ai.agent import AbstractAgent, AgentRunResult, EventStreamHandler
+from pydantic_ai.agent import AbstractAgent, EventStreamHandler
 from pydantic_ai.models import Model
 from pydantic_ai.output import OutputDataT
-from pydantic_ai.result import StreamedRunResult
 from pydantic_ai.tools import AgentDepsT
 
 from ._cache import fingerprint
@@ -23,10 +26,6 @@ from ._config import TaskConfigLike, task_options
 from ._scope import CURRENT_SCOPE, FlowScope, stable_flow_identity
 
 __all__ = ['PrefectAgent']
-
-# Set by an in-process caller of the flow, so it gets the run's result as the live objects rather than
-# rebuilt from the flow's JSON result (which `decode_result` types by the agent's `output_type`).
-_LIVE_RESULT: ContextVar[list[AgentRunResult[Any]] | None] = ContextVar('durable_prefect_live_result', default=None)
 
 
 class PrefectAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, OutputDataT]):
@@ -48,6 +47,12 @@ class PrefectAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Ou
     wrapper_name = 'PrefectAgent'
     container_noun = 'flow'
     tool_config_argument = 'tool_task_config_by_name'
+    _streams_durable_runs = True
+    _duplicate_name_reason = (
+        "its flow and tasks would share names with this one's other tasks, in the Prefect UI and in the tasks' "
+        'cache keys'
+    )
+    _same_name_for_the_same_units = True  # a flow may create its PrefectAgent each time it runs
 
     def __init__(
         self,
@@ -119,9 +124,6 @@ class PrefectAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Ou
                 result = await self.run_inputs(self.decode_inputs(inputs))
             finally:
                 CURRENT_SCOPE.reset(token)
-            live = _LIVE_RESULT.get()
-            if live is not None:
-                live.append(result)
             return self.encode_result(result)
 
         return Flow(
@@ -132,9 +134,9 @@ class PrefectAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Ou
             validate_parameters=False,
         )
 
-    # ---- UnitRunner ------------------------------------------------------------------------------
+    # ---- hooks of durable_core.engine ----------------------------------------------------------
 
-    def in_durable_context(self) -> bool:
+    def _in_durable_context(self) -> bool:
         """Inside this agent's flow code (not inside one of its tasks, nor a flow nested in it)."""
         scope = CURRENT_SCOPE.get()
         if scope is None or scope.agent is not self or TaskRunContext.get() is not None:
@@ -142,7 +144,7 @@ class PrefectAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Ou
         context = FlowRunContext.get()
         return context is not None and context.flow_run is not None and context.flow_run.id == scope.flow_run_id
 
-    async def run_unit(self, call: UnitCall, execute: Callable[[], Coroutine[Any, Any, str]]) -> str:
+    async def _run_unit(self, call: UnitCall, execute: Callable[[], Coroutine[Any, Any, str]]) -> str:
         """Run `execute` as a Prefect task named after the unit, or load its stored result."""
         scope = CURRENT_SCOPE.get()
         assert scope is not None
@@ -161,51 +163,15 @@ class PrefectAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Ou
         unit_task = Task(unit, name=str(call.unit), **options)
         return await unit_task(inputs_hash, occurrence, run_scope)
 
-    # ---- DurableAgent hooks ------------------------------------------------------------------
-
     def _durable_run_id(self) -> str:
         scope = CURRENT_SCOPE.get()
         assert scope is not None
         scope.runs += 1
         return stable_run_id(scope.identity, str(scope.runs))
 
-    async def _start_durable_run(self, inputs: RunInputs) -> AgentRunResult[Any]:
-        live: list[AgentRunResult[Any]] = []
-        token = _LIVE_RESULT.set(live)
-        try:
-            journaled = await self._flow(self.encode_inputs(inputs))
-        finally:
-            _LIVE_RESULT.reset(token)
-        return live[-1] if live else self.decode_result(journaled)
+    async def _start_durable_run(self, inputs: RunInputs) -> str:
+        return await self._flow(self.encode_inputs(inputs))
 
-    def _warn_not_durable(self) -> None:
-        if FlowRunContext.get() is not None:
-            raise NotInDurableUnitError(
-                'PrefectAgent.iter() inside a Prefect flow would not be durable: its model requests and tool calls '
-                'would not be tasks. Use run() (or run_stream()), which runs the agent as a durable subflow.'
-            )
-
-    # ---- streaming -------------------------------------------------------------------------------
-
-    @asynccontextmanager
-    async def run_stream(  # pyright: ignore[reportIncompatibleMethodOverride]
-        self, user_prompt: Any = None, **kwargs: Any
-    ) -> AsyncGenerator[StreamedRunResult[AgentDepsT, Any]]:
-        """Run the agent as a durable flow, then stream its result: not in real time.
-
-        The stream yields once the flow has finished. To see events as they happen, pass
-        `event_stream_handler=` to `PrefectAgent`.
-        """
-        self._refuse_in_durable_context('run_stream')
-        result = await self.run(user_prompt, **kwargs)
-        messages = result.all_messages()
-        yield StreamedRunResult(messages, len(messages) - len(result.new_messages()), run_result=result)
-
-    def run_stream_events(self, *args: Any, **kwargs: Any) -> Any:  # pyright: ignore[reportIncompatibleMethodOverride]
-        """Stream a run's events outside a flow (not durable); inside one, use `event_stream_handler` instead."""
-        if FlowRunContext.get() is not None:
-            raise NotInDurableUnitError(
-                'run_stream_events() is not supported inside a Prefect flow: events would be lost or repeated on '
-                'recovery. Use run() with PrefectAgent(agent, event_stream_handler=...) to see events as they happen.'
-            )
-        return super().run_stream_events(*args, **kwargs)
+    def _in_engine_code(self) -> bool:
+        """Inside any Prefect flow run, where a run that is not a subflow would not be durable."""
+        return FlowRunContext.get() is not None

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any, cast
 
-from durable_core._units import EventInputs, ModelRequestInputs, ToolCallInputs, UnitCall
+from durable_core.engine import EventInputs, ModelRequestInputs, ToolCallInputs, UnitCall
 from prefect.cache_policies import CachePolicy, CompoundCachePolicy
 from prefect.context import TaskRunContext
 from pydantic import BaseModel

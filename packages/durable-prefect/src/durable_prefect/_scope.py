@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import Counter
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
 from uuid import UUID
 
 from prefect.client.orchestration import get_client
@@ -34,8 +33,6 @@ class FlowScope:
     """Agent runs started in this attempt, in order."""
     occurrences: Counter[tuple[str, str]] = field(default_factory=Counter[tuple[str, str]])
     """How many units with the same (run id, inputs hash) were called in this attempt."""
-    live_result: Any = None
-    """The last run's result as a live object, handed back to an in-process caller."""
 
     def next_occurrence(self, run_scope: str, inputs_hash: str) -> int:
         """Count one more unit with these inputs in this run, and return how many came before it."""

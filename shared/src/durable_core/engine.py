@@ -1,0 +1,77 @@
+"""The contract between durable-core and an engine package: what an engine subclasses, implements and calls.
+
+`DurableAgent` owns every public entry point (`run`, `run_sync`, `iter`, `run_stream`, `run_stream_events`,
+`override`) and every misuse guard. An engine package subclasses it, overrides none of them, and fills these hooks:
+
+Required:
+    `_in_durable_context()`: whether the caller is this agent's workflow (or flow) code.
+    `_run_unit(call, execute)`: run `execute` as one durable unit (a step, a task, an activity) and return its JSON,
+        or the journaled JSON on recovery.
+    `_durable_run_id()`: a run id that is the same when the engine re-executes the run.
+    `_start_durable_run(inputs)`: start a durable run from outside the agent's workflow code; its body calls
+        `run_inputs(inputs)`. Not needed with `_starts_durable_runs = False`.
+
+Optional:
+    `_in_engine_code()`: whether the caller is in any workflow of the engine (default: `_in_durable_context()`).
+    `_before_tool_calls(ctx, tool_call_ids)`: before a step's tool calls start, in call order.
+    `_run_capabilities()`: capabilities added to each durable run.
+    `_after_run(run_id)`: when a durable run ends, however it ends.
+    `_toolset_unit_kinds(kind)`: which units an MCP, dynamic or other toolset has.
+    `_wrap_io_toolset(leaf)`: the stand-in of an MCP or dynamic toolset in a run.
+
+Class attributes: `engine_name`, `wrapper_name`, `container_noun`, `tool_config_argument` (for messages);
+`_run_is_unit`, `_starts_durable_runs`, `_runs_in_durable_code_are_children`, `_streams_durable_runs`,
+`_refused_in_durable_code` and `_duplicate_name_reason` (behaviour; see `DurableAgent`). An engine's `__init__`
+sets `unit_configs` (a `UnitConfigs` of its native configs), which checks every tool and toolset name in it.
+
+See the "Adding an engine" page of the docs.
+"""
+
+from ._agent import (
+    AGENT_TOOLSET_ID,
+    DurableAgent,
+    DurableUnit,
+    ParallelExecutionMode,
+    RunInputs,
+    ToolsetKind,
+    ToolsetLeaf,
+    UnitConfigs,
+    stable_run_id,
+)
+from ._ids import UnitId, UnitKind
+from ._tool_outcomes import replay_tool_call
+from ._units import (
+    EventInputs,
+    ModelRequestInputs,
+    ToolCallInputs,
+    UnitCall,
+    UnitInputs,
+    execute_event_delivery,
+    execute_model_request,
+    execute_tool_call,
+    run_model_key,
+)
+
+__all__ = [
+    'AGENT_TOOLSET_ID',
+    'DurableAgent',
+    'DurableUnit',
+    'EventInputs',
+    'ModelRequestInputs',
+    'ParallelExecutionMode',
+    'RunInputs',
+    'ToolCallInputs',
+    'ToolsetKind',
+    'ToolsetLeaf',
+    'UnitCall',
+    'UnitConfigs',
+    'UnitId',
+    'UnitInputs',
+    'UnitKind',
+    'execute_event_delivery',
+    'execute_model_request',
+    'execute_tool_call',
+    'replay_tool_call',
+    'run_model_key',
+    'stable_run_id',
+]

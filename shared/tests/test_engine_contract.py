@@ -1,0 +1,150 @@
+"""The guards and services the base owns for every engine: unique agent names, live results for in-process callers."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
+from typing import Any
+
+import pytest
+from durable_core import DurableNameError
+from durable_core.engine import DurableAgent, RunInputs, UnitCall
+from pydantic import BaseModel
+from pydantic_ai import Agent, RunContext
+from pydantic_ai.agent import AgentRunResult
+
+_IN_BODY: ContextVar[bool] = ContextVar('in_body', default=False)
+
+
+class Answer(BaseModel):
+    text: str
+
+
+class InProcessEngine(DurableAgent[Any, Any]):
+    """An engine whose durable run's body runs in the caller's process, and whose journal is a dict."""
+
+    engine_name = 'InProcess'
+    wrapper_name = 'InProcessAgent'
+    _duplicate_name_reason = 'its runs would be read back as the other agent'
+    journal: dict[str, str]
+    body_runs_here = True
+
+    def _in_durable_context(self) -> bool:
+        return _IN_BODY.get()
+
+    async def _run_unit(self, call: UnitCall, execute: Callable[[], Coroutine[Any, Any, str]]) -> str:
+        return await execute()
+
+    def _durable_run_id(self) -> str:
+        return 'run-1'
+
+    async def _start_durable_run(self, inputs: RunInputs) -> AgentRunResult[Any] | str:
+        key = self.encode_inputs(inputs)
+        if not self.body_runs_here:  # a recovery elsewhere, or a second call: the journaled result is read back
+            return self.journal[key]
+        token = _IN_BODY.set(True)
+        try:
+            result = await self.run_inputs(self.decode_inputs(key))
+        finally:
+            _IN_BODY.reset(token)
+        self.journal[key] = self.encode_result(result)
+        return self.journal[key]
+
+
+def _answer_agent(name: str, seen: list[Answer]) -> Agent[None, Answer]:
+    agent = Agent('test', name=name, output_type=Answer)
+
+    @agent.output_validator
+    def keep(ctx: RunContext[None], output: Answer) -> Answer:  # pyright: ignore[reportUnusedFunction]
+        seen.append(output)
+        return output
+
+    return agent
+
+
+def test_a_second_live_agent_with_one_name_is_refused_with_the_engines_reason() -> None:
+    first = InProcessEngine(Agent('test', name='unique_name'))
+    with pytest.raises(DurableNameError, match=r"already named 'unique_name': its runs would be read.*unique name"):
+        InProcessEngine(Agent('test', name='unique_name'))
+    assert InProcessEngine.named('unique_name') is first
+
+
+def test_an_engine_may_allow_a_name_again_for_an_agent_with_the_same_units() -> None:
+    class Recreatable(InProcessEngine):
+        engine_name = 'Recreatable'
+        _same_name_for_the_same_units = True
+
+    def lookup() -> str:
+        return 'found'
+
+    first = Recreatable(Agent('test', name='recreated'))
+    second = Recreatable(Agent('test', name='recreated'))  # the same units: created again, say in each flow run
+    assert Recreatable.named('recreated') is second
+    with pytest.raises(DurableNameError, match=r"already named 'recreated' \(one with the same tools may be"):
+        Recreatable(Agent('test', name='recreated', tools=[lookup]))
+    assert first is not second
+
+
+def test_a_name_is_free_again_once_its_agent_is_gone() -> None:
+    first = InProcessEngine(Agent('test', name='freed_name'))
+    del first
+    gc.collect()
+    assert InProcessEngine.named('freed_name') is None
+    InProcessEngine(Agent('test', name='freed_name'))
+
+
+def test_an_engine_without_a_reason_leaves_names_to_its_own_check() -> None:
+    class PerWorker(InProcessEngine):
+        engine_name = 'PerWorker'
+        _duplicate_name_reason = None
+
+    first = PerWorker(Agent('test', name='shared'))
+    second = PerWorker(Agent('test', name='shared'))
+    assert first is not second
+
+
+async def test_an_in_process_caller_gets_the_runs_live_result() -> None:
+    seen: list[Answer] = []
+    engine = InProcessEngine(_answer_agent('live_result', seen))
+    engine.journal = {}
+    result = await engine.run('hi')
+    assert result.output is seen[-1]  # not a copy rebuilt from the journal
+
+
+async def test_a_caller_whose_run_body_ran_elsewhere_gets_the_journaled_result_typed() -> None:
+    seen: list[Answer] = []
+    engine = InProcessEngine(_answer_agent('journaled_result', seen))
+    engine.journal = {}
+    live = await engine.run('hi')
+    engine.body_runs_here = False
+    journaled = await engine.run('hi')
+    assert len(seen) == 1  # the second call ran nothing
+    assert journaled.output == live.output
+    assert journaled.output is not live.output
+    assert isinstance(journaled.output, Answer)
+    assert journaled.all_messages() == live.all_messages()
+
+
+async def test_a_run_started_inside_a_runs_body_hands_its_result_to_its_own_caller() -> None:
+    outer_seen: list[Answer] = []
+    inner_seen: list[Answer] = []
+    inner = InProcessEngine(_answer_agent('inner', inner_seen))
+    inner.journal = {}
+    outer_agent = _answer_agent('outer', outer_seen)
+    inner_results: list[AgentRunResult[Any]] = []
+
+    @outer_agent.tool_plain
+    async def ask_inner() -> str:  # pyright: ignore[reportUnusedFunction]
+        token = _IN_BODY.set(False)  # the tool runs in a unit, outside the outer run's durable code
+        try:
+            inner_results.append(await inner.run('inner question'))
+        finally:
+            _IN_BODY.reset(token)
+        return inner_results[-1].output.text
+
+    outer = InProcessEngine(outer_agent)
+    outer.journal = {}
+    result = await outer.run('outer question')
+    assert result.output is outer_seen[-1]
+    assert inner_results[-1].output is inner_seen[-1]
