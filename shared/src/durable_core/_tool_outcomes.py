@@ -272,6 +272,7 @@ Content keeps PydanticAI's multimodal items (`BinaryContent`, `ImageUrl`, ...) a
 and everything else as JSON data.
 """
 
+
 @cache
 def _outcome_codec(value_type: Any) -> Codec:
     outcome_union = Annotated[
