@@ -106,13 +106,17 @@ async def test_outside_a_workflow_it_runs_like_the_plain_agent_and_warns_once() 
 FIX = 'TemporalAgent(agent, event_stream_handler=handler)'
 WORKFLOW_MISUSE = [
     ('event_handler', 'DurableUsageError', r'event_stream_handler passed to run\(\).*' + re.escape(FIX)),
-    ('run_sync', 'NotInDurableUnitError', r'run_sync\(\) cannot be used inside a Temporal.*await temporal_agent.run'),
+    (
+        'run_sync',
+        'NotInDurableUnitError',
+        r'run_sync\(\) is not supported inside a Temporal workflow: it would block.*await agent.run',
+    ),
     ('run_stream', 'NotInDurableUnitError', r'run_stream\(\) is not supported inside a Temporal.*event_stream_handler'),
     ('run_stream_events', 'NotInDurableUnitError', r'run_stream_events\(\) is not supported.*event_stream_handler'),
     ('override_model', 'NotInDurableUnitError', r'override\(model=\.\.\., toolsets=\.\.\.\) is not.*models='),
     ('override_toolsets', 'NotInDurableUnitError', r'override\(model=\.\.\., toolsets=\.\.\.\) is not supported'),
     ('unregistered_model', 'DurableUsageError', r'TestModel.*was not registered.*models=\{"my_model": model\}'),
-    ('unserializable_deps', 'UnserializableError', r'deps of type Unserializable cannot be sent'),
+    ('unserializable_deps', 'UnserializableError', r'deps of type Unserializable cannot be serialized to JSON'),
     ('image_output', 'UnserializableError', r'Image output is not supported by TemporalAgent'),
     ('headers_in_settings', 'DurableUsageError', r'headers often hold secrets.*default_headers'),
 ]
