@@ -29,6 +29,17 @@ def test_invalid_name() -> None:
         PrefectAgent(Agent(TestModel(), name='has space'))
 
 
+def test_a_second_agent_of_one_name_with_other_tools_is_refused_naming_the_prefect_reason() -> None:
+    def lookup() -> str:
+        return 'found'
+
+    first = PrefectAgent(Agent(TestModel(), name='named_twice'))
+    with pytest.raises(DurableNameError, match=r"already named 'named_twice'.*Prefect UI and in the tasks' cache keys"):
+        PrefectAgent(Agent(TestModel(), name='named_twice', tools=[lookup]))
+    again = PrefectAgent(Agent(TestModel(), name='named_twice'))  # the same units, as a flow creating it each run
+    assert again.durable_unit_names() == first.durable_unit_names()
+
+
 async def test_unregistered_model_instance_in_a_flow() -> None:
     prefect_agent = PrefectAgent(Agent(TestModel(), name='unregistered'))
 
