@@ -14,7 +14,8 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache, partial
-from typing import Annotated, Any, ForwardRef, Literal, NotRequired, TypeVar, cast, get_args, get_origin
+from types import UnionType
+from typing import Annotated, Any, ForwardRef, Literal, NotRequired, TypeVar, Union, cast, get_args, get_origin
 from uuid import UUID
 
 import pydantic
@@ -155,15 +156,13 @@ def _collect(
         for key, item in cast(dict[object, object], value).items():
             if isinstance(key, str):
                 _collect(item, (*path, key), restorations, loose)
-    elif isinstance(value, pydantic.BaseModel):
-        any_fields = loose_fields(type(value)) if fields is None else fields
-        for name in type(value).model_fields:
-            _collect(getattr(value, name), (*path, name), restorations, name in any_fields)
-    elif _is_dataclass_instance(value):
-        any_fields = loose_fields(_class_of(value)) if fields is None else fields
-        for dataclass_field in dataclasses.fields(value):
-            name = dataclass_field.name
-            _collect(getattr(value, name), (*path, name), restorations, name in any_fields)
+    elif isinstance(value, pydantic.BaseModel) or _is_dataclass_instance(value):
+        if fields is None:
+            plan = _walk_plan(_class_of(value))
+        else:  # a parametrized generic: its declared type says which fields are loose
+            plan = tuple((name, name in fields) for name in _field_hints(_class_of(value)))
+        for name, is_loose in plan:
+            _collect(getattr(value, name), (*path, name), restorations, is_loose)
 
 
 def _collect_loose(value: Any, path: _Path, restorations: Restorations) -> bool:
@@ -204,6 +203,19 @@ def _is_plain_collection(value: Any) -> bool:
 
 
 @cache
+def _field_hints(cls: type) -> dict[str, Any]:
+    """The declared type of each field of a model or dataclass, in field order (`Any` where it cannot be resolved)."""
+    some_class: Any = cls
+    if issubclass(cls, pydantic.BaseModel):
+        return {name: info.annotation for name, info in cls.model_fields.items()}
+    try:
+        hints = get_type_hints(cls, include_extras=True)
+    except Exception:  # an unresolvable forward reference: treat every field as loose, which only costs a walk
+        hints = {}
+    return {f.name: hints.get(f.name, Any) for f in dataclasses.fields(some_class)}
+
+
+@cache
 def loose_fields(cls: type, type_args: tuple[Any, ...] = ()) -> frozenset[str]:
     """The fields of a model or dataclass whose declared type lets any JSON through (`Any` somewhere in it).
 
@@ -211,16 +223,36 @@ def loose_fields(cls: type, type_args: tuple[Any, ...] = ()) -> frozenset[str]:
     a field typed by a type variable is loose only where its argument is (or is not known).
     """
     type_vars: dict[Any, Any] = dict(zip(getattr(cls, '__parameters__', ()), type_args, strict=False))
-    some_class: Any = cls
-    if issubclass(cls, pydantic.BaseModel):
-        hints: dict[str, Any] = {name: info.annotation for name, info in cls.model_fields.items()}
-    else:
-        try:
-            hints = get_type_hints(cls, include_extras=True)
-        except Exception:  # an unresolvable forward reference: treat every field as loose, which only costs a walk
-            hints = {}
-        hints = {f.name: hints.get(f.name, Any) for f in dataclasses.fields(some_class)}
-    return frozenset(name for name, hint in hints.items() if admits_any(hint, set(), type_vars))
+    return frozenset(name for name, hint in _field_hints(cls).items() if admits_any(hint, set(), type_vars))
+
+
+_INERT_TYPES: frozenset[Any] = frozenset({str, int, float, bool, type(None), datetime, date, time, timedelta})
+
+
+def _is_inert(hint: Any) -> bool:
+    """Whether a field of this declared type only holds values its JSON rebuilds as they were (text, numbers, ...)."""
+    if hint in _INERT_TYPES or hint is None:
+        return True
+    origin = get_origin(hint)
+    if origin is Literal:
+        return True
+    if origin is Annotated:
+        return _is_inert(get_args(hint)[0])
+    if origin is Union or origin is UnionType:
+        return all(_is_inert(arg) for arg in get_args(hint))
+    return False
+
+
+@cache
+def _walk_plan(cls: type) -> tuple[tuple[str, bool], ...]:
+    """The fields of a class to walk, each with whether it is loose: a field declared inert holds nothing to restore.
+
+    Computed once per class: the walk runs on every encode, over every message of a run.
+    """
+    loose = loose_fields(cls)
+    return tuple(
+        (name, name in loose) for name, hint in _field_hints(cls).items() if name in loose or not _is_inert(hint)
+    )
 
 
 def admits_any(hint: Any, seen: set[int], type_vars: dict[Any, Any] | None = None) -> bool:

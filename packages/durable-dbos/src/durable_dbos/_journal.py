@@ -39,10 +39,17 @@ class JournaledRunResult(AgentRunResult[Any]):
     _journal_agent_name: str
 
     def __reduce__(self) -> tuple[Any, tuple[str, str]]:
-        """Pickle as `rebuild_run_result(agent_name, json_text)`; the JSON is made now, by the agent's codec."""
-        agent = _agent_named(self._journal_agent_name)
-        assert agent is not None  # only an agent's own workflow makes a JournaledRunResult
-        return rebuild_run_result, (self._journal_agent_name, agent.encode_result(_retyped(self, AgentRunResult)))
+        """Pickle as `rebuild_run_result(agent_name, json_text)`; the JSON is made once, by the agent's codec.
+
+        DBOS pickles a result more than once (when it records the workflow's output, and again when a handle reads
+        it), so the JSON is kept on the result.
+        """
+        json_text = self.__dict__.get('_journal_json')
+        if json_text is None:
+            agent = _agent_named(self._journal_agent_name)
+            assert agent is not None  # only an agent's own workflow makes a JournaledRunResult
+            json_text = self.__dict__['_journal_json'] = agent.encode_result(_retyped(self, AgentRunResult))
+        return rebuild_run_result, (self._journal_agent_name, json_text)
 
 
 def journaled(agent_name: str, result: AgentRunResult[Any]) -> JournaledRunResult:
@@ -89,4 +96,5 @@ def _retyped(result: AgentRunResult[Any], cls: type[_R]) -> _R:
     copy = cls.__new__(cls)
     copy.__dict__.update(result.__dict__)
     copy.__dict__.pop('_journal_agent_name', None)
+    copy.__dict__.pop('_journal_json', None)
     return copy
