@@ -81,6 +81,7 @@ CONSTRUCTION: list[tuple[str, Callable[[Callable[..., Any]], Any], str]] = [
         lambda wrap: wrap(Agent(TestModel(), name='m_key'), models={'default': TestModel()}),
         'Choose another key',
     ),
+    ('agent without a model', lambda wrap: wrap(Agent(name='m_no_model')), 'models={"fast": model}'),
     (
         'unknown parallel execution mode',
         lambda wrap: wrap(Agent(TestModel(), name='m_mode'), parallel_execution_mode='fast'),

@@ -21,6 +21,7 @@ from _wf_clock import (
     history_of,
     history_prompt,
 )
+from durable_core import NotDurableWarning
 from durable_temporal import PydanticAIPlugin
 from pydantic_ai.messages import ModelMessage, ModelMessagesTypeAdapter, ModelRequest
 from temporalio.client import Client
@@ -63,7 +64,7 @@ async def test_history_keeps_its_timestamps(time_skipping_env: WorkflowEnvironme
     """
     history = history_of(case)
     with warnings.catch_warnings():
-        warnings.simplefilter('ignore', RuntimeWarning)  # the plain agent, outside a workflow, is not durable
+        warnings.simplefilter('ignore', NotDurableWarning)  # the plain agent, outside a workflow, is not durable
         plain = await history_agent.run(history_prompt(case), message_history=history)
     assert history == history_of(case)
     plain_messages = ModelMessagesTypeAdapter.validate_json(ModelMessagesTypeAdapter.dump_json(plain.all_messages()))

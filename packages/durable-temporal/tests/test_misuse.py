@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from _temporal_support import plugin_client_fixture  # noqa: F401
 from _wf_misuse import MisuseWorkflow
-from durable_core import DurableNameError, DurableUsageError, StepPolicy
+from durable_core import DurableNameError, DurableUsageError, NotDurableWarning, StepPolicy
 from durable_temporal import LocalActivity, PydanticAIPlugin, PydanticAIWorkflow, TemporalAgent
 from pydantic_ai import Agent
 from pydantic_ai.models.test import TestModel
@@ -94,8 +94,9 @@ def test_plugin_rejects_a_plain_agent_and_two_agents_with_one_name() -> None:
 
 async def test_outside_a_workflow_it_runs_like_the_plain_agent_and_warns_once() -> None:
     temporal_agent = TemporalAgent(Agent(TestModel(custom_output_text='plain'), name='outside'))
-    with pytest.warns(RuntimeWarning, match='not durable'):
+    with pytest.warns(NotDurableWarning, match='not durable') as caught:
         assert (await temporal_agent.run('hi')).output == 'plain'
+    assert issubclass(caught[0].category, UserWarning)  # filterable, and not a RuntimeWarning
     with warnings.catch_warnings():
         warnings.simplefilter('error')
         assert (await temporal_agent.run('again')).output == 'plain'

@@ -1,7 +1,14 @@
 """durable_core: the parts every durable-agents engine package shares."""
 
 from ._codec import decode, decode_messages, encode, encode_messages
-from ._errors import DurableNameError, DurableUsageError, NotCarriedError, NotInDurableUnitError, UnserializableError
+from ._errors import (
+    DurableNameError,
+    DurableUsageError,
+    NotCarriedError,
+    NotDurableWarning,
+    NotInDurableUnitError,
+    UnserializableError,
+)
 from ._policy import StepPolicy, is_retryable_error
 from ._retries import (
     SdkRetriesWarning,
@@ -32,6 +39,7 @@ __all__ = [
     'DurableRunContext',
     'DurableUsageError',
     'NotCarriedError',
+    'NotDurableWarning',
     'NotInDurableUnitError',
     'SdkRetriesWarning',
     'StepPolicy',

@@ -35,7 +35,7 @@ from pydantic_ai.toolsets import AbstractToolset, DynamicToolset, ExternalToolse
 from pydantic_ai.usage import RunUsage
 
 from ._codec import decode, encode
-from ._errors import DurableNameError, DurableUsageError, NotInDurableUnitError, UnserializableError
+from ._errors import DurableNameError, DurableUsageError, NotDurableWarning, NotInDurableUnitError, UnserializableError
 from ._ids import UnitId, UnitKind, check_unique, replay_stable_uuid, validate_name
 from ._output_types import OutputTypes
 from ._settings_codec import decode_model_settings, encode_model_settings
@@ -231,6 +231,12 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         self._parallel_execution_mode: ParallelExecutionMode = parallel_execution_mode
         self._event_stream_handler = event_stream_handler or wrapped.event_stream_handler
         self._models = self._check_models(models or {})
+        if wrapped.model is None and not self._models:
+            raise DurableUsageError(
+                f'The agent {self._name!r} has no model, and {self.wrapper_name} registers none: a recovered run '
+                f"must find its model where it resumes. Give the agent one, Agent('openai:gpt-5', ...), or register "
+                f'models to choose from at run time: {self.wrapper_name}(agent, models={{"fast": model}}).'
+            )
         self._toolsets = self._collect_toolsets(wrapped.toolsets)
         self._warned_not_durable = False
         self._claim_name()
@@ -807,7 +813,7 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
                 f'{self.wrapper_name} {self.name!r} was run outside a {self.engine_name} {self.container_noun}, so '
                 f'this run is not durable: it runs like the plain agent. Run it from a {self.container_noun} to make '
                 'it durable.',
-                RuntimeWarning,
+                NotDurableWarning,
                 stacklevel=4,
             )
 

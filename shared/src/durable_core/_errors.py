@@ -8,6 +8,8 @@ pydantic_ai.UserError
       └── NotInDurableUnitError  an entry point the engine does not support where it was called
 AttributeError
  └── NotCarriedError           a RunContext field read inside a durable unit that the unit was not given
+UserWarning
+ └── NotDurableWarning         a run that is not durable, such as a TemporalAgent run outside a workflow
 ```
 
 `DurableUsageError` subclasses PydanticAI's `UserError`, so every engine treats it as non-retryable.
@@ -17,7 +19,14 @@ from __future__ import annotations
 
 from pydantic_ai import UserError
 
-__all__ = ['DurableNameError', 'DurableUsageError', 'NotCarriedError', 'NotInDurableUnitError', 'UnserializableError']
+__all__ = [
+    'DurableNameError',
+    'DurableUsageError',
+    'NotCarriedError',
+    'NotDurableWarning',
+    'NotInDurableUnitError',
+    'UnserializableError',
+]
 
 
 class DurableUsageError(UserError):
@@ -38,3 +47,11 @@ class NotInDurableUnitError(DurableUsageError):
 
 class NotCarriedError(AttributeError):
     """A `RunContext` field that a durable unit was not given was read inside that unit."""
+
+
+class NotDurableWarning(UserWarning):
+    """A run that is not durable, where the engine allows it: once per agent.
+
+    A `TemporalAgent` run outside a workflow runs like the plain agent (as PydanticAI 2.68's did, silently). To
+    silence it: `warnings.filterwarnings('ignore', category=NotDurableWarning)`.
+    """
