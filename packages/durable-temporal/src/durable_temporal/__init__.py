@@ -1,6 +1,7 @@
 """durable_temporal: durable PydanticAI agents on Temporal."""
 
 from ._agent import TemporalAgent
+from ._agent_plugin import AgentPlugin
 from ._config import DEFAULT_ACTIVITY_CONFIG, ActivityConfig, ActivityConfigLike, LocalActivity, ToolActivityConfig
 from ._converter import PydanticAIPayloadConverter
 from ._plugin import PASSTHROUGH_MODULES, PydanticAIPlugin
@@ -13,6 +14,7 @@ __all__ = [
     'PASSTHROUGH_MODULES',
     'ActivityConfig',
     'ActivityConfigLike',
+    'AgentPlugin',
     'LocalActivity',
     'PydanticAIPayloadConverter',
     'PydanticAIPlugin',

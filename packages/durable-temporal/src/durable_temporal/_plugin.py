@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from durable_core import DurableNameError, DurableUsageError
+from durable_core import DurableUsageError
 from pydantic.errors import PydanticUserError
 from pydantic_ai import UserError
 from pydantic_ai.exceptions import AgentRunError
@@ -17,6 +17,7 @@ from temporalio.worker import WorkerConfig, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from ._agent import TemporalAgent
+from ._agent_plugin import register_agents
 from ._converter import PydanticAIPayloadConverter, data_converter
 
 __all__ = ['PASSTHROUGH_MODULES', 'PydanticAIPlugin']
@@ -119,22 +120,10 @@ class PydanticAIPlugin(SimplePlugin):
                 UserWarning,
                 stacklevel=2,
             )
-        activities: list[Callable[..., Any]] = list(settings.get('activities') or [])
-        by_name: dict[str, Callable[..., Any]] = {}
         workflows: Sequence[type] = settings.get('workflows') or []
-        for workflow_class in workflows:
-            for agent in _listed_agents(workflow_class):
-                for name, function in agent.activities_by_name.items():
-                    known = by_name.setdefault(name, function)
-                    if known is not function:
-                        raise DurableNameError(
-                            f'Two different TemporalAgents both have the activity {name!r}: their runs would call '
-                            "each other's activities. Give each agent its own name: Agent(..., name='...') or "
-                            "TemporalAgent(agent, name='...')."
-                        )
-        activities.extend(by_name.values())
-        config['activities'] = list(dict.fromkeys(activities))
-        return config
+        return register_agents(
+            config, [agent for workflow_class in workflows for agent in _listed_agents(workflow_class)]
+        )
 
 
 def _listed_agents(workflow_class: type) -> Sequence[TemporalAgent[Any, Any]]:
