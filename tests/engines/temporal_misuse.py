@@ -79,7 +79,7 @@ async def main(target: str, out: Path) -> None:
         ),
         Case('sync tool configured inline', construct(sync_tool_inline), 'async def'),
         *run_time_cases(in_workflow, 'TemporalAgent'),
-        Case('run_sync inside a workflow', lambda: in_workflow('run_sync'), 'await temporal_agent.run'),
+        Case('run_sync inside a workflow', lambda: in_workflow('run_sync'), 'await agent.run'),
         Case('run_stream inside a workflow', lambda: in_workflow('run_stream'), 'event_stream_handler'),
         Case('run_stream_events inside a workflow', lambda: in_workflow('run_stream_events'), 'event_stream_handler'),
         Case('override of the model inside a workflow', lambda: in_workflow('override'), 'models='),

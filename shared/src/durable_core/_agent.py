@@ -206,6 +206,9 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
     _same_name_for_the_same_units: bool = False
     """Whether an agent may be created again under a live agent's name when it has the same units (Prefect: a
     flow may create its agent each time it runs); the newer one then answers to the name."""
+    _model_units_take_run_context: bool = False
+    """Whether a model-request unit needs the run's context even without an event handler (Prefect scopes its
+    cache keys by the run's id)."""
     _unit_configs: UnitConfigs = UnitConfigs()
 
     def __init__(
@@ -796,7 +799,9 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
             raise DurableUsageError(f'The agent has no model: Agent(model=...) or {self.wrapper_name}.run(model=...).')
         run_id = run_id or self._durable_run_id()
         durable_model = self._durable_model(infer_model(base_model), self._model_key(model))
-        run_capabilities = [*(capabilities or []), _DurabilityCapability(self), *self._run_capabilities()]
+        needs_request_context = self._model_units_take_run_context or self._event_stream_handler is not None
+        durability = (_DurabilityWithRequestContext if needs_request_context else _DurabilityCapability)(self)
+        run_capabilities = [*(capabilities or []), durability, *self._run_capabilities()]
         try:
             with Agent.parallel_tool_call_execution_mode(self._parallel_execution_mode):
                 async with super().iter(
@@ -884,17 +889,25 @@ class _DurabilityCapability(AbstractCapability[Any]):
         # Derived from the replay-stable run id, so a recovered run reports the same conversation.
         return replay_stable_uuid('conversation', run_id)
 
+    async def before_node_run(self, ctx: RunContext[Any], *, node: Any) -> Any:
+        if Agent.is_call_tools_node(node):
+            self._agent._before_tool_calls(ctx, [call.tool_call_id for call in node.model_response.tool_calls])  # pyright: ignore[reportPrivateUsage]
+        return node
+
+
+class _DurabilityWithRequestContext(_DurabilityCapability):
+    """Also hands each model request's run context to its unit.
+
+    A class of its own: PydanticAI calls the hook of every capability that defines it, and only some runs need it
+    (an event handler, a Prefect cache scope).
+    """
+
     async def wrap_model_request(self, ctx: RunContext[Any], *, request_context: Any, handler: Any) -> Any:
         token = CURRENT_RUN_CONTEXT.set(ctx)
         try:
             return await handler(request_context)
         finally:
             CURRENT_RUN_CONTEXT.reset(token)
-
-    async def before_node_run(self, ctx: RunContext[Any], *, node: Any) -> Any:
-        if Agent.is_call_tools_node(node):
-            self._agent._before_tool_calls(ctx, [call.tool_call_id for call in node.model_response.tool_calls])  # pyright: ignore[reportPrivateUsage]
-        return node
 
 
 def is_mcp_toolset(toolset: AbstractToolset[Any]) -> bool:

@@ -53,6 +53,7 @@ class PrefectAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Ou
         'cache keys'
     )
     _same_name_for_the_same_units = True  # a flow may create its PrefectAgent each time it runs
+    _model_units_take_run_context = True  # a model request's cache key is scoped by its run's id
 
     def __init__(
         self,
