@@ -8,10 +8,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from functools import cached_property
-from typing import Any, Generic, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from durable_core import DurableUsageError, UnserializableError
 from durable_core.engine import (
+    AGENT_TOOLSET_ID,
     DurableAgent,
     EventInputs,
     ModelRequestInputs,
@@ -49,6 +50,11 @@ from ._toolsets import ActivityToolset
 from ._worker import ActivityServer
 
 __all__ = ['TemporalAgent']
+
+PAI_AGENT_TOOLSET_ID = '<agent>'
+"""PydanticAI's id for an agent's own toolset; ours is `agent`, and configs keyed by either mean that toolset."""
+
+_Config = TypeVar('_Config')
 
 
 class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, OutputDataT]):
@@ -112,10 +118,11 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
                 `StepPolicy`, or a `LocalActivity`); by default one attempt may take 5 minutes and 10 attempts
                 are made.
             model_activity_config: Overrides `activity_config` for model requests.
-            toolset_activity_config: Overrides `activity_config` per toolset id.
-            tool_activity_config: Overrides per toolset id and tool name; `LocalActivity()` runs a short tool
-                as a local activity; `False` runs it in the workflow itself, which is allowed for async tools
-                that do no I/O.
+            toolset_activity_config: Overrides `activity_config` per toolset id (`'agent'` or PydanticAI's
+                `'<agent>'` for the agent's own tools).
+            tool_activity_config: Overrides per toolset id (as in `toolset_activity_config`) and tool name;
+                `LocalActivity()` runs a short tool as a local activity; `False` runs it in the workflow itself,
+                which is allowed for async tools that do no I/O.
             parallel_execution_mode: `'parallel_ordered_events'` runs a step's tool calls concurrently;
                 `'sequential'` runs them one at a time.
         """
@@ -127,6 +134,8 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
             parallel_execution_mode=parallel_execution_mode,
         )
         self._base_config = resolve_config(DEFAULT_ACTIVITY_CONFIG, activity_config, where='activity_config')
+        toolset_activity_config = _agent_toolset_as_ours(toolset_activity_config, 'toolset_activity_config')
+        tool_activity_config = _agent_toolset_as_ours(tool_activity_config, 'tool_activity_config')
         toolset_configs = {
             toolset_id: resolve_config(self._base_config, config, where=f'toolset_activity_config[{toolset_id!r}]')
             for toolset_id, config in (toolset_activity_config or {}).items()
@@ -276,6 +285,19 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
             toolset_leaf=self.toolset_leaf,
         )
         return server.activities(self.durable_units())
+
+
+def _agent_toolset_as_ours(configs: Mapping[str, _Config] | None, argument: str) -> dict[str, _Config]:
+    """`configs` with PydanticAI's key for the agent's own toolset, `'<agent>'`, as ours, `'agent'`."""
+    ours = dict(configs or {})
+    if PAI_AGENT_TOOLSET_ID in ours:
+        if AGENT_TOOLSET_ID in ours:
+            raise DurableUsageError(
+                f'{argument} has both {PAI_AGENT_TOOLSET_ID!r} and {AGENT_TOOLSET_ID!r}: two names of the '
+                f"agent's own toolset. Keep one: merge the configs under {AGENT_TOOLSET_ID!r}."
+            )
+        ours[AGENT_TOOLSET_ID] = ours.pop(PAI_AGENT_TOOLSET_ID)
+    return ours
 
 
 async def _execute(
