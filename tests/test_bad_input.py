@@ -26,7 +26,6 @@ CASES = {
         *CONSTRUCTION_CASES,
         'duplicate agent name',
         'unknown step config key',
-        'agent created after launch',
         *RUN_TIME_CASES,
         'run_stream inside a workflow',
         'run_stream_events inside a workflow',

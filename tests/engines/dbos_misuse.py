@@ -41,11 +41,6 @@ BEFORE_LAUNCH = [
     ),
 ]
 AFTER_LAUNCH = [
-    Case(
-        'agent created after launch',
-        construct(lambda: DBOSAgent(Agent(TestModel(), name='m_late'))),
-        'before calling DBOS.launch()',
-    ),
     *run_time_cases(run_case, 'DBOSAgent'),
     Case('run_stream inside a workflow', lambda: in_workflow('run_stream'), 'event_stream_handler'),
     Case('run_stream_events inside a workflow', lambda: in_workflow('run_stream_events'), 'event_stream_handler'),

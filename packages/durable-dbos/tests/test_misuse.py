@@ -5,14 +5,15 @@ from __future__ import annotations
 import socket
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from _support import SwappableModel
-from dbos import DBOS, SetWorkflowID
+from conftest import DbosBackend
+from dbos import DBOS, SetWorkflowID, WorkflowHandleAsync
 from durable_core import DurableNameError, DurableUsageError, NotInDurableUnitError, UnserializableError
-from durable_dbos import DBOSAgent
-from pydantic_ai import Agent, RunContext
+from durable_dbos import CreatedAfterLaunchWarning, DBOSAgent
+from pydantic_ai import Agent, AgentRunResult, RunContext
 from pydantic_ai.models.test import TestModel
 from pydantic_ai.toolsets import FunctionToolset
 
@@ -94,9 +95,21 @@ def test_bad_parallel_execution_mode() -> None:
         DBOSAgent(Agent(TestModel(), name='bad_mode'), parallel_execution_mode='parallel')  # type: ignore[arg-type]
 
 
-def test_agent_created_after_launch(dbos: DBOS) -> None:
-    with pytest.raises(DurableUsageError, match=r'after DBOS.launch\(\).*before calling DBOS.launch\(\)'):
-        DBOSAgent(Agent(TestModel(), name='too_late'))
+async def test_agent_created_after_launch_warns_and_runs(dbos: DBOS, dbos_backend: DbosBackend) -> None:
+    """Like DBOS with a configured instance registered after launch: a warning that names the fix, then it works."""
+    name = f'too_late_{dbos_backend.name}'
+    with pytest.warns(CreatedAfterLaunchWarning, match=r'after DBOS.launch\(\).*before calling DBOS.launch\(\)'):
+        late = DBOSAgent(Agent(TestModel(), name=name))
+    workflow_id = f'late-{uuid.uuid4()}'
+    with SetWorkflowID(workflow_id):
+        result = await late.run('Hi')
+    assert result.output == 'success (no tool calls)'
+    workflows = await DBOS.list_workflows_async(name=f'{name}.run')
+    assert [(workflow.workflow_id, workflow.status) for workflow in workflows] == [(workflow_id, 'SUCCESS')]
+    # Its result reads back through DBOS's own handle, rebuilt by the late agent.
+    handle: WorkflowHandleAsync[Any] = await DBOS.retrieve_workflow_async(workflow_id)
+    retrieved = cast(AgentRunResult[str], await handle.get_result())
+    assert retrieved.output == 'success (no tool calls)'
 
 
 async def test_unserializable_deps_fail_before_anything_is_journaled(dbos: DBOS) -> None:

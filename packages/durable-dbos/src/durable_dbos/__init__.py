@@ -2,6 +2,7 @@
 
 from ._agent import DBOSAgent
 from ._config import StepConfig
+from ._warnings import CreatedAfterLaunchWarning
 from .version import __version__
 
-__all__ = ['DBOSAgent', 'StepConfig', '__version__']
+__all__ = ['CreatedAfterLaunchWarning', 'DBOSAgent', 'StepConfig', '__version__']

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, Generic, cast
 
 from dbos import DBOS, StepOptions, StepReservation
-from durable_core import DurableUsageError
 from durable_core.engine import DurableAgent, ParallelExecutionMode, RunInputs, UnitCall, UnitConfigs, stable_run_id
 from pydantic_ai import RunContext
 from pydantic_ai.agent import AbstractAgent, AgentRunResult, EventStreamHandler
@@ -17,6 +17,7 @@ from pydantic_ai.tools import AgentDepsT
 from ._compat import dbos_is_launched, dbos_pickles_values
 from ._config import StepConfigLike, step_options
 from ._journal import JournaledRunResult, journaled, result_from_journal
+from ._warnings import CreatedAfterLaunchWarning
 
 __all__ = ['DBOSAgent']
 
@@ -26,7 +27,8 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
 
     Each `run()` is a workflow `<name>.run`; called in another workflow's code, a child workflow of it. DBOS's own
     handle of the workflow returns the run's `AgentRunResult`, rebuilt by the `DBOSAgent` of that name.
-    Create it before `DBOS.launch()`, in every process that runs or reads its workflows. Function tools follow
+    Create it before `DBOS.launch()`, in every process that runs or reads its workflows: one created after launch
+    runs, with a `CreatedAfterLaunchWarning`, but DBOS may not recover its workflows. Function tools follow
     DBOS's convention: a tool decorated with `@DBOS.step` is durable, a plain one runs in workflow
     code; `tool_step_config=` makes every function tool a step without the decorator.
     """
@@ -90,9 +92,15 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
             event=event_step_config,
         )
         if dbos_is_launched():
-            raise DurableUsageError(
-                f'DBOSAgent {self.name!r} was created after DBOS.launch(), so DBOS could not recover its workflows '
-                'after a restart. Create every DBOSAgent at import time, before calling DBOS.launch().'
+            # DBOS itself warns, and registers, a configured instance registered after launch; so do we.
+            warnings.warn(
+                f'DBOSAgent {self.name!r} was created after DBOS.launch(). It runs, but DBOS may not recover its '
+                f'workflows after a crash: DBOS recovers pending workflows at launch, before {self.unit("run")!s} '
+                'was registered, and its default application version counts only the workflows registered by then. '
+                'Create every DBOSAgent at import time, before calling DBOS.launch(), in every process (where a late '
+                "agent is intended: warnings.filterwarnings('ignore', category=CreatedAfterLaunchWarning)).",
+                CreatedAfterLaunchWarning,
+                stacklevel=2,
             )
         # Keyed by (workflow id, run id, tool call id): tool call ids repeat across runs.
         self._reservations: dict[tuple[str, str, str], StepReservation] = {}
