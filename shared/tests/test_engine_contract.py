@@ -11,7 +11,7 @@ import pytest
 from durable_core import DurableNameError
 from durable_core.engine import DurableAgent, RunInputs, UnitCall
 from pydantic import BaseModel
-from pydantic_ai import Agent, RunContext
+from pydantic_ai import Agent, AgentRunResultEvent, RunContext
 from pydantic_ai.agent import AgentRunResult
 
 _IN_BODY: ContextVar[bool] = ContextVar('in_body', default=False)
@@ -148,3 +148,14 @@ async def test_a_run_started_inside_a_runs_body_hands_its_result_to_its_own_call
     result = await outer.run('outer question')
     assert result.output is outer_seen[-1]
     assert inner_results[-1].output is inner_seen[-1]
+
+
+async def test_run_stream_events_outside_any_workflow_streams_the_plain_agents_events() -> None:
+    seen: list[Answer] = []
+    engine = InProcessEngine(_answer_agent('streamed_events', seen))
+    engine.journal = {}
+    async with engine.run_stream_events('hi') as stream:
+        events = [event async for event in stream]
+    assert isinstance(events[-1], AgentRunResultEvent)
+    assert events[-1].result.output is seen[-1]
+    assert engine.journal == {}  # not durable: nothing journaled

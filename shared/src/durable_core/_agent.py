@@ -861,7 +861,9 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
     def run_stream_events(self, *args: Any, **kwargs: Any) -> Any:  # pyright: ignore[reportIncompatibleMethodOverride]
         """Stream a run's events outside any workflow (not durable); inside one, use `event_stream_handler` instead."""
         self._refuse_in('run_stream_events', in_code=self._in_engine_code())
-        return super().run_stream_events(*args, **kwargs)
+        # The plain agent's stream: PydanticAI's own would call `run(event_stream_handler=...)`, which a durable run
+        # refuses (the handler could not be journaled).
+        return self.wrapped.run_stream_events(*args, **kwargs)
 
     def override(self, **kwargs: Any) -> Any:  # pyright: ignore[reportIncompatibleMethodOverride]
         """Override agent configuration (not inside a durable run: it would change persisted units)."""
