@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import importlib.util
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -59,11 +60,27 @@ PASSTHROUGH_MODULES: tuple[str, ...] = (
     'genai_prices',
     'griffe',
     'jiter',
+    *(
+        name
+        for name in (
+            'pydantic_monty',
+            'pydantic_ai_harness',
+            'stackone_defender',
+            'rich',
+            'beartype',
+            'attrs',
+            'numpy',
+            'pandas',
+        )
+        if importlib.util.find_spec(name) is not None
+    ),
 )
 """Modules the workflow sandbox imports once, from the host, instead of again for every workflow run.
 
 PydanticAI and what it builds models and messages from: re-importing them per run is slow, and
 their classes must be the host's so that values decoded in workflow code pass `isinstance` checks.
+The optional ones PydanticAI imports in workflow code (`pydantic_monty` for code mode, the harness,
+`rich`, `beartype` for fastmcp, `attrs`, `numpy` and `pandas` for logfire) are listed when installed.
 """
 
 # Raised in workflow code, these fail the workflow: retrying the workflow task would fail the same way forever.
