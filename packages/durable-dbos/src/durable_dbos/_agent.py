@@ -19,7 +19,11 @@ from ._config import StepConfigLike, step_options
 from ._journal import JournaledRunResult, journaled, result_from_journal
 from ._warnings import CreatedAfterLaunchWarning
 
-__all__ = ['DBOSAgent']
+__all__ = ['DBOSAgent', 'DBOSParallelExecutionMode']
+
+DBOSParallelExecutionMode = ParallelExecutionMode
+"""PydanticAI 2.68's name for `parallel_execution_mode`'s values, kept for code written for it: the same type as
+`durable_core.engine.ParallelExecutionMode`."""
 
 
 class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, OutputDataT]):

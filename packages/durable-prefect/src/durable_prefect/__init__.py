@@ -1,12 +1,13 @@
 """durable_prefect: durable PydanticAI agents on Prefect 3: runs are flows, model requests and tool calls are tasks."""
 
 from ._agent import PrefectAgent
-from ._cache import DEFAULT_CACHE_POLICY, RUN_SCOPE, UNIT_INPUTS, RunScope, UnitInputs
+from ._cache import DEFAULT_CACHE_POLICY, DEFAULT_PYDANTIC_AI_CACHE_POLICY, RUN_SCOPE, UNIT_INPUTS, RunScope, UnitInputs
 from ._config import TaskConfig, TaskConfigLike
 from .version import __version__
 
 __all__ = [
     'DEFAULT_CACHE_POLICY',
+    'DEFAULT_PYDANTIC_AI_CACHE_POLICY',
     'RUN_SCOPE',
     'UNIT_INPUTS',
     'PrefectAgent',

@@ -30,6 +30,7 @@ from pydantic_core import to_jsonable_python
 
 __all__ = [
     'DEFAULT_CACHE_POLICY',
+    'DEFAULT_PYDANTIC_AI_CACHE_POLICY',
     'RUN_SCOPE',
     'UNIT_INPUTS',
     'RunScope',
@@ -94,6 +95,9 @@ RUN_SCOPE = RunScope()
 
 DEFAULT_CACHE_POLICY: CachePolicy = CompoundCachePolicy(policies=[UNIT_INPUTS, RUN_SCOPE])
 """The default: a unit's stored result is reused only by the same agent run, on retry or rerun."""
+
+DEFAULT_PYDANTIC_AI_CACHE_POLICY = DEFAULT_CACHE_POLICY
+"""PydanticAI 2.68's name for the default cache policy, kept for code written for it: `DEFAULT_CACHE_POLICY`."""
 
 
 def _digest(value: Any) -> str:

@@ -1,5 +1,7 @@
 """durable_temporal: durable PydanticAI agents on Temporal."""
 
+from durable_core import NotDurableWarning
+
 from ._agent import TemporalAgent
 from ._agent_plugin import AgentPlugin
 from ._config import DEFAULT_ACTIVITY_CONFIG, ActivityConfig, ActivityConfigLike, LocalActivity, ToolActivityConfig
@@ -16,6 +18,7 @@ __all__ = [
     'ActivityConfigLike',
     'AgentPlugin',
     'LocalActivity',
+    'NotDurableWarning',
     'PydanticAIPayloadConverter',
     'PydanticAIPlugin',
     'PydanticAIWorkflow',
