@@ -16,17 +16,27 @@ def answer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
 
 misuse_agent = Agent(FunctionModel(answer, model_name='answer'), name='misuse')
 misuse_temporal = TemporalAgent(misuse_agent)
-image_temporal = TemporalAgent(
-    Agent(FunctionModel(answer, model_name='answer'), name='misuse_image', output_type=BinaryImage)
-)
-
-# Its one answer is 3 MB, over the server's 2 MB payload limit; a failed attempt would be retried 10 times.
-oversize_temporal = TemporalAgent(Agent(TestModel(custom_output_text='x' * 3_000_000), name='misuse_oversize'))
 
 
 class Unserializable:
     def __init__(self) -> None:
         self.callback = len
+
+
+image_temporal = TemporalAgent(
+    Agent(FunctionModel(answer, model_name='answer'), name='misuse_image', output_type=BinaryImage)
+)
+
+
+async def unserializable_result() -> object:
+    """A tool whose result cannot be journaled: its activity raises `UnserializableError`."""
+    return Unserializable()
+
+
+tool_result_temporal = TemporalAgent(Agent(TestModel(), name='misuse_tool_result', tools=[unserializable_result]))
+
+# Its one answer is 3 MB, over the server's 2 MB payload limit; a failed attempt would be retried 10 times.
+oversize_temporal = TemporalAgent(Agent(TestModel(custom_output_text='x' * 3_000_000), name='misuse_oversize'))
 
 
 async def _handler(ctx: object, events: object) -> None:
@@ -35,7 +45,7 @@ async def _handler(ctx: object, events: object) -> None:
 
 @workflow.defn
 class MisuseWorkflow(PydanticAIWorkflow):
-    __pydantic_ai_agents__ = [misuse_temporal, image_temporal, oversize_temporal]
+    __pydantic_ai_agents__ = [misuse_temporal, image_temporal, oversize_temporal, tool_result_temporal]
 
     @workflow.run
     async def run(self, case: str) -> str:
@@ -64,6 +74,8 @@ class MisuseWorkflow(PydanticAIWorkflow):
             await misuse_temporal.run('hi', model_settings={'extra_headers': {'Authorization': 'Bearer sk-secret'}})
         elif case == 'oversize_output':
             await oversize_temporal.run('hi')
+        elif case == 'tool_result':
+            await tool_result_temporal.run('hi')
         elif case == 'image_output':
             await image_temporal.run('draw')
         return 'no error'

@@ -143,20 +143,19 @@ async def test_misuse_inside_a_workflow_fails_it_at_once(
             )
     cause = failure.value.cause
     assert isinstance(cause, ApplicationError)
-    assert cause.type == error_type
+    # Recognizable as PydanticAI's `UserError`, as 2.68's errors are; our class is named in the details.
+    assert (cause.type, cause.details, cause.non_retryable) == ('UserError', (error_type,), True)
     assert cause.message is not None
     assert re.search(message, cause.message, re.DOTALL), cause.message
 
 
-async def test_a_result_over_the_payload_limit_fails_at_once_naming_the_activity(
-    plugin_client: Client, task_queue: str
-) -> None:
-    """Temporal would refuse the 3 MB result and retry the activity, repeating the model request each time."""
+async def _failed_activity(plugin_client: Client, task_queue: str, case: str) -> tuple[ApplicationError, list[int]]:
+    """Run the misuse `case`, whose activity fails: the activity's failure, and the attempts the activity made."""
     async with Worker(plugin_client, task_queue=task_queue, workflows=[MisuseWorkflow]):
         handle = await plugin_client.start_workflow(
             MisuseWorkflow.run,
-            'oversize_output',
-            id=f'misuse-oversize-{uuid.uuid4()}',
+            case,
+            id=f'misuse-{case}-{uuid.uuid4()}',
             task_queue=task_queue,
             run_timeout=timedelta(seconds=60),
         )
@@ -166,12 +165,27 @@ async def test_a_result_over_the_payload_limit_fails_at_once_naming_the_activity
     assert isinstance(activity_error, ActivityError)
     cause = activity_error.cause
     assert isinstance(cause, ApplicationError)
-    assert cause.type == 'PayloadTooLargeError'
-    assert cause.non_retryable
-    assert re.search(r"'misuse_oversize.model_request' is 3,0\d\d,\d\d\d bytes.*max_tokens", cause.message)
     attempts = [
         event.activity_task_started_event_attributes.attempt
         async for event in handle.fetch_history_events()
         if event.HasField('activity_task_started_event_attributes')
     ]
+    return cause, attempts
+
+
+async def test_misuse_in_an_activity_fails_it_as_a_user_error_at_once(plugin_client: Client, task_queue: str) -> None:
+    cause, attempts = await _failed_activity(plugin_client, task_queue, 'tool_result')
+    assert (cause.type, cause.details, cause.non_retryable) == ('UserError', ('UnserializableError',), True)
+    assert re.search(r'could not be encoded as JSON.*unknown type.*Unserializable', cause.message), cause.message
+    assert attempts and set(attempts) == {1}  # no activity was retried
+
+
+async def test_a_result_over_the_payload_limit_fails_at_once_naming_the_activity(
+    plugin_client: Client, task_queue: str
+) -> None:
+    """Temporal would refuse the 3 MB result and retry the activity, repeating the model request each time."""
+    cause, attempts = await _failed_activity(plugin_client, task_queue, 'oversize_output')
+    assert cause.type == 'PayloadTooLargeError'
+    assert cause.non_retryable
+    assert re.search(r"'misuse_oversize.model_request' is 3,0\d\d,\d\d\d bytes.*max_tokens", cause.message)
     assert attempts == [1]

@@ -7,19 +7,20 @@ import importlib
 import importlib.util
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from durable_core import DurableUsageError
 from pydantic.errors import PydanticUserError
 from pydantic_ai import UserError
 from pydantic_ai.exceptions import AgentRunError
 from temporalio.plugin import SimplePlugin
-from temporalio.worker import WorkerConfig, WorkflowRunner
+from temporalio.worker import ReplayerConfig, WorkerConfig, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from ._agent import TemporalAgent
 from ._agent_plugin import register_agents
 from ._converter import PydanticAIPayloadConverter, data_converter
+from ._failures import UserErrorInterceptor
 
 __all__ = ['PASSTHROUGH_MODULES', 'PydanticAIPlugin']
 
@@ -83,6 +84,8 @@ The optional ones PydanticAI imports in workflow code (`pydantic_monty` for code
 `rich`, `beartype` for fastmcp, `attrs`, `numpy` and `pandas` for logfire) are listed when installed.
 """
 
+_ConfigT = TypeVar('_ConfigT', WorkerConfig, ReplayerConfig)
+
 # Raised in workflow code, these fail the workflow: retrying the workflow task would fail the same way forever.
 _WORKFLOW_FAILURES: list[type[BaseException]] = [UserError, PydanticUserError, AgentRunError]
 
@@ -104,7 +107,8 @@ class PydanticAIPlugin(SimplePlugin):
     custom payload converter), registers the activities of every `TemporalAgent` listed in a workflow's
     `__pydantic_ai_agents__` (each once), passes PydanticAI and its dependencies through the workflow
     sandbox, and makes PydanticAI's `UserError` and `AgentRunError` fail the workflow instead of retrying
-    its task forever.
+    its task forever. Our misuse errors (`DurableUsageError` and its subclasses) fail it as an `ApplicationError`
+    of type `UserError`, naming our class in its details, as they do in an activity.
 
     Example:
         ```python
@@ -124,7 +128,7 @@ class PydanticAIPlugin(SimplePlugin):
 
     def configure_worker(self, config: WorkerConfig) -> WorkerConfig:
         """Add the activities of the workflows' agents, each once, and check the client's data converter."""
-        config = super().configure_worker(config)
+        config = _with_user_error_interceptor(super().configure_worker(config))
         settings: dict[str, Any] = dict(config)
         client: Any = settings.get('client')
         if client is not None and not issubclass(
@@ -141,6 +145,19 @@ class PydanticAIPlugin(SimplePlugin):
         return register_agents(
             config, [agent for workflow_class in workflows for agent in _listed_agents(workflow_class)]
         )
+
+    def configure_replayer(self, config: ReplayerConfig) -> ReplayerConfig:
+        """Replay workflow code as a worker runs it: with the converter, sandbox and interceptor of a worker."""
+        return _with_user_error_interceptor(super().configure_replayer(config))
+
+
+def _with_user_error_interceptor(config: _ConfigT) -> _ConfigT:
+    settings: dict[str, Any] = dict(config)
+    interceptors: list[Any] = list(settings.get('interceptors') or [])
+    if not any(isinstance(interceptor, UserErrorInterceptor) for interceptor in interceptors):
+        interceptors.append(UserErrorInterceptor())
+    config['interceptors'] = interceptors
+    return config
 
 
 def _listed_agents(workflow_class: type) -> Sequence[TemporalAgent[Any, Any]]:

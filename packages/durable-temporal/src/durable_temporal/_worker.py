@@ -30,6 +30,7 @@ from temporalio.exceptions import ApplicationError
 
 from . import _activity_args as args_io
 from ._converter import RawJson
+from ._failures import raise_as_user_error
 from ._toolsets import ListedTool, encode_instructions, encode_listed_tools
 
 __all__ = ['ActivityServer']
@@ -151,6 +152,8 @@ def _define_activity(name: str, body: _Body, arity: int) -> Callable[..., Any]:
         except Exception as error:
             if is_retryable_error(error):
                 raise
+            if isinstance(error, DurableUsageError):
+                raise_as_user_error(error)
             # Misuse and requests the provider rejected (a 4xx other than 408, 409, 425 and 429) fail the same way
             # on every attempt: fail the activity at once, under the error's type name, with its message.
             raise ApplicationError(str(error), type=type(error).__name__, non_retryable=True) from error
