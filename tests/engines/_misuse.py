@@ -48,14 +48,16 @@ def construct(build: Callable[[], Any]) -> Callable[[], Awaitable[Any]]:
     return attempt
 
 
-def _dynamic_without_id(wrap: Callable[..., Any]) -> Any:
-    dynamic = Agent(TestModel(), name='misuse_dynamic')
-
-    @dynamic.toolset
+def _toolset_function() -> Callable[[RunContext[None]], FunctionToolset[None]]:
     def tools(ctx: RunContext[None]) -> FunctionToolset[None]:
         return FunctionToolset()
 
-    return wrap(dynamic)
+    return tools
+
+
+def _derived_twins(wrap: Callable[..., Any]) -> Any:
+    """Two dynamic toolsets without an id whose functions share a qualified name, so their derived ids collide."""
+    return wrap(Agent(TestModel(), name='misuse_dynamic', toolsets=[_toolset_function(), _toolset_function()]))
 
 
 def _twins() -> list[FunctionToolset[None]]:
@@ -75,7 +77,7 @@ CONSTRUCTION: list[tuple[str, Callable[[Callable[..., Any]], Any], str]] = [
         lambda wrap: wrap(Agent(TestModel(), name='m_dup_id', toolsets=_twins())),
         'each must be unique',
     ),
-    ('dynamic toolset without id', _dynamic_without_id, "@agent.toolset(id='my_toolset')"),
+    ('dynamic toolsets whose derived ids collide', _derived_twins, 'give one an id: @agent.toolset(id='),
     (
         'reserved model key',
         lambda wrap: wrap(Agent(TestModel(), name='m_key'), models={'default': TestModel()}),

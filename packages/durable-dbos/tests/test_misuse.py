@@ -68,14 +68,17 @@ def test_toolset_without_id() -> None:
         DBOSAgent(Agent(TestModel(), name='no_toolset_id', toolsets=[toolset]))
 
 
-def test_dynamic_toolset_without_id() -> None:
-    dynamic_agent = Agent(TestModel(), name='no_dynamic_id')
-
-    @dynamic_agent.toolset
+def _same_qualname() -> Any:
     def tools(ctx: RunContext[None]) -> FunctionToolset[None]:
         return FunctionToolset()
 
-    with pytest.raises(DurableNameError, match=r"@agent.toolset\(id='my_toolset'\)"):
+    return tools
+
+
+def test_dynamic_toolsets_whose_derived_ids_collide() -> None:
+    """A dynamic toolset without an id takes its function's qualified name; two alike are refused, naming the fix."""
+    dynamic_agent = Agent(TestModel(), name='derived_twins', toolsets=[_same_qualname(), _same_qualname()])
+    with pytest.raises(DurableNameError, match=r"'_same_qualname-tools'.*give one an id: @agent.toolset\(id="):
         DBOSAgent(dynamic_agent)
 
 

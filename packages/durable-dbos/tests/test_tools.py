@@ -114,6 +114,25 @@ def per_user_tools(ctx: RunContext[str]) -> FunctionToolset[str]:
 
 dbos_dynamic = DBOSAgent(dynamic_agent, mcp_step_config=StepConfig(retries=0))
 
+# -- a dynamic toolset without an id: its id is its function's qualified name ------------------------
+derived_model = SwappableModel()
+derived_agent = Agent(derived_model, name='tools_derived', deps_type=str)
+
+
+@derived_agent.toolset
+def derived_user_tools(ctx: RunContext[str]) -> FunctionToolset[str]:
+    toolset = FunctionToolset[str]()
+
+    @toolset.tool
+    def greet(inner: RunContext[str]) -> str:
+        calls.append(f'greet:{inner.deps}')
+        return f'hello {inner.deps}'
+
+    return toolset
+
+
+dbos_derived = DBOSAgent(derived_agent)
+
 # -- parallel and sequential tool calls ------------------------------------------------------------
 parallel_model = SwappableModel()
 parallel_agent = Agent(parallel_model, name='tools_parallel')
@@ -225,6 +244,21 @@ async def test_dynamic_toolset_calls_are_steps(dbos: DBOS) -> None:
         'tools_dynamic.model_request',
     ]
     assert set(await step_names(workflow_id)) | {'tools_dynamic.run'} == set(dbos_dynamic.durable_unit_names())
+
+
+async def test_a_dynamic_toolset_without_id_has_steps_named_after_its_function(dbos: DBOS) -> None:
+    derived_model.use([[ToolCall('greet')], 'Hi Ada.'])
+    workflow_id = f'derived-{uuid.uuid4()}'
+    with SetWorkflowID(workflow_id):
+        result = await dbos_derived.run('Greet me.', deps='Ada')
+    assert result.output == 'Hi Ada.'
+    assert calls == ['greet:Ada']
+    assert await step_names(workflow_id) == [
+        'tools_derived.model_request',
+        'tools_derived.toolset_call_tool.derived_user_tools',
+        'tools_derived.model_request',
+    ]
+    assert set(await step_names(workflow_id)) | {'tools_derived.run'} == set(dbos_derived.durable_unit_names())
 
 
 async def test_parallel_calls_are_journaled_in_call_order(dbos: DBOS) -> None:

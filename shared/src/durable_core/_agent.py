@@ -25,18 +25,18 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, cast
 from pydantic import BaseModel, ConfigDict
 from pydantic_ai import Agent, DeferredToolResults, RunContext, UsageLimits
 from pydantic_ai.agent import AbstractAgent, AgentRun, AgentRunResult, EventStreamHandler, WrapperAgent
-from pydantic_ai.capabilities import AbstractCapability
+from pydantic_ai.capabilities import AbstractCapability, DynamicCapability
 from pydantic_ai.messages import ModelMessage, UserContent
 from pydantic_ai.models import Model, infer_model
 from pydantic_ai.output import OutputDataT
 from pydantic_ai.result import StreamedRunResult
 from pydantic_ai.tools import AgentDepsT
-from pydantic_ai.toolsets import AbstractToolset, DynamicToolset, ExternalToolset, FunctionToolset
+from pydantic_ai.toolsets import AbstractToolset, DynamicToolset, ExternalToolset, FunctionToolset, WrapperToolset
 from pydantic_ai.usage import RunUsage
 
 from ._codec import decode, encode
 from ._errors import DurableNameError, DurableUsageError, NotDurableWarning, NotInDurableUnitError, UnserializableError
-from ._ids import UnitId, UnitKind, check_unique, replay_stable_uuid, validate_name
+from ._ids import UnitId, UnitKind, check_unique, derived_name, replay_stable_uuid, validate_name
 from ._output_types import OutputTypes
 from ._settings_codec import decode_model_settings, encode_model_settings
 from ._units import (
@@ -127,13 +127,16 @@ class ToolsetLeaf:
     """One leaf toolset of an agent, as the base describes it to an engine's hooks."""
 
     toolset_id: str
-    """Its id in unit names (`agent` for the agent's own tools)."""
+    """Its id in unit names (`agent` for the agent's own tools; for a dynamic toolset without an `id`, one derived
+    from its function's `__qualname__`)."""
     kind: ToolsetKind
     """`function` (tools known up front), `mcp`, `dynamic` (`@agent.toolset`), `external` or `other`."""
     tool_names: tuple[str, ...]
     """A function toolset's tools, sorted; empty for the others."""
     toolset: AbstractToolset[Any]
     """The toolset itself."""
+    derived_from: str | None = None
+    """For a dynamic toolset without an `id`, the `__qualname__` of the function its id was derived from."""
 
 
 @dataclass(frozen=True)
@@ -168,7 +171,9 @@ class UnitConfigs:
     mcp: Any = None
     """MCP and other I/O toolsets' units by default."""
     toolset_by_id: Mapping[str, Any] = field(default_factory=dict[str, Any])
-    """Per toolset id, for MCP and other I/O toolsets."""
+    """Per toolset id, for MCP and other I/O toolsets. A dynamic toolset without an `id` is keyed by the id derived
+    from its function's `__qualname__` (`make_agent.<locals>.user_tools` gives `make_agent-user_tools`; see
+    `ToolsetLeaf.derived_from` and "Upgrading safely")."""
     event: Any = None
     """Event-delivery units."""
 
@@ -455,10 +460,22 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         infos: list[ToolsetLeaf] = []
 
         def visit(leaf: AbstractToolset[Any]) -> None:
+            if isinstance(leaf, WrapperToolset):
+                return  # a capability's toolset visits its own wrapper too (`CapabilityOwnedToolset.apply`)
             infos.append(self._describe_leaf(leaf))
 
         for toolset in toolsets:
             toolset.apply(visit)
+        by_id: dict[str, ToolsetLeaf] = {}
+        for info in infos:
+            other = by_id.setdefault(info.toolset_id, info)
+            if other is not info and (info.derived_from or other.derived_from):
+                raise DurableNameError(
+                    f'Two toolsets both have the toolset id {info.toolset_id!r}: {_leaf_origin(other)} and '
+                    f"{_leaf_origin(info)}. A dynamic toolset without an id takes its function's qualified name as "
+                    "its id, and each id must be unique: give one an id: @agent.toolset(id='my_toolset') or "
+                    "DynamicToolset(func, id='my_toolset')."
+                )
         check_unique(
             (info.toolset_id for info in infos),
             what='toolset id',
@@ -469,6 +486,11 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
 
     def _describe_leaf(self, leaf: AbstractToolset[Any]) -> ToolsetLeaf:
         raw_id = leaf.id
+        if raw_id is None and isinstance(leaf, DynamicToolset):
+            # `@agent.toolset`, `Agent(toolsets=[func])` or a capability's toolset function, without an id: the
+            # function's qualified name, the same in the worker and the workflow and from one deploy to the next.
+            qualname = _toolset_function_qualname(leaf)
+            return ToolsetLeaf(derived_name(qualname), 'dynamic', (), leaf, derived_from=qualname)
         if raw_id == '<agent>':
             toolset_id = AGENT_TOOLSET_ID
         else:
@@ -922,6 +944,28 @@ def _toolset_id_fix(leaf: AbstractToolset[Any]) -> str:
     if isinstance(leaf, DynamicToolset):
         return "give the toolset an id: @agent.toolset(id='my_toolset')"
     return f"give the toolset an id: {type(leaf).__name__}(..., id='my_toolset')"
+
+
+def _toolset_function_qualname(toolset: DynamicToolset[Any]) -> str:
+    """The qualified name a dynamic toolset's id is derived from: its function's, or its capability function's.
+
+    A `DynamicCapability` contributes a toolset whose function is its own method, the same for every such
+    capability: the user's `capability_func` tells them apart.
+    """
+    func: Any = toolset.toolset_func
+    owner = getattr(func, '__self__', None)
+    if isinstance(owner, DynamicCapability):
+        func = cast(Any, owner).capability_func
+    while isinstance(func, functools.partial):
+        func = cast(Any, func).func
+    qualname = getattr(func, '__qualname__', None)
+    return qualname if isinstance(qualname, str) else type(func).__qualname__
+
+
+def _leaf_origin(leaf: ToolsetLeaf) -> str:
+    if leaf.derived_from is not None:
+        return f'the dynamic toolset of the function {leaf.derived_from!r}'
+    return f'a {type(leaf.toolset).__name__} with id={leaf.toolset_id!r}'
 
 
 def _type_name(type_: Any) -> str:

@@ -20,6 +20,7 @@ __all__ = [
     'UnitId',
     'UnitKind',
     'check_unique',
+    'derived_name',
     'replay_stable_uuid',
     'validate_name',
 ]
@@ -61,6 +62,25 @@ def validate_name(value: object, *, what: str, fix: str) -> str:
             f'starting with a letter or `_`. Change it: {fix}.'
         )
     return value
+
+
+def derived_name(qualname: str) -> str:
+    """A valid durable name derived from a function's `__qualname__`, the same in every process that defines it.
+
+    The rule, which names units and so must not change: drop each `<locals>` part, join the remaining dotted parts
+    with `-`, replace every character other than a letter, digit, `_` or `-` with `_`, and keep the last 100
+    characters (starting with `_` if they would start with a digit or `-`). `make_agent.<locals>.user_tools` gives
+    `make_agent-user_tools`, a lambda `_lambda_`.
+
+    Args:
+        qualname: The qualified name, such as `make_agent.<locals>.user_tools`.
+    """
+    parts = [part for part in qualname.split('.') if part and part != '<locals>']
+    name = re.sub(r'[^A-Za-z0-9_\-]', '_', '-'.join(parts)) or '_'
+    name = name[-100:]
+    if not NAME_PATTERN.match(name):
+        name = '_' + name[-99:]
+    return name
 
 
 def check_unique(names: Iterable[str], *, what: str, fix: str) -> None:
