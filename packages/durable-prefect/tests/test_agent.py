@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from durable_core.testing import OpenAICompatibleServer
 from durable_prefect import PrefectAgent
 from prefect import flow
 from prefect.context import get_run_context
@@ -11,7 +13,9 @@ from pydantic import BaseModel
 from pydantic_ai import Agent
 from pydantic_ai.messages import ModelResponse, TextPart
 from pydantic_ai.models.function import FunctionModel
+from pydantic_ai.models.openai import OpenAIChatModel, OpenAIResponsesModel
 from pydantic_ai.models.test import TestModel
+from pydantic_ai.providers.openai import OpenAIProvider
 from support import read_subflow_runs, read_task_runs, weather_agent
 
 
@@ -88,6 +92,27 @@ async def test_run_stream_inside_a_flow_works_not_in_real_time(tmp_path: Path) -
             return [text async for text in stream.stream_output(debounce_by=None)]
 
     assert (await outer())[-1] == 'Sunny in Paris and Rome.'
+
+
+@pytest.mark.parametrize('api', ['chat', 'responses'])
+async def test_run_stream_inside_a_flow_works_on_a_real_openai_compatible_provider(api: str) -> None:
+    """The provider's SDK really runs: PydanticAI 2.68 code streaming in a flow on OpenAI (issue 14, item 15)."""
+    with OpenAICompatibleServer(['Hello there!']) as server:
+        provider = OpenAIProvider(base_url=server.base_url, api_key='test')
+        model = (
+            OpenAIChatModel('gpt-4o', provider=provider)
+            if api == 'chat'
+            else OpenAIResponsesModel('gpt-5', provider=provider)
+        )
+        prefect_agent = PrefectAgent(Agent(model, name=f'streamed_{api}'))
+
+        @flow
+        async def outer() -> str:
+            async with prefect_agent.run_stream('hi') as stream:
+                return await stream.get_output()
+
+        assert await outer() == 'Hello there!'
+        assert len(server.requests) == 1
 
 
 async def test_structured_output_keeps_its_type(tmp_path: Path) -> None:
