@@ -1,8 +1,12 @@
-"""Drop-in program: a `UserError` raised in workflow code fails the workflow, recognizable by its type `UserError`.
+"""Drop-in program: errors raised in workflow code that no retry can fix fail the workflow, at once, by type.
 
-`run_stream()` inside a workflow is refused by both implementations (2.68 with PydanticAI's `UserError`, ours with
-`NotInDurableUnitError`, a subclass). Observed: the workflow fails at once, and its cause is an `ApplicationError`
-of type `UserError`, which is what code handling a failed workflow checks.
+- `run_stream()` inside a workflow is refused by both implementations (2.68 with PydanticAI's `UserError`, ours
+  with `NotInDurableUnitError`, a subclass): the cause is an `ApplicationError` of type `UserError`, which is what
+  code handling a failed workflow checks (issue 14, item 8).
+- pydantic_graph's `Graph.run_sync()` cannot drive the workflow's event loop: its `UnsupportedEventLoopError` fails
+  the workflow instead of its task being retried forever (issue 14, item 7).
+
+Observed, per case: whether the workflow failed (within its 30 s run timeout), the cause's class and its type.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from _temporal_dropin_api import api
     from pydantic_ai import Agent
     from pydantic_ai.models.test import TestModel
+    from pydantic_graph import GraphBuilder, StepContext
     from temporalio.client import Client, WorkflowFailureError
     from temporalio.exceptions import ApplicationError
     from temporalio.worker import Worker
@@ -24,31 +29,48 @@ with workflow.unsafe.imports_passed_through():
 
 refused = api.TemporalAgent(Agent(TestModel(), name='dropin_user_error'))
 
+builder = GraphBuilder(input_type=int, output_type=int)
+
+
+@builder.step
+async def double(ctx: StepContext[None, None, int]) -> int:
+    return 2 * ctx.inputs
+
+
+builder.add(builder.edge_from(builder.start_node).to(double), builder.edge_from(double).to(builder.end_node))
+doubling = builder.build()
+
 
 @workflow.defn
-class UserErrorWorkflow(api.PydanticAIWorkflow):
+class WorkflowFailuresWorkflow(api.PydanticAIWorkflow):
     __pydantic_ai_agents__ = [refused]
 
     @workflow.run
-    async def run(self) -> str:
+    async def run(self, case: str) -> str:
+        if case == 'graph_run_sync':
+            return str(doubling.run_sync(inputs=2))
         async with refused.run_stream('Stream it') as stream:
             return await stream.get_output()
 
 
 async def main(client: Client, task_queue: str) -> dict[str, Any]:
-    async with Worker(client, task_queue=task_queue, workflows=[UserErrorWorkflow]):
-        try:
-            await client.execute_workflow(
-                UserErrorWorkflow.run,
-                id=f'dropin-user-error-{uuid.uuid4()}',
-                task_queue=task_queue,
-                run_timeout=timedelta(seconds=60),
-            )
-        except WorkflowFailureError as failure:
-            cause = failure.cause
-            return {
-                'failed': True,
-                'cause': type(cause).__name__,
-                'type': cause.type if isinstance(cause, ApplicationError) else None,
-            }
-    return {'failed': False}
+    observed: dict[str, Any] = {}
+    async with Worker(client, task_queue=task_queue, workflows=[WorkflowFailuresWorkflow]):
+        for case in ('run_stream', 'graph_run_sync'):
+            try:
+                await client.execute_workflow(
+                    WorkflowFailuresWorkflow.run,
+                    case,
+                    id=f'dropin-{case}-{uuid.uuid4()}',
+                    task_queue=task_queue,
+                    run_timeout=timedelta(seconds=30),
+                )
+            except WorkflowFailureError as failure:
+                cause = failure.cause
+                observed[case] = {
+                    'cause': type(cause).__name__,
+                    'type': cause.type if isinstance(cause, ApplicationError) else None,
+                }
+            else:
+                observed[case] = 'succeeded'
+    return observed

@@ -7,6 +7,7 @@ from pydantic_ai import Agent, BinaryImage
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.models.test import TestModel
+from pydantic_graph import GraphBuilder, StepContext
 from temporalio import workflow
 
 
@@ -34,6 +35,19 @@ async def unserializable_result() -> object:
 
 
 tool_result_temporal = TemporalAgent(Agent(TestModel(), name='misuse_tool_result', tools=[unserializable_result]))
+
+_graph_builder = GraphBuilder(input_type=int, output_type=int)
+
+
+@_graph_builder.step
+async def _double(ctx: StepContext[None, None, int]) -> int:
+    return 2 * ctx.inputs
+
+
+_graph_builder.add(_graph_builder.edge_from(_graph_builder.start_node).to(_double))
+_graph_builder.add(_graph_builder.edge_from(_double).to(_graph_builder.end_node))
+doubling_graph = _graph_builder.build()
+"""A pydantic_graph graph: its `run_sync()` cannot drive a workflow's event loop (`UnsupportedEventLoopError`)."""
 
 # Its one answer is 3 MB, over the server's 2 MB payload limit; a failed attempt would be retried 10 times.
 oversize_temporal = TemporalAgent(Agent(TestModel(custom_output_text='x' * 3_000_000), name='misuse_oversize'))
@@ -74,6 +88,8 @@ class MisuseWorkflow(PydanticAIWorkflow):
             await misuse_temporal.run('hi', model_settings={'extra_headers': {'Authorization': 'Bearer sk-secret'}})
         elif case == 'oversize_output':
             await oversize_temporal.run('hi')
+        elif case == 'graph_run_sync':
+            return str(doubling_graph.run_sync(inputs=2))
         elif case == 'tool_result':
             await tool_result_temporal.run('hi')
         elif case == 'image_output':

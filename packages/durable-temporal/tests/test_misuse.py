@@ -13,6 +13,8 @@ from _wf_misuse import MisuseWorkflow
 from durable_core import DurableNameError, DurableUsageError, NotDurableWarning, StepPolicy
 from durable_temporal import LocalActivity, PydanticAIPlugin, PydanticAIWorkflow, TemporalAgent
 from pydantic_ai import Agent
+from pydantic_ai.capabilities import ProcessHistory
+from pydantic_ai.messages import ModelMessage
 from pydantic_ai.models.test import TestModel
 from pydantic_ai.toolsets import FunctionToolset
 from temporalio.client import Client, WorkflowFailureError
@@ -55,6 +57,44 @@ def test_sync_tool_cannot_run_in_the_workflow() -> None:
     with pytest.raises(DurableUsageError, match=r"'_sync_tool' is a sync function.*async def"):
         TemporalAgent(agent, tool_activity_config={'agent': {'_sync_tool': False}})
     TemporalAgent(agent, tool_activity_config={'agent': {'_async_tool': False}})  # async: allowed
+
+
+def _sync_history_processor(messages: list[ModelMessage]) -> list[ModelMessage]:
+    return messages
+
+
+async def _async_history_processor(messages: list[ModelMessage]) -> list[ModelMessage]:
+    return messages
+
+
+def _sync_instructions() -> str:
+    return 'Be brief.'
+
+
+async def _async_instructions() -> str:
+    return 'Be brief.'
+
+
+def test_sync_history_processor_or_instructions_refused_naming_async_def() -> None:
+    """PydanticAI runs them in a thread, which workflow code cannot wait for: the workflow would hang."""
+    sync_processor = Agent(TestModel(), name='sync_hp', capabilities=[ProcessHistory(_sync_history_processor)])
+    with pytest.raises(DurableUsageError, match=r"history processor '_sync_history_processor'.*sync.*`async def`"):
+        TemporalAgent(sync_processor)
+    with pytest.raises(DurableUsageError, match=r"instructions function '_sync_instructions'.*`async def`"):
+        TemporalAgent(Agent(TestModel(), name='sync_instructions', instructions=['Static.', _sync_instructions]))
+    decorated = Agent(TestModel(), name='sync_decorated')
+    decorated.instructions(_sync_instructions)
+    with pytest.raises(DurableUsageError, match=r"instructions function '_sync_instructions'"):
+        TemporalAgent(decorated)
+    # async ones, and static instructions, are fine
+    TemporalAgent(
+        Agent(
+            TestModel(),
+            name='async_callbacks',
+            instructions=['Static.', _async_instructions],
+            capabilities=[ProcessHistory(_async_history_processor)],
+        )
+    )
 
 
 def test_unknown_toolset_or_tool_in_config() -> None:
@@ -123,6 +163,23 @@ WORKFLOW_MISUSE = [
 ]
 
 
+async def test_graph_run_sync_in_a_workflow_fails_it_at_once(plugin_client: Client, task_queue: str) -> None:
+    """pydantic_graph's `UnsupportedEventLoopError` fails the workflow, instead of its task being retried forever."""
+    async with Worker(plugin_client, task_queue=task_queue, workflows=[MisuseWorkflow]):
+        with pytest.raises(WorkflowFailureError) as failure:
+            await plugin_client.execute_workflow(
+                MisuseWorkflow.run,
+                'graph_run_sync',
+                id=f'misuse-graph-run-sync-{uuid.uuid4()}',
+                task_queue=task_queue,
+                run_timeout=timedelta(seconds=15),
+            )
+    cause = failure.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == 'UnsupportedEventLoopError'
+    assert 'does not implement `run_until_complete()`' in cause.message
+
+
 @pytest.mark.parametrize(('case', 'error_type', 'message'), WORKFLOW_MISUSE)
 async def test_misuse_inside_a_workflow_fails_it_at_once(
     plugin_client: Client, task_queue: str, case: str, error_type: str, message: str
@@ -177,7 +234,7 @@ async def test_misuse_in_an_activity_fails_it_as_a_user_error_at_once(plugin_cli
     cause, attempts = await _failed_activity(plugin_client, task_queue, 'tool_result')
     assert (cause.type, cause.details, cause.non_retryable) == ('UserError', ('UnserializableError',), True)
     assert re.search(r'could not be encoded as JSON.*unknown type.*Unserializable', cause.message), cause.message
-    assert attempts and set(attempts) == {1}  # no activity was retried
+    assert set(attempts) == {1}  # no activity was retried
 
 
 async def test_a_result_over_the_payload_limit_fails_at_once_naming_the_activity(

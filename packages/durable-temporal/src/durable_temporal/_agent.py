@@ -46,6 +46,7 @@ from ._config import (
     resolve_config,
 )
 from ._converter import RawJson
+from ._sync_callbacks import refuse_sync_workflow_callbacks
 from ._toolsets import ActivityToolset
 from ._worker import ActivityServer
 
@@ -108,7 +109,8 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
 
         Args:
             wrapped: The agent to make durable; it needs a `name`, or pass `name=`. Register its tools
-                and toolsets before wrapping it.
+                and toolsets before wrapping it. Its history processors and `instructions` functions run in
+                the workflow: they must be `async def` (a sync one is refused).
             name: The name of the agent's activities, if not the agent's own.
             models: Models a workflow may select with `run(model='key')`, by key. Model strings such as
                 `'openai:gpt-5'` need no registration.
@@ -133,6 +135,7 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
             models=models,
             parallel_execution_mode=parallel_execution_mode,
         )
+        refuse_sync_workflow_callbacks(wrapped, str(self.name))
         self._base_config = resolve_config(DEFAULT_ACTIVITY_CONFIG, activity_config, where='activity_config')
         toolset_activity_config = _agent_toolset_as_ours(toolset_activity_config, 'toolset_activity_config')
         tool_activity_config = _agent_toolset_as_ours(tool_activity_config, 'tool_activity_config')

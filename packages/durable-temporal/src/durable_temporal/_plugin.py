@@ -13,6 +13,7 @@ from durable_core import DurableUsageError
 from pydantic.errors import PydanticUserError
 from pydantic_ai import UserError
 from pydantic_ai.exceptions import AgentRunError
+from pydantic_graph.exceptions import UnsupportedEventLoopError
 from temporalio.plugin import SimplePlugin
 from temporalio.worker import ReplayerConfig, WorkerConfig, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
@@ -87,7 +88,9 @@ The optional ones PydanticAI imports in workflow code (`pydantic_monty` for code
 _ConfigT = TypeVar('_ConfigT', WorkerConfig, ReplayerConfig)
 
 # Raised in workflow code, these fail the workflow: retrying the workflow task would fail the same way forever.
-_WORKFLOW_FAILURES: list[type[BaseException]] = [UserError, PydanticUserError, AgentRunError]
+# `UnsupportedEventLoopError` comes from pydantic_graph's sync entry points (`Graph.run_sync()`), which cannot drive
+# the workflow's event loop and do not go through PydanticAI's wrapper that turns it into a `UserError`.
+_WORKFLOW_FAILURES: list[type[BaseException]] = [UserError, PydanticUserError, AgentRunError, UnsupportedEventLoopError]
 
 
 def _workflow_runner(runner: WorkflowRunner | None) -> WorkflowRunner:
@@ -106,9 +109,10 @@ class PydanticAIPlugin(SimplePlugin):
     It installs `PydanticAIPayloadConverter` (keeping your payload codec, and warning if it replaces a
     custom payload converter), registers the activities of every `TemporalAgent` listed in a workflow's
     `__pydantic_ai_agents__` (each once), passes PydanticAI and its dependencies through the workflow
-    sandbox, and makes PydanticAI's `UserError` and `AgentRunError` fail the workflow instead of retrying
-    its task forever. Our misuse errors (`DurableUsageError` and its subclasses) fail it as an `ApplicationError`
-    of type `UserError`, naming our class in its details, as they do in an activity.
+    sandbox, and makes PydanticAI's `UserError` and `AgentRunError` (and pydantic_graph's
+    `UnsupportedEventLoopError`) fail the workflow instead of retrying its task forever. Our misuse errors
+    (`DurableUsageError` and its subclasses) fail it as an `ApplicationError` of type `UserError`, naming our
+    class in its details, as they do in an activity.
 
     Example:
         ```python
