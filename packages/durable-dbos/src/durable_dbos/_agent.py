@@ -160,10 +160,12 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
             del self._reservations[key]
 
     async def _start_durable_run(self, inputs: RunInputs) -> AgentRunResult[Any]:
-        if DBOS.workflow_id is not None and DBOS.step_id is None:
-            # A child workflow, called directly: DBOS numbers its start and its result in the parent's journal now,
-            # before anything is awaited, so concurrent runs keep their order on every execution.
-            child: object = await self._workflow(self.encode_inputs(inputs))
-            return result_from_journal(self.name, child)
+        if DBOS.step_id is None:
+            # Called directly. In workflow code, a child workflow: DBOS numbers its start and its result in the
+            # parent's journal now, before anything is awaited, so concurrent runs keep their order on every
+            # execution. Outside any workflow, DBOS runs it in this task (no task and handle to wait on).
+            result: object = await self._workflow(self.encode_inputs(inputs))
+            return result_from_journal(self.name, result)
+        # From a step (a tool that runs another agent): a workflow of its own, which the step waits for.
         handle = await DBOS.start_workflow_async(self._workflow, self.encode_inputs(inputs))
         return result_from_journal(self.name, await handle.get_result())
