@@ -168,6 +168,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption('--soak', action='store_true', help='run the long kill trials (100 per engine instead of 10)')
 
 
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count each `tests/compat/` program's outcomes for the summary (a failed setup counts as a failure)."""
+    if '/compat/' not in f'/{report.nodeid}' or (report.when != 'call' and report.passed):
+        return
+    from _summary import compat_difference, compat_outcome
+
+    outcome = 'xfailed' if hasattr(report, 'wasxfail') else report.outcome
+    compat_outcome(report.nodeid, outcome)
+    if outcome == 'xfailed':
+        compat_difference(report.nodeid, f'known difference (strict xfail): {report.wasxfail}')
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     from _summary import render
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _summary import compat_difference
 
 COMPAT_DIR = Path(__file__).parent
 OUTPUT = 'success (no tool calls)'
@@ -33,7 +34,9 @@ def _late_agent_report(impl: str, directory: Path) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize('impl', ['pydantic_ai', 'ours'])
-def test_dbos_agent_created_after_launch_runs_with_a_warning(impl: str, tmp_path: Path) -> None:
+def test_dbos_agent_created_after_launch_runs_with_a_warning(
+    impl: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     report = _late_agent_report(impl, tmp_path)
     assert 'error' not in report, report['error']
     assert (report['output'], report['status'], report['retrieved']) == (OUTPUT, 'SUCCESS', OUTPUT)
@@ -46,3 +49,7 @@ def test_dbos_agent_created_after_launch_runs_with_a_warning(impl: str, tmp_path
         assert warning['category'] == 'CreatedAfterLaunchWarning'
         assert 'may not recover' in warning['message']
         assert 'before calling DBOS.launch()' in warning['message']
+        compat_difference(
+            request.node.nodeid,
+            "deliberate: ours warns with CreatedAfterLaunchWarning (a Python warning), 2.68 with DBOS's log line",
+        )
