@@ -12,6 +12,9 @@ import dataclasses
 import warnings
 from typing import Any
 
+import pydantic_core
+from pydantic import GetCoreSchemaHandler
+from pydantic_core import core_schema
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter, PydanticPayloadConverter, ToJsonOptions
 from temporalio.converter import (
@@ -25,9 +28,35 @@ __all__ = ['PydanticAIPayloadConverter', 'RawJson', 'data_converter']
 
 
 class RawJson(str):
-    """JSON text that a payload carries as is: the input or result of one of our activities."""
+    """JSON text that a payload carries as is: the input or result of one of our activities.
+
+    `PydanticAIPayloadConverter` reads a payload into it unchanged. Any other Pydantic converter (the stock
+    `temporalio.contrib.pydantic.pydantic_data_converter`, in a `Replayer` say) validates the payload's JSON against
+    this type's schema, which writes the parsed value back as compact JSON text: the same text our codec wrote.
+    """
 
     __slots__ = ()
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        """From JSON, any value as its JSON text; from Python, a `str` holding JSON text.
+
+        Args:
+            source: The type (`RawJson`).
+            handler: Pydantic's schema handler (unused).
+
+        Returns:
+            The schema; values serialize to JSON as the JSON they hold.
+        """
+        return core_schema.json_or_python_schema(
+            json_schema=core_schema.no_info_after_validator_function(_as_json_text, core_schema.any_schema()),
+            python_schema=core_schema.no_info_after_validator_function(cls, core_schema.str_schema()),
+            serialization=core_schema.plain_serializer_function_ser_schema(pydantic_core.from_json, when_used='json'),
+        )
+
+
+def _as_json_text(value: Any) -> RawJson:
+    return RawJson(pydantic_core.to_json(value).decode())
 
 
 class _RawJsonAwareConverter(PydanticJSONPlainPayloadConverter):
