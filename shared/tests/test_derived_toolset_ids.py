@@ -30,8 +30,8 @@ class UnitEngine(DurableAgent[Any, Any]):
     engine_name = 'Units'
     wrapper_name = 'UnitAgent'
 
-    def __init__(self, wrapped: Agent[Any, Any]) -> None:
-        super().__init__(wrapped)
+    def __init__(self, wrapped: Agent[Any, Any], **kwargs: Any) -> None:
+        super().__init__(wrapped, **kwargs)
         self.units: list[str] = []
 
     def _in_durable_context(self) -> bool:

@@ -16,8 +16,8 @@ import sys
 import warnings
 import weakref
 from abc import abstractmethod
-from collections.abc import AsyncGenerator, Callable, Coroutine, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, Callable, Coroutine, Generator, Mapping, Sequence
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, cast
@@ -30,7 +30,7 @@ from pydantic_ai.messages import ModelMessage, UserContent
 from pydantic_ai.models import Model, infer_model
 from pydantic_ai.output import OutputDataT
 from pydantic_ai.result import StreamedRunResult
-from pydantic_ai.tools import AgentDepsT
+from pydantic_ai.tools import AgentDepsT, Tool
 from pydantic_ai.toolsets import AbstractToolset, DynamicToolset, ExternalToolset, FunctionToolset, WrapperToolset
 from pydantic_ai.usage import RunUsage
 
@@ -247,6 +247,10 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
             )
         self._toolsets = self._collect_toolsets(wrapped.toolsets)
         self._warned_not_durable = False
+        # What `override(model=..., deps=...)` set in durable code: a run started there journals these.
+        self._durable_overrides: ContextVar[Mapping[str, Any] | None] = ContextVar(
+            f'{self._name}_overrides', default=None
+        )
         self._claim_name()
 
     def _claim_name(self) -> None:
@@ -736,6 +740,9 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
             )
         self._check_run_arguments(event_stream_handler, toolsets, kwargs)
         kwargs.pop('infer_name', None)  # the name is fixed at construction
+        if in_durable_context:  # an override in force wins over run()'s arguments, as in PydanticAI; journal it
+            arguments.update(self._durable_overrides.get() or {})
+            deps = arguments['deps']
         self._check_deps_round_trip(deps)
         if in_durable_context and not self._runs_in_durable_code_are_children:
             self._resolve_model(model)
@@ -815,6 +822,7 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         if toolsets:
             self._check_run_arguments(None, toolsets, {})
         self._refuse_secret_settings(kwargs.get('model_settings'))
+        model = (self._durable_overrides.get() or {}).get('model', model)
         resolved = self._resolve_model(model)
         base_model = resolved or self.wrapped.model
         if base_model is None:
@@ -887,17 +895,90 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         # refuses (the handler could not be journaled).
         return self.wrapped.run_stream_events(*args, **kwargs)
 
-    def override(self, **kwargs: Any) -> Any:  # pyright: ignore[reportIncompatibleMethodOverride]
-        """Override agent configuration (not inside a durable run: it would change persisted units)."""
-        overrides_units = {'model', 'toolsets', 'tools'} & kwargs.keys()
-        if overrides_units and self.in_durable_context():
-            raise NotInDurableUnitError(
-                'override(model=..., toolsets=...) is not supported inside a '
-                f'{self.engine_name} {self.container_noun}: '
-                f'register models with {self.wrapper_name}(agent, models={{...}}) '
-                'and select them with run(model=...).'
-            )
-        return super().override(**kwargs)
+    def override(self, **kwargs: Any) -> AbstractContextManager[None]:  # pyright: ignore[reportIncompatibleMethodOverride]
+        """Override agent configuration; inside a durable run, only with what can be made durable.
+
+        Outside a durable run, everything PydanticAI's `override` takes. Inside one (workflow or flow code), `deps=`
+        (journaled with any run started there, so they must serialize through `deps_type`), `model=` a model that
+        `run(model=...)` takes (a registered key or instance, the agent's own, or a model string), and `toolsets=`
+        or `tools=` made only of toolsets and tools the agent already has (they have units). Anything else is
+        refused with `NotInDurableUnitError`, naming the fix.
+        """
+        if not self.in_durable_context():
+            return super().override(**kwargs)
+        durable = dict(self._durable_overrides.get() or {})
+        if 'model' in kwargs:
+            durable['model'] = kwargs.pop('model')
+            self._check_override_model(durable['model'])
+        if 'deps' in kwargs:
+            self._check_deps_round_trip(kwargs['deps'])
+            durable['deps'] = kwargs['deps']
+        if 'toolsets' in kwargs:
+            self._check_override_toolsets(kwargs['toolsets'])
+        if 'tools' in kwargs:
+            self._check_override_tools(kwargs['tools'])
+        return self._durable_override(durable, kwargs)
+
+    @contextmanager
+    def _durable_override(self, durable: Mapping[str, Any], kwargs: dict[str, Any]) -> Generator[None]:
+        token = self._durable_overrides.set(durable)
+        try:
+            # The model is not the wrapped agent's override: a run wraps it in its durable units (`iter`).
+            with super().override(**kwargs):
+                yield
+        finally:
+            self._durable_overrides.reset(token)
+
+    def _override_refused(self, what: str, fix: str) -> NotInDurableUnitError:
+        return NotInDurableUnitError(
+            f'override(model=..., toolsets=...) is not supported inside a {self.engine_name} {self.container_noun} '
+            f'with {what}: it has no durable unit, so a recovered {self.container_noun} could not run it the same way. '
+            f'{fix}'
+        )
+
+    def _check_override_model(self, model: Any) -> None:
+        try:
+            self._resolve_model(model)
+        except DurableUsageError as error:
+            raise self._override_refused(
+                f'the model {model!r}, which was not registered',
+                f'Register it: {self.wrapper_name}(agent, models={{"my_model": model}}), then override with '
+                "model='my_model' or that instance.",
+            ) from error
+
+    def _check_override_toolsets(self, toolsets: Sequence[AbstractToolset[Any]]) -> None:
+        known = [leaf.toolset for leaf in self._toolsets]
+        for toolset in toolsets:
+            leaves: list[AbstractToolset[Any]] = []
+            toolset.apply(leaves.append)
+            for leaf in leaves:
+                if isinstance(leaf, WrapperToolset) or any(
+                    leaf is other or _same_dynamic(leaf, other) for other in known
+                ):
+                    continue
+                raise self._override_refused(
+                    f'the toolset {leaf.label}, which the agent does not have',
+                    f'Register it on the agent before wrapping it (Agent(..., toolsets=[...])), then override with '
+                    f'that same toolset; the agent has the toolsets {sorted(i.toolset_id for i in self._toolsets)}.',
+                )
+
+    def _check_override_tools(self, tools: Sequence[Any]) -> None:
+        own = next((leaf.toolset for leaf in self._toolsets if leaf.toolset_id == AGENT_TOOLSET_ID), None)
+        known: dict[str, Tool[Any]] = dict(own.tools) if isinstance(own, FunctionToolset) else {}
+        for tool in tools:
+            if isinstance(tool, Tool):
+                given = cast(Tool[Any], tool)
+                registered = known.get(given.name)
+                ok = registered is not None and (registered is given or _function(registered) is _function(given))
+            else:
+                ok = any(_function(registered) is tool for registered in known.values())
+            if not ok:
+                name = tool.name if isinstance(tool, Tool) else getattr(tool, '__name__', repr(tool))
+                raise self._override_refused(
+                    f'the tool {name!r}, which the agent does not have',
+                    f'Register it on the agent before wrapping it (@agent.tool or Agent(..., tools=[...])), then '
+                    f'override with that same function or Tool; the agent has the tools {sorted(known)}.',
+                )
 
 
 class _DurabilityCapability(AbstractCapability[Any]):
@@ -966,6 +1047,15 @@ def _leaf_origin(leaf: ToolsetLeaf) -> str:
     if leaf.derived_from is not None:
         return f'the dynamic toolset of the function {leaf.derived_from!r}'
     return f'a {type(leaf.toolset).__name__} with id={leaf.toolset_id!r}'
+
+
+def _function(tool: Tool[Any]) -> object:
+    return cast(object, tool.function)  # pyright: ignore[reportUnknownMemberType]
+
+
+def _same_dynamic(toolset: AbstractToolset[Any], other: AbstractToolset[Any]) -> bool:
+    """Whether two toolsets are one dynamic toolset: the agent builds a capability's anew each time it lists them."""
+    return isinstance(toolset, DynamicToolset) and toolset == other
 
 
 def _type_name(type_: Any) -> str:
