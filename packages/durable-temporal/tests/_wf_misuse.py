@@ -7,6 +7,7 @@ from pydantic_ai import Agent, BinaryImage
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.models.test import TestModel
+from pydantic_ai.toolsets import FunctionToolset
 from pydantic_graph import GraphBuilder, StepContext
 from temporalio import workflow
 
@@ -78,7 +79,7 @@ class MisuseWorkflow(PydanticAIWorkflow):
             with misuse_temporal.override(model=TestModel()):
                 pass
         elif case == 'override_toolsets':
-            with misuse_temporal.override(toolsets=[]):
+            with misuse_temporal.override(toolsets=[FunctionToolset(id='late')]):  # one the agent does not have
                 pass
         elif case == 'unregistered_model':
             await misuse_temporal.run('hi', model=TestModel())
