@@ -30,6 +30,7 @@ CASES = {
         'run_stream inside a workflow',
         'run_stream_events inside a workflow',
         'override of the model inside a workflow',
+        'realtime session inside a workflow',
     ],
     'prefect': [
         *CONSTRUCTION_CASES,
@@ -44,6 +45,7 @@ CASES = {
         'unregistered model instance inside a flow',
         'iter inside a flow',
         'run_stream_events inside a flow',
+        'realtime session inside a flow',
     ],
     'temporal': [
         *CONSTRUCTION_CASES,
@@ -55,6 +57,7 @@ CASES = {
         'run_stream inside a workflow',
         'run_stream_events inside a workflow',
         'override of the model inside a workflow',
+        'realtime session inside a workflow',
     ],
 }
 # After the cases, in the order the drivers try them.

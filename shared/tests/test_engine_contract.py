@@ -8,7 +8,7 @@ from contextvars import ContextVar
 from typing import Any
 
 import pytest
-from durable_core import DurableNameError
+from durable_core import DurableNameError, NotInDurableUnitError
 from durable_core.engine import DurableAgent, RunInputs, UnitCall
 from pydantic import BaseModel
 from pydantic_ai import Agent, AgentRunResultEvent, RunContext
@@ -159,3 +159,14 @@ async def test_run_stream_events_outside_any_workflow_streams_the_plain_agents_e
     assert isinstance(events[-1], AgentRunResultEvent)
     assert events[-1].result.output is seen[-1]
     assert engine.journal == {}  # not durable: nothing journaled
+
+
+async def test_a_realtime_session_inside_a_durable_run_is_refused_naming_the_fix() -> None:
+    engine = InProcessEngine(Agent('test', name='realtime_refused'))
+    token = _IN_BODY.set(True)  # the engine's durable code
+    try:
+        with pytest.raises(NotInDurableUnitError, match=r'realtime\(\) is not supported inside.*outside the workflow'):
+            engine.realtime('openai:gpt-realtime')
+    finally:
+        _IN_BODY.reset(token)
+    assert engine.realtime('openai:gpt-realtime') is not None  # outside: PydanticAI's own accessor

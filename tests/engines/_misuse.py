@@ -160,6 +160,8 @@ async def misuse_entry_point(durable: Any, entry_point: str) -> None:
             pass
     elif entry_point == 'run_sync':
         durable.run_sync('Hi', deps=NO_DEPS)
+    elif entry_point == 'realtime':
+        durable.realtime('openai:gpt-realtime')
     else:
         raise ValueError(f'no such entry point: {entry_point}')
 

@@ -14,7 +14,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from _misuse import NO_DEPS, RUN_TIME_CASES, Handle, misuse_entry_point, run_time_kwargs
 
-ENTRY_POINTS = ['run_sync', 'run_stream', 'run_stream_events', 'override']
+ENTRY_POINTS = ['run_sync', 'run_stream', 'run_stream_events', 'override', 'realtime']
 MISUSE_AGENT = TemporalAgent(Agent(TestModel(), name='misuse_table', deps_type=Handle))
 # Its output is larger than the dev server's 2 MB payload limit. A few quick attempts, not the default ten, so that a
 # retry of what must fail again shows without a long wait.

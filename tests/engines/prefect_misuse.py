@@ -94,6 +94,7 @@ CASES = [
     ),
     Case('iter inside a flow', lambda: in_flow('iter'), 'Use run()'),
     Case('run_stream_events inside a flow', lambda: in_flow('run_stream_events'), 'event_stream_handler'),
+    Case('realtime session inside a flow', lambda: in_flow('realtime'), 'outside the flow'),
 ]
 CONTROL = [Case('a valid run (control)', lambda: prefect_agent.run('Hi', deps=NO_DEPS), '')]
 

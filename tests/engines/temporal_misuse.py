@@ -83,6 +83,7 @@ async def main(target: str, out: Path) -> None:
         Case('run_stream inside a workflow', lambda: in_workflow('run_stream'), 'event_stream_handler'),
         Case('run_stream_events inside a workflow', lambda: in_workflow('run_stream_events'), 'event_stream_handler'),
         Case('override of the model inside a workflow', lambda: in_workflow('override'), 'models='),
+        Case('realtime session inside a workflow', lambda: in_workflow('realtime'), 'outside the workflow'),
         Case('a valid run (control)', lambda: in_workflow('control'), ''),
         Case(OVERSIZE, lambda: in_workflow('oversize'), 'Make it smaller'),
     ]

@@ -895,6 +895,16 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         # refuses (the handler could not be journaled).
         return self.wrapped.run_stream_events(*args, **kwargs)
 
+    def realtime(self, model: Any, **kwargs: Any) -> Any:  # pyright: ignore[reportIncompatibleMethodOverride]
+        """A realtime session accessor, outside a durable run; inside one, refused: a session cannot be journaled."""
+        if self._in_engine_code():
+            raise NotInDurableUnitError(
+                f'realtime() is not supported inside a {self.engine_name} {self.container_noun}: a realtime session '
+                'streams audio, text and tool calls live, which cannot be journaled or replayed on recovery. Open '
+                f'the session outside the {self.container_noun}, or use run() for durable turns.'
+            )
+        return super().realtime(model, **kwargs)
+
     def override(self, **kwargs: Any) -> AbstractContextManager[None]:  # pyright: ignore[reportIncompatibleMethodOverride]
         """Override agent configuration; inside a durable run, only with what can be made durable.
 
