@@ -8,11 +8,15 @@ from contextvars import ContextVar
 from typing import Any
 
 import pytest
-from durable_core import DurableNameError, NotInDurableUnitError
+from durable_core import DurableNameError, DurableUsageError, NotInDurableUnitError
 from durable_core.engine import DurableAgent, RunInputs, UnitCall
 from pydantic import BaseModel
-from pydantic_ai import Agent, AgentRunResultEvent, RunContext
+from pydantic_ai import Agent, AgentRunResultEvent, DeferredToolRequests, RunContext
 from pydantic_ai.agent import AgentRunResult
+from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+from pydantic_ai.tools import ToolDefinition
+from pydantic_ai.toolsets import ExternalToolset, FunctionToolset
 
 _IN_BODY: ContextVar[bool] = ContextVar('in_body', default=False)
 
@@ -170,3 +174,27 @@ async def test_a_realtime_session_inside_a_durable_run_is_refused_naming_the_fix
     finally:
         _IN_BODY.reset(token)
     assert engine.realtime('openai:gpt-realtime') is not None  # outside: PydanticAI's own accessor
+
+
+def _asks_the_user(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    assert [tool.name for tool in info.function_tools] == ['ask_user']
+    return ModelResponse(parts=[ToolCallPart('ask_user', {'question': 'Which city?'})])
+
+
+async def test_an_external_toolset_passed_at_run_time_is_journaled_and_ends_the_run_deferred() -> None:
+    agent = Agent(FunctionModel(_asks_the_user), name='external_at_run_time', output_type=[str, DeferredToolRequests])
+    engine = InProcessEngine(agent)
+    engine.journal = {}
+    ask_user = ToolDefinition(name='ask_user', parameters_json_schema={'type': 'object', 'properties': {}})
+    result = await engine.run('hi', toolsets=[ExternalToolset([ask_user])])
+    assert isinstance(result.output, DeferredToolRequests)
+    assert [call.tool_name for call in result.output.calls] == ['ask_user']
+    [inputs] = [engine.decode_inputs(key) for key in engine.journal]
+    assert inputs.external_tools == [ask_user]  # the body ran from the journal, which holds the tool
+
+
+async def test_a_toolset_that_runs_tools_passed_at_run_time_is_still_refused() -> None:
+    engine = InProcessEngine(Agent('test', name='function_at_run_time'))
+    engine.journal = {}
+    with pytest.raises(DurableUsageError, match=r'Agent\(\.\.\., toolsets=\[\.\.\.\]\).*ExternalToolset'):
+        await engine.run('hi', toolsets=[FunctionToolset(id='late')])

@@ -20,6 +20,8 @@ from pydantic_ai import (
     RunContext,
     ToolDenied,
 )
+from pydantic_ai.tools import ToolDefinition
+from pydantic_ai.toolsets import ExternalToolset
 
 seen: list[tuple[str, bool]] = []
 """(event kind, whether the handler ran inside a DBOS step) in delivery order."""
@@ -134,3 +136,28 @@ async def test_external_call_is_deferred_and_resumed_with_its_result(dbos: DBOS)
         message_history=first.all_messages(), deferred_tool_results=DeferredToolResults(calls={'ask-1': 'yes'})
     )
     assert second.output == 'You said yes.'
+
+
+async def test_an_external_toolset_at_run_time_defers_its_call_and_is_journaled_with_the_run(dbos: DBOS) -> None:
+    """`run(toolsets=[ExternalToolset(...)])`, as PydanticAI 2.68 allows: nothing runs, so the run's inputs hold it."""
+    _reset()
+    hitl_model.use([[ToolCall('pick_city', {'hint': 'warm'}, 'pick-1')], 'Lisbon it is.'])
+    pick_city = ToolDefinition(
+        name='pick_city', parameters_json_schema={'type': 'object', 'properties': {'hint': {'type': 'string'}}}
+    )
+    workflow_id = f'external-{uuid.uuid4()}'
+    with SetWorkflowID(workflow_id):
+        first = await dbos_hitl.run('Pick a city', toolsets=[ExternalToolset([pick_city])])
+    assert isinstance(first.output, DeferredToolRequests)
+    assert [call.tool_name for call in first.output.calls] == ['pick_city']
+    [status] = await DBOS.list_workflows_async(workflow_ids=[workflow_id], load_input=True)
+    assert status.input is not None
+    assert dbos_hitl.decode_inputs(status.input['args'][0]).external_tools == [pick_city]
+
+    second = await dbos_hitl.run(
+        message_history=first.all_messages(),
+        deferred_tool_results=DeferredToolResults(calls={'pick-1': 'Lisbon'}),
+        toolsets=[ExternalToolset([pick_city])],
+    )
+    assert second.output == 'Lisbon it is.'
+    assert executed == []

@@ -30,7 +30,7 @@ from pydantic_ai.messages import ModelMessage, UserContent
 from pydantic_ai.models import Model, infer_model
 from pydantic_ai.output import OutputDataT
 from pydantic_ai.result import StreamedRunResult
-from pydantic_ai.tools import AgentDepsT, Tool
+from pydantic_ai.tools import AgentDepsT, Tool, ToolDefinition
 from pydantic_ai.toolsets import AbstractToolset, DynamicToolset, ExternalToolset, FunctionToolset, WrapperToolset
 from pydantic_ai.usage import RunUsage
 
@@ -96,6 +96,9 @@ class RunInputs(BaseModel):
     run_id: str | None = None
     timeout: float | None = None
     retries: int | dict[str, int] | None = None
+    external_tools: list[ToolDefinition] | None = None
+    """The tools of `run(toolsets=[ExternalToolset(...)])`: nothing runs them, their calls end the run as deferred
+    requests, so their definitions are all a recovered run needs."""
 
 
 # Arguments of `run`/`iter` that cannot be journaled, with the fix to name in the error.
@@ -538,11 +541,9 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         return UnitCall(unit, self.unit_config(unit))
 
     def _wrap_leaf(self, toolset: AbstractToolset[Any]) -> AbstractToolset[Any]:
-        if isinstance(toolset, DurableToolset):
-            return toolset
+        if isinstance(toolset, DurableToolset | ExternalToolset):
+            return toolset  # an external toolset runs nothing: its calls end the run as deferred requests
         leaf = self._describe_leaf(toolset)
-        if leaf.kind == 'external':
-            return toolset  # nothing runs: the calls end the run as deferred requests
         if leaf.kind in ('mcp', 'dynamic'):
             stand_in = self._wrap_io_toolset(leaf)
             if stand_in is not None:
@@ -608,11 +609,11 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
                 f'An event_stream_handler passed to run() would not be durable. Pass it when wrapping instead: '
                 f'{self.wrapper_name}(agent, event_stream_handler=handler).'
             )
-        if toolsets:
+        if toolsets and not all(isinstance(toolset, ExternalToolset) for toolset in toolsets):
             raise DurableUsageError(
                 f'Toolsets passed at run time cannot be made durable: the {self.container_noun} must know every unit '
                 f'before it runs. Register them on the agent: Agent(..., toolsets=[...]) before wrapping it in '
-                f'{self.wrapper_name}.'
+                f'{self.wrapper_name}. (An ExternalToolset, which runs nothing, may be passed at run time.)'
             )
         for argument, value in extra.items():
             if value is not None and argument in _UNJOURNALED_ARGUMENTS:
@@ -706,6 +707,9 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         arguments['deps'] = self.decode_deps(inputs.deps)
         if inputs.model_settings is not None:
             arguments['model_settings'] = decode_model_settings(json.dumps(inputs.model_settings))
+        external_tools = arguments.pop('external_tools')
+        if external_tools:
+            arguments['toolsets'] = [ExternalToolset[Any](list(external_tools))]
         return arguments
 
     async def run(  # pyright: ignore[reportIncompatibleMethodOverride]
@@ -746,11 +750,12 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         self._check_deps_round_trip(deps)
         if in_durable_context and not self._runs_in_durable_code_are_children:
             self._resolve_model(model)
-            return await super().run(**arguments, **kwargs)
+            return await super().run(**arguments, toolsets=toolsets, **kwargs)
         unexpected = sorted(name for name, value in kwargs.items() if value is not None)
         if unexpected:
             raise TypeError(f'{type(self).__name__}.run() got unexpected arguments: {unexpected}')
-        inputs = self._build_inputs(arguments)
+        external_tools = [tool for toolset in toolsets or () for tool in cast(ExternalToolset[Any], toolset).tool_defs]
+        inputs = self._build_inputs({**arguments, 'external_tools': external_tools or None})
         live_results: list[AgentRunResult[Any]] = []
         token = _LIVE_RESULTS.set(live_results)
         try:
@@ -835,7 +840,12 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         try:
             with Agent.parallel_tool_call_execution_mode(self._parallel_execution_mode):
                 async with super().iter(
-                    user_prompt, model=durable_model, capabilities=run_capabilities, run_id=run_id, **kwargs
+                    user_prompt,
+                    model=durable_model,
+                    toolsets=toolsets,
+                    capabilities=run_capabilities,
+                    run_id=run_id,
+                    **kwargs,
                 ) as run:
                     yield run
         finally:
