@@ -8,29 +8,18 @@ registered after launch; ours is a Python warning, `durable_dbos.CreatedAfterLau
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _dbos_program import dbos_program_report
 from _summary import compat_difference
 
-COMPAT_DIR = Path(__file__).parent
 OUTPUT = 'success (no tool calls)'
 
 
 def _late_agent_report(impl: str, directory: Path) -> dict[str, Any]:
-    out = directory / f'{impl}.json'
-    done = subprocess.run(
-        [sys.executable, str(COMPAT_DIR / 'dbos_late_agent.py'), impl, f'sqlite:///{directory / "late.sqlite"}', out],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, f'dbos_late_agent.py {impl} failed:\n{done.stderr[-4000:]}'
-    return json.loads(out.read_text())
+    return dbos_program_report('dbos_late_agent.py', impl, directory)
 
 
 @pytest.mark.parametrize('impl', ['pydantic_ai', 'ours'])
