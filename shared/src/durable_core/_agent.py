@@ -338,9 +338,9 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
     async def _start_durable_run(self, inputs: RunInputs) -> AgentRunResult[Any] | str:
         """Start a durable run from outside the agent's workflow code; return its result or its journaled JSON.
 
-        The run's body calls `run_inputs(inputs)`. The base decodes JSON with `decode_result`, unless the body ran
-        in this process and handed its live result back. An engine that sets `_starts_durable_runs = False` needs
-        no implementation.
+        The run's body calls `run_inputs(inputs)`. A result object is returned to the caller as it is; JSON is
+        decoded with `decode_result`, unless the body ran in this process and handed its live result back. An
+        engine that sets `_starts_durable_runs = False` needs no implementation.
         """
         raise NotImplementedError(f'{self.wrapper_name} does not start durable runs by itself.')
 
@@ -762,9 +762,11 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
             result = await self._start_durable_run(inputs)
         finally:
             _LIVE_RESULTS.reset(token)
+        if not isinstance(result, str):
+            return result  # the engine's own result object (DBOS hands back the live one)
         if live_results:  # the body ran in this process: its live objects, not their journaled copies
             return live_results[-1]
-        return self.decode_result(result) if isinstance(result, str) else result
+        return self.decode_result(result)
 
     async def run_inputs(self, inputs: RunInputs) -> AgentRunResult[Any]:
         """Run the agent from journaled inputs: the body of an engine's workflow or flow, in its durable code."""
