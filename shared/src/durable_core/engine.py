@@ -38,6 +38,7 @@ from ._agent import (
     UnitConfigs,
     stable_run_id,
 )
+from ._compat import agent_instruction_functions
 from ._ids import UnitId, UnitKind
 from ._tool_outcomes import replay_tool_call
 from ._units import (
@@ -68,6 +69,7 @@ __all__ = [
     'UnitId',
     'UnitInputs',
     'UnitKind',
+    'agent_instruction_functions',
     'execute_event_delivery',
     'execute_model_request',
     'execute_tool_call',

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from durable_core import DurableUsageError
+from durable_core.engine import agent_instruction_functions
 from pydantic_ai.agent import AbstractAgent
 from pydantic_ai.capabilities import AbstractCapability, CombinedCapability, ProcessHistory, WrapperCapability
 
@@ -44,12 +45,8 @@ def _workflow_callbacks(agent: AbstractAgent[Any, Any]) -> Iterator[tuple[str, C
     for capability in _capabilities(agent.root_capability):
         if isinstance(capability, ProcessHistory):
             yield 'history processor', capability.processor
-    # PydanticAI keeps an agent's instructions in a private list; without it there is nothing to check here.
-    sourced_instructions: Any = getattr(agent, '_instructions', None) or ()
-    for sourced in sourced_instructions:
-        instruction: Any = getattr(sourced, 'instruction', None)
-        if callable(instruction):
-            yield 'instructions function', instruction
+    for instruction in agent_instruction_functions(agent):
+        yield 'instructions function', instruction
 
 
 def _capabilities(capability: AbstractCapability[Any]) -> Iterator[AbstractCapability[Any]]:
