@@ -103,9 +103,9 @@ def test_an_engine_without_a_reason_leaves_names_to_its_own_check() -> None:
         engine_name = 'PerWorker'
         _duplicate_name_reason = None
 
-    first = PerWorker(Agent('test', name='shared'))
-    second = PerWorker(Agent('test', name='shared'))
-    assert first is not second
+    agents = [PerWorker(Agent('test', name='shared')) for _ in range(2)]  # no refusal: the engine checks names itself
+    assert PerWorker.named('shared') is None  # and core claimed nothing for them
+    assert [agent.name for agent in agents] == ['shared', 'shared']
 
 
 async def test_an_in_process_caller_gets_the_runs_live_result() -> None:
