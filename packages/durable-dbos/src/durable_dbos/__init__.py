@@ -2,7 +2,18 @@
 
 from ._agent import DBOSAgent, DBOSParallelExecutionMode
 from ._config import StepConfig
+from ._dropin import ChildWorkflowConfig, DBOSDurability, DBOSModel, DBOSOperationNamer
 from ._warnings import CreatedAfterLaunchWarning
 from .version import __version__
 
-__all__ = ['CreatedAfterLaunchWarning', 'DBOSAgent', 'DBOSParallelExecutionMode', 'StepConfig', '__version__']
+__all__ = [
+    'ChildWorkflowConfig',
+    'CreatedAfterLaunchWarning',
+    'DBOSAgent',
+    'DBOSDurability',
+    'DBOSModel',
+    'DBOSOperationNamer',
+    'DBOSParallelExecutionMode',
+    'StepConfig',
+    '__version__',
+]

@@ -6,6 +6,18 @@ from ._agent import TemporalAgent
 from ._agent_plugin import AgentPlugin
 from ._config import DEFAULT_ACTIVITY_CONFIG, ActivityConfig, ActivityConfigLike, LocalActivity, ToolActivityConfig
 from ._converter import PydanticAIPayloadConverter
+from ._dropin import (
+    AgentEventStream,
+    ContinueAsNewHandler,
+    DurableAgentRunEvents,
+    TemporalDurability,
+    TemporalOperationNamer,
+    TemporalRunContext,
+    TemporalWrapperToolset,
+    WorkflowStreamTopic,
+    stream_agent_events,
+    workflow_stream_event_handler,
+)
 from ._plugin import PASSTHROUGH_MODULES, PydanticAIPlugin
 from ._tracing import TracingPlugin
 from ._workflow import PydanticAIWorkflow
@@ -16,14 +28,24 @@ __all__ = [
     'PASSTHROUGH_MODULES',
     'ActivityConfig',
     'ActivityConfigLike',
+    'AgentEventStream',
     'AgentPlugin',
+    'ContinueAsNewHandler',
+    'DurableAgentRunEvents',
     'LocalActivity',
     'NotDurableWarning',
     'PydanticAIPayloadConverter',
     'PydanticAIPlugin',
     'PydanticAIWorkflow',
     'TemporalAgent',
+    'TemporalDurability',
+    'TemporalOperationNamer',
+    'TemporalRunContext',
+    'TemporalWrapperToolset',
     'ToolActivityConfig',
     'TracingPlugin',
+    'WorkflowStreamTopic',
     '__version__',
+    'stream_agent_events',
+    'workflow_stream_event_handler',
 ]

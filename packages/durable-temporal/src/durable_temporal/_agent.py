@@ -46,6 +46,7 @@ from ._config import (
     resolve_config,
 )
 from ._converter import RawJson
+from ._dropin import TemporalRunContext, refuse_run_context_type
 from ._sync_callbacks import refuse_sync_workflow_callbacks
 from ._toolsets import ActivityToolset
 from ._worker import ActivityServer
@@ -90,6 +91,7 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
     tool_config_argument = 'tool_activity_config'
     _run_is_unit = False  # the workflow is yours, named by its class
     _starts_durable_runs = False  # a client starts the workflow
+    _units_run_in_process = False  # activities run on a worker: a handler passed to run() cannot reach them
     _refused_in_durable_code = frozenset({'run_stream', 'run_stream_events', 'run_sync'})
 
     def __init__(
@@ -104,6 +106,7 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
         toolset_activity_config: Mapping[str, ActivityConfigLike] | None = None,
         tool_activity_config: Mapping[str, Mapping[str, ToolActivityConfig]] | None = None,
         parallel_execution_mode: ParallelExecutionMode = 'parallel_ordered_events',
+        run_context_type: type[TemporalRunContext[Any]] = TemporalRunContext,
     ) -> None:
         """Wrap `wrapped`.
 
@@ -127,7 +130,10 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
                 which is allowed for async tools that do no I/O.
             parallel_execution_mode: `'parallel_ordered_events'` runs a step's tool calls concurrently;
                 `'sequential'` runs them one at a time.
+            run_context_type: PydanticAI 2.68's argument, accepted only as `TemporalRunContext` (the default):
+                activities get the fields of `durable_core.CARRIED_RUN_CONTEXT_FIELDS`, and a subclass is refused.
         """
+        refuse_run_context_type(run_context_type)
         super().__init__(
             wrapped,
             name=name,

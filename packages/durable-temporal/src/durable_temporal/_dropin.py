@@ -1,0 +1,142 @@
+"""Names of PydanticAI 2.68's `durable_exec.temporal` that 2.68 code imports, beyond the agent and its plugins.
+
+`TemporalRunContext` is an alias of the run context our activities rebuild. The rest belong to parts of 2.68 we do
+not have (its capability form, its operation namer, its toolset wrapper, its workflow event streams): building one,
+or calling one of its functions, raises a `DurableUsageError` that names our way, so 2.68 code fails where it starts
+rather than in a run. `ContinueAsNewHandler` is 2.68's type, which only the refused `TemporalDurability` takes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, NoReturn
+
+from durable_core import DurableRunContext, DurableUsageError
+from pydantic_ai import RunContext
+
+__all__ = [
+    'AgentEventStream',
+    'ContinueAsNewHandler',
+    'DurableAgentRunEvents',
+    'TemporalDurability',
+    'TemporalOperationNamer',
+    'TemporalRunContext',
+    'TemporalWrapperToolset',
+    'WorkflowStreamTopic',
+    'refuse_run_context_type',
+    'stream_agent_events',
+    'workflow_stream_event_handler',
+]
+
+TemporalRunContext = DurableRunContext
+"""PydanticAI 2.68's name for the run context a tool, MCP call or event handler gets inside an activity: an alias of
+`durable_core.DurableRunContext`, which that context is (`isinstance(ctx, TemporalRunContext)` holds there).
+
+It carries `durable_core.CARRIED_RUN_CONTEXT_FIELDS` (deps through the agent's `deps_type`, usage, retries, the
+tool call, ...); reading another field raises `NotCarriedError`. 2.68 lets a subclass carry more through
+`run_context_type=`; `TemporalAgent` refuses a subclass there: carry such data in the deps."""
+
+ContinueAsNewHandler = Callable[[RunContext[Any]], Awaitable[None] | None]
+"""PydanticAI 2.68's type of `TemporalDurability(continue_as_new=...)`, kept so that 2.68 code imports.
+
+Nothing of ours takes it: `TemporalDurability` is refused. A `TemporalAgent` run is part of your workflow, so call
+`workflow.continue_as_new(...)` from the workflow between runs, passing the `message_history` to go on with."""
+
+_STREAMS_FIX = (
+    'TemporalAgent delivers events to `TemporalAgent(agent, event_stream_handler=...)`: model events live inside '
+    'the model-request activity, other events each from an activity of their own. Send them on to a client from '
+    'that handler (your own queue or pub/sub), or query the workflow.'
+)
+
+
+class TemporalDurability:
+    """PydanticAI 2.68's Temporal capability: not provided. Building one raises `DurableUsageError`, naming the fix.
+
+    Ours wraps the agent instead: `TemporalAgent(agent, activity_config=..., model_activity_config=...,
+    toolset_activity_config=..., tool_activity_config=..., event_stream_handler=..., models=...)`.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Refuse, naming `TemporalAgent`."""
+        raise DurableUsageError(
+            'durable_temporal has no TemporalDurability capability: wrap the agent instead, '
+            '`TemporalAgent(Agent(...), activity_config=..., event_stream_handler=...)`, without '
+            '`capabilities=[TemporalDurability(...)]`, and list the TemporalAgent in `__pydantic_ai_agents__`.'
+        )
+
+
+class TemporalOperationNamer:
+    """PydanticAI 2.68's namer of activity names: not provided. Building one raises `DurableUsageError`.
+
+    Our activity names are fixed, derived from the agent's name and its toolset ids (`<agent>.model_request`,
+    `<agent>.tool_call.<toolset>.<tool>`, ...), and listed by `TemporalAgent.durable_unit_names()`.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Refuse, naming `durable_unit_names()`."""
+        raise DurableUsageError(
+            'durable_temporal has no TemporalOperationNamer: a TemporalAgent names its activities after the agent '
+            '(`name=`) and its toolset ids; `temporal_agent.durable_unit_names()` lists them. Choose the names there.'
+        )
+
+
+class TemporalWrapperToolset:
+    """PydanticAI 2.68's base of a toolset whose calls are activities: not provided. Building one is refused.
+
+    `TemporalAgent` runs every toolset the agent has in activities itself (function, MCP and dynamic toolsets, and
+    any other toolset's calls): register the toolset on the agent and configure it with `toolset_activity_config`
+    or `tool_activity_config` by its id.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Refuse, naming how a toolset gets activities."""
+        raise DurableUsageError(
+            'durable_temporal has no TemporalWrapperToolset: TemporalAgent runs the calls of every toolset the agent '
+            'has in activities itself. Register the toolset on the agent (`Agent(toolsets=[...])`, with an `id=`) '
+            'and configure it with `toolset_activity_config={id: ...}`; there is no `temporalize_toolset_func=`.'
+        )
+
+
+class AgentEventStream:
+    """PydanticAI 2.68's event stream of a workflow: not provided. Building one raises `DurableUsageError`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Refuse, naming `event_stream_handler=`."""
+        raise DurableUsageError(f'durable_temporal has no AgentEventStream. {_STREAMS_FIX}')
+
+
+class WorkflowStreamTopic:
+    """PydanticAI 2.68's topic of a workflow event stream: not provided. Building one raises `DurableUsageError`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Refuse, naming `event_stream_handler=`."""
+        raise DurableUsageError(f'durable_temporal has no WorkflowStreamTopic. {_STREAMS_FIX}')
+
+
+class DurableAgentRunEvents:
+    """PydanticAI 2.68's client-side events of a workflow's run: not provided. Building one is refused."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Refuse, naming `event_stream_handler=`."""
+        raise DurableUsageError(f'durable_temporal has no DurableAgentRunEvents. {_STREAMS_FIX}')
+
+
+def workflow_stream_event_handler(*args: Any, **kwargs: Any) -> NoReturn:
+    """PydanticAI 2.68's handler that publishes events to a workflow stream: not provided; calling it is refused."""
+    raise DurableUsageError(f'durable_temporal has no workflow_stream_event_handler. {_STREAMS_FIX}')
+
+
+def stream_agent_events(*args: Any, **kwargs: Any) -> NoReturn:
+    """PydanticAI 2.68's client-side reader of a workflow stream: not provided; calling it is refused."""
+    raise DurableUsageError(f'durable_temporal has no stream_agent_events. {_STREAMS_FIX}')
+
+
+def refuse_run_context_type(run_context_type: type[RunContext[Any]]) -> None:
+    """Refuse a `run_context_type=` other than `TemporalRunContext` itself, naming the fix."""
+    if run_context_type is not TemporalRunContext:
+        raise DurableUsageError(
+            f'TemporalAgent(run_context_type={getattr(run_context_type, "__qualname__", run_context_type)!r}) is not '
+            'supported: activities get a TemporalRunContext carrying durable_core.CARRIED_RUN_CONTEXT_FIELDS (deps '
+            "through the agent's deps_type, usage, retries, the tool call, ...), and a subclass's "
+            '`serialize_run_context` is not used. Carry the extra data in the deps, and drop `run_context_type=`.'
+        )
