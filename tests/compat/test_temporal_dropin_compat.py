@@ -17,7 +17,7 @@ import pytest
 from _fidelity_runs import WAIT
 
 COMPAT_DIR = Path(__file__).parent
-PROGRAMS = ['agent_plugin', 'agent_toolset_id', 'passthrough', 'replay', 'workflow_failures']
+PROGRAMS = ['agent_plugin', 'agent_toolset_id', 'passthrough', 'replay', 'run_context_type', 'workflow_failures']
 
 
 def _run(implementation: str, program: str, target: str, directory: Path) -> Any:
