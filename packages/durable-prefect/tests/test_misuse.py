@@ -6,13 +6,18 @@ from typing import Any
 
 import pytest
 from durable_core import DurableNameError, DurableUsageError, NotInDurableUnitError
+from durable_core.testing import OpenAICompatibleServer
 from durable_prefect import PrefectAgent, TaskConfig
 from prefect import flow
-from pydantic_ai import Agent
+from prefect.context import get_run_context
+from pydantic_ai import Agent, UserError
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
+from pydantic_ai.models.openai import OpenAIChatModel
 from pydantic_ai.models.test import TestModel
+from pydantic_ai.providers.openai import OpenAIProvider
 from pydantic_ai.toolsets import FunctionToolset
+from support import read_subflow_runs, read_task_runs
 
 
 def _answer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
@@ -57,19 +62,53 @@ async def test_unregistered_model_instance_outside_a_flow() -> None:
         await prefect_agent.run('hi', model=FunctionModel(_answer))
 
 
+@pytest.mark.parametrize('how', ['run', 'iter', 'override'])
+async def test_an_unregistered_model_instance_in_a_flow_is_refused_before_any_request(how: str) -> None:
+    """Issue 14, item 15b: the provider's server sees no request; the error is a `UserError` naming `models=`."""
+    with OpenAICompatibleServer(['Hello']) as server:
+        model = OpenAIChatModel('gpt-4o', provider=OpenAIProvider(base_url=server.base_url, api_key='test'))
+        prefect_agent = PrefectAgent(Agent(TestModel(), name=f'unregistered_{how}'))
+
+        @flow
+        async def outer() -> Any:
+            if how == 'run':
+                return await prefect_agent.run('hi', model=model)
+            if how == 'iter':
+                async with prefect_agent.iter('hi', model=model) as run:
+                    async for _ in run:
+                        pass
+                return run.result
+            with prefect_agent.override(model=model):  # the override was used as is before: one request
+                return await prefect_agent.run('hi')
+
+        with pytest.raises(UserError, match=r'models=\{"my_model": model\}'):
+            await outer()
+        assert server.calls.total == 0
+
+
+async def test_a_registered_model_instance_overridden_in_a_flow_runs_in_tasks() -> None:
+    with OpenAICompatibleServer(['Hello']) as server:
+        model = OpenAIChatModel('gpt-4o', provider=OpenAIProvider(base_url=server.base_url, api_key='test'))
+        prefect_agent = PrefectAgent(Agent(TestModel(), name='registered_override'), models={'served': model})
+
+        @flow
+        async def outer() -> Any:
+            with prefect_agent.override(model=model):
+                result = await prefect_agent.run('hi')
+            return result.output, get_run_context().flow_run.id  # type: ignore[union-attr]
+
+        output, flow_run_id = await outer()
+        assert output == 'Hello'
+        assert server.calls.total == 1
+        (subflow,) = await read_subflow_runs(flow_run_id)
+        task_names = [t.name.rsplit('-', 1)[0] for t in await read_task_runs(subflow.id, count=1)]
+        assert task_names == ['registered_override.model_request']
+
+
 async def test_runtime_toolsets() -> None:
     prefect_agent = PrefectAgent(Agent(TestModel(), name='runtime_toolsets'))
     with pytest.raises(DurableUsageError, match=r'Agent\(\.\.\., toolsets=\[\.\.\.\]\)'):
         await prefect_agent.run('hi', toolsets=[FunctionToolset()])
-
-
-async def test_event_stream_handler_at_run_time() -> None:
-    async def handler(ctx: Any, events: Any) -> None:
-        pass
-
-    prefect_agent = PrefectAgent(Agent(TestModel(), name='run_handler'))
-    with pytest.raises(DurableUsageError, match=r'PrefectAgent\(agent, event_stream_handler=handler\)'):
-        await prefect_agent.run('hi', event_stream_handler=handler)
 
 
 def test_toolset_without_id() -> None:
@@ -94,18 +133,6 @@ def test_toolset_without_id() -> None:
 def test_bad_task_config(config: Any, message: str) -> None:
     with pytest.raises(DurableUsageError, match=message):
         PrefectAgent(Agent(TestModel(), name='bad_config'), model_task_config=config)
-
-
-async def test_iter_inside_a_flow_is_refused() -> None:
-    prefect_agent = PrefectAgent(Agent(TestModel(), name='iter_in_flow'))
-
-    @flow
-    async def outer() -> None:
-        async with prefect_agent.iter('hi'):
-            pass
-
-    with pytest.raises(NotInDurableUnitError, match=r'Use run\(\)'):
-        await outer()
 
 
 async def test_run_stream_events_inside_a_flow_is_refused() -> None:

@@ -17,7 +17,7 @@ import warnings
 import weakref
 from abc import abstractmethod
 from collections.abc import AsyncGenerator, Callable, Coroutine, Generator, Mapping, Sequence
-from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, cast
@@ -347,6 +347,14 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
     def _in_engine_code(self) -> bool:
         """Whether the caller is code of any workflow or flow of the engine, not only this agent's."""
         return self._in_durable_context()
+
+    def _durable_scope_for_iter(self) -> AbstractAsyncContextManager[None] | None:
+        """A context for an `iter()` in engine code outside this agent's durable code, or `None` to refuse it there.
+
+        The context makes the caller's code this agent's durable code while the run lasts (Prefect: the caller's
+        flow run, whose tasks then run the units).
+        """
+        return None
 
     def _before_tool_calls(self, ctx: RunContext[Any], tool_call_ids: Sequence[str]) -> None:
         """Called in workflow code before a step's tool calls start, in call order."""
@@ -814,11 +822,22 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         """Iterate over the agent graph; inside a durable run every model request and tool call is a unit."""
         if not self._in_durable_context():
             if self._in_engine_code():
-                raise NotInDurableUnitError(
-                    f'{self.wrapper_name}.iter() inside another {self.engine_name} {self.container_noun} would not be '
-                    f'durable: its model requests and tool calls would not be journaled. Use run(), which runs the '
-                    f'agent as a durable {self.container_noun} of its own.'
-                )
+                scope = self._durable_scope_for_iter()
+                if scope is None:
+                    raise NotInDurableUnitError(
+                        f'{self.wrapper_name}.iter() inside another {self.engine_name} {self.container_noun} would '
+                        f'not be durable: its model requests and tool calls would not be journaled. Use run(), which '
+                        f'runs the agent as a durable {self.container_noun} of its own.'
+                    )
+                # The caller's code is this agent's durable code while the run lasts: its I/O runs in units.
+                async with (
+                    scope,
+                    self.iter(
+                        user_prompt, model=model, toolsets=toolsets, capabilities=capabilities, run_id=run_id, **kwargs
+                    ) as run,
+                ):
+                    yield run
+                return
             if not self._starts_durable_runs:
                 self._warn_not_durable()
             async with super().iter(
@@ -920,13 +939,14 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
     def override(self, **kwargs: Any) -> AbstractContextManager[None]:  # pyright: ignore[reportIncompatibleMethodOverride]
         """Override agent configuration; inside a durable run, only with what can be made durable.
 
-        Outside a durable run, everything PydanticAI's `override` takes. Inside one (workflow or flow code), `deps=`
+        Outside a durable run, everything PydanticAI's `override` takes. Inside one (workflow or flow code, or any
+        engine code that starts durable runs: on Prefect, any flow's), `deps=`
         (journaled with any run started there, so they must serialize through `deps_type`), `model=` a model that
         `run(model=...)` takes (a registered key or instance, the agent's own, or a model string), and `toolsets=`
         or `tools=` made only of toolsets and tools the agent already has (they have units). Anything else is
         refused with `NotInDurableUnitError`, naming the fix.
         """
-        if not self.in_durable_context():
+        if not self.in_durable_context() and not self._in_engine_code():
             return super().override(**kwargs)
         durable = dict(self._durable_overrides.get() or {})
         if 'model' in kwargs:

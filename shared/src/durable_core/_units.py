@@ -203,7 +203,11 @@ class DurableModel(WrapperModel):
         model_request_parameters: ModelRequestParameters,
         run_context: RunContext[Any] | None = None,
     ) -> AsyncGenerator[StreamedResponse]:
-        """A stream that yields no events: they were delivered live inside the unit."""
+        """In durable code, the unit's response as a completed stream.
+
+        Its events were delivered live inside the unit to the run's handler, or are replayed from the response when
+        the run has none.
+        """
         if not self._runner.in_durable_context():
             async with self.wrapped.request_stream(
                 messages, model_settings, model_request_parameters, run_context
@@ -216,7 +220,13 @@ class DurableModel(WrapperModel):
         finally:
             if token is not None:
                 CURRENT_RUN_CONTEXT.reset(token)
-        yield CompletedStreamedResponse(response, model_request_parameters=model_request_parameters)
+        # With a handler, the unit delivered the events live; without one (`iter()` and `node.stream()`), the stream
+        # replays the response's parts as events, so its caller still sees them.
+        yield CompletedStreamedResponse(
+            response,
+            model_request_parameters=model_request_parameters,
+            replay_events=self._event_stream_handler is None,
+        )
 
 
 class DurableToolset(WrapperToolset[AgentDepsT], Generic[AgentDepsT]):

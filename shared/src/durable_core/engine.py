@@ -18,6 +18,8 @@ Optional:
     `_after_run(run_id)`: when a durable run ends, however it ends.
     `_toolset_unit_kinds(kind)`: which units an MCP, dynamic or other toolset has.
     `_wrap_io_toolset(leaf)`: the stand-in of an MCP or dynamic toolset in a run.
+    `_durable_scope_for_iter()`: for `iter()` in engine code outside the agent's own (Prefect: any flow), a context
+        that makes the caller's code the agent's durable code while the run lasts; `None` (the default) refuses it.
 
 Class attributes: `engine_name`, `wrapper_name`, `container_noun`, `tool_config_argument` (for messages);
 `_run_is_unit`, `_starts_durable_runs`, `_runs_in_durable_code_are_children`, `_streams_durable_runs`,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import AsyncGenerator, Callable, Coroutine, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Generic
 
 from durable_core.engine import (
@@ -32,8 +33,9 @@ class PrefectAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Ou
     """Wraps a PydanticAI agent so each run is a Prefect flow and each model request and tool call a task.
 
     `run()` and `run_sync()` run the agent as the flow `<name>.run`; inside another flow it is a
-    subflow. Completed tasks store their results, so when the flow is retried or its flow run is
-    rerun, completed model requests and tool calls load their results instead of running again.
+    subflow. `iter()` inside a flow runs in that flow's code, its model requests and tool calls as
+    tasks of that flow run. Completed tasks store their results, so when the flow is retried or its
+    flow run is rerun, completed model requests and tool calls load their results instead of running again.
 
     Example:
         ```python
@@ -176,3 +178,27 @@ class PrefectAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Ou
     def _in_engine_code(self) -> bool:
         """Inside any Prefect flow run, where a run that is not a subflow would not be durable."""
         return FlowRunContext.get() is not None
+
+    def _durable_scope_for_iter(self) -> AbstractAsyncContextManager[None] | None:
+        """In the code of any flow (not a task): that flow run runs this `iter()`'s units as its own tasks."""
+        context = FlowRunContext.get()
+        if context is None or context.flow_run is None or TaskRunContext.get() is not None:
+            return None
+        return self._flow_code_scope(context)
+
+    @asynccontextmanager
+    async def _flow_code_scope(self, context: FlowRunContext) -> AsyncGenerator[None]:
+        flow_run = context.flow_run
+        assert flow_run is not None
+        # Which `iter()` of this agent this is in this attempt of the flow run, counted in the attempt's counter of
+        # task calls: Prefect starts it afresh on each attempt, so a retry finds the same identities, in order.
+        key = f'durable_prefect.iter:{self.name}'
+        previous = context.task_run_dynamic_keys.get(key)
+        occurrence = previous + 1 if isinstance(previous, int) else 0
+        context.task_run_dynamic_keys[key] = occurrence
+        identity = f'{await stable_flow_identity(flow_run)}/{key}#{occurrence}'
+        token = CURRENT_SCOPE.set(FlowScope(agent=self, flow_run_id=flow_run.id, identity=identity))
+        try:
+            yield
+        finally:
+            CURRENT_SCOPE.reset(token)
