@@ -57,6 +57,20 @@ def test_a_run_context_subclass_is_refused_naming_the_fix() -> None:
 
 
 @pytest.mark.parametrize(
+    ('argument', 'fix'),
+    [
+        ('provider_factory', r"models=\{'fast': OpenAIChatModel"),
+        ('temporalize_toolset_func', 'toolset_activity_config'),
+    ],
+)
+def test_2_68_arguments_we_do_not_take_are_refused_unless_none(argument: str, fix: str) -> None:
+    agent = Agent(TestModel(), name=f'dropin_{argument}')
+    with pytest.raises(DurableUsageError, match=rf'TemporalAgent\({argument}=\.\.\.\) is not supported: .*{fix}'):
+        TemporalAgent(agent, **{argument: lambda *args: None})
+    TemporalAgent(agent, **{argument: None})  # 2.68's default; the refusal claimed no name
+
+
+@pytest.mark.parametrize(
     ('build', 'fix'),
     [
         (lambda: TemporalDurability(name='support'), r'wrap the agent instead, `TemporalAgent\('),

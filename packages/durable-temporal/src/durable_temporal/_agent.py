@@ -46,7 +46,7 @@ from ._config import (
     resolve_config,
 )
 from ._converter import RawJson
-from ._dropin import TemporalRunContext, refuse_run_context_type
+from ._dropin import TemporalRunContext, refuse_run_context_type, refuse_unsupported_arguments
 from ._sync_callbacks import refuse_sync_workflow_callbacks
 from ._toolsets import ActivityToolset
 from ._worker import ActivityServer
@@ -107,6 +107,8 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
         tool_activity_config: Mapping[str, Mapping[str, ToolActivityConfig]] | None = None,
         parallel_execution_mode: ParallelExecutionMode = 'parallel_ordered_events',
         run_context_type: type[TemporalRunContext[Any]] = TemporalRunContext,
+        provider_factory: Callable[..., Any] | None = None,
+        temporalize_toolset_func: Callable[..., Any] | None = None,
     ) -> None:
         """Wrap `wrapped`.
 
@@ -132,8 +134,15 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
                 `'sequential'` runs them one at a time.
             run_context_type: PydanticAI 2.68's argument, accepted only as `TemporalRunContext` (the default):
                 activities get the fields of `durable_core.CARRIED_RUN_CONTEXT_FIELDS`, and a subclass is refused.
+            provider_factory: PydanticAI 2.68's argument, accepted only as `None`: the worker builds each model from
+                its registered instance or model string.
+            temporalize_toolset_func: PydanticAI 2.68's argument, accepted only as `None`: every toolset of the
+                agent gets its activities from `TemporalAgent` itself.
         """
         refuse_run_context_type(run_context_type)
+        refuse_unsupported_arguments(
+            provider_factory=provider_factory, temporalize_toolset_func=temporalize_toolset_func
+        )
         super().__init__(
             wrapped,
             name=name,

@@ -24,6 +24,7 @@ __all__ = [
     'TemporalWrapperToolset',
     'WorkflowStreamTopic',
     'refuse_run_context_type',
+    'refuse_unsupported_arguments',
     'stream_agent_events',
     'workflow_stream_event_handler',
 ]
@@ -140,3 +141,24 @@ def refuse_run_context_type(run_context_type: type[RunContext[Any]]) -> None:
             "through the agent's deps_type, usage, retries, the tool call, ...), and a subclass's "
             '`serialize_run_context` is not used. Carry the extra data in the deps, and drop `run_context_type=`.'
         )
+
+
+_ARGUMENT_FIXES = {
+    'provider_factory': (
+        'the worker builds each model from what `models=` registers or from a model string: register a model '
+        "instance built with its provider, e.g. `models={'fast': OpenAIChatModel('gpt-5-mini', provider=...)}`"
+    ),
+    'temporalize_toolset_func': (
+        'TemporalAgent gives every toolset of the agent its activities itself: register the toolset on the agent '
+        'with an `id=` and configure it with `toolset_activity_config={id: ...}`'
+    ),
+}
+
+
+def refuse_unsupported_arguments(**arguments: object) -> None:
+    """Refuse PydanticAI 2.68 `TemporalAgent` arguments ours does not take, unless `None`, naming the fix."""
+    for name, value in arguments.items():
+        if value is not None:
+            raise DurableUsageError(
+                f'TemporalAgent({name}=...) is not supported: {_ARGUMENT_FIXES[name]}. Drop {name}=.'
+            )
