@@ -3,6 +3,7 @@
 from ._agent import PrefectAgent
 from ._cache import DEFAULT_CACHE_POLICY, DEFAULT_PYDANTIC_AI_CACHE_POLICY, RUN_SCOPE, UNIT_INPUTS, RunScope, UnitInputs
 from ._config import TaskConfig, TaskConfigLike
+from ._dropin import PrefectDurability, PrefectFunctionToolset, PrefectMCPToolset, PrefectModel, PrefectOperationNamer
 from .version import __version__
 
 __all__ = [
@@ -11,6 +12,11 @@ __all__ = [
     'RUN_SCOPE',
     'UNIT_INPUTS',
     'PrefectAgent',
+    'PrefectDurability',
+    'PrefectFunctionToolset',
+    'PrefectMCPToolset',
+    'PrefectModel',
+    'PrefectOperationNamer',
     'RunScope',
     'TaskConfig',
     'TaskConfigLike',

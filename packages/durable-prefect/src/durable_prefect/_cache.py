@@ -36,6 +36,7 @@ __all__ = [
     'RunScope',
     'UnitInputs',
     'fingerprint',
+    'value_digest',
 ]
 
 # Fields of PydanticAI's own dataclasses that change from one execution to the next without
@@ -98,6 +99,11 @@ DEFAULT_CACHE_POLICY: CachePolicy = CompoundCachePolicy(policies=[UNIT_INPUTS, R
 
 DEFAULT_PYDANTIC_AI_CACHE_POLICY = DEFAULT_CACHE_POLICY
 """PydanticAI 2.68's name for the default cache policy, kept for code written for it: `DEFAULT_CACHE_POLICY`."""
+
+
+def value_digest(value: Any) -> str:
+    """The hash of `value` by value: volatile framework fields dropped, live objects by type name only."""
+    return _digest(_Plain()(value))
 
 
 def _digest(value: Any) -> str:

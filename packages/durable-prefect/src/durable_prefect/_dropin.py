@@ -1,0 +1,327 @@
+"""Names of PydanticAI 2.68's `durable_exec.prefect` that 2.68 code imports, beyond `PrefectAgent` and `TaskConfig`.
+
+`PrefectModel`, `PrefectFunctionToolset` and `PrefectMCPToolset` work as 2.68's do: in flow code, a model request
+or a tool call runs as a Prefect task (2.68's task names: `Model Request: <model>`, `Call Tool: <tool>`, `Call MCP
+Tool: <tool>`), so a retried or rerun flow loads its stored result instead of running it again. They are for a
+plain `Agent` run in your own `@flow`; `PrefectAgent` needs none of them (it makes the model requests and every tool
+call tasks itself), and inside its runs they step aside for its own tasks. Outside flow code, and inside a task,
+they call the wrapped model or toolset directly (2.68 runs a task there too). The task results are durable-core's
+JSON, and the cache key is a hash of the request's or call's inputs, scoped to the flow run.
+
+`PrefectDurability` and `PrefectOperationNamer` belong to 2.68's capability form, which we do not have: building
+one raises a `DurableUsageError` that names `PrefectAgent`, so 2.68 code fails where it starts, not in a run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Callable, Coroutine, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic
+
+from durable_core import DurableUsageError, decode
+from durable_core.engine import ModelRequestInputs, execute_model_request, execute_tool_call, replay_tool_call
+from prefect import Task
+from prefect.context import FlowRunContext, TaskRunContext
+from pydantic_ai import RunContext
+from pydantic_ai.agent import EventStreamHandler
+from pydantic_ai.messages import ModelMessage, ModelResponse
+from pydantic_ai.models import (
+    CompletedStreamedResponse,
+    KnownModelName,
+    Model,
+    ModelRequestParameters,
+    StreamedResponse,
+)
+from pydantic_ai.models.wrapper import WrapperModel
+from pydantic_ai.settings import ModelSettings
+from pydantic_ai.tools import AgentDepsT
+from pydantic_ai.toolsets import AbstractToolset, FunctionToolset, ToolsetTool, WrapperToolset
+
+from ._cache import value_digest
+from ._config import TaskConfigLike, task_options
+from ._scope import CURRENT_SCOPE, stable_flow_identity
+
+if TYPE_CHECKING:
+    from pydantic_ai.mcp import MCPToolset
+
+__all__ = ['PrefectDurability', 'PrefectFunctionToolset', 'PrefectMCPToolset', 'PrefectModel', 'PrefectOperationNamer']
+
+
+def _in_plain_flow_code() -> FlowRunContext | None:
+    """The flow run whose code calls, unless that is a `PrefectAgent`'s durable code (it has tasks of its own)."""
+    context = FlowRunContext.get()
+    if context is None or context.flow_run is None or TaskRunContext.get() is not None:
+        return None
+    scope = CURRENT_SCOPE.get()
+    if scope is not None and scope.flow_run_id == context.flow_run.id:
+        return None
+    return context
+
+
+async def _run_as_task(
+    context: FlowRunContext,
+    name: str,
+    inputs: Any,
+    options: Mapping[str, Any],
+    execute: Callable[[], Coroutine[Any, Any, str]],
+) -> str:
+    """Run `execute` as a Prefect task of the flow run, keyed by its inputs and their occurrence in this attempt."""
+    flow_run = context.flow_run
+    assert flow_run is not None
+    inputs_hash = value_digest([name, inputs])
+    # How many calls with these inputs came before in this attempt, counted in the attempt's counter of task calls
+    # (Prefect starts it afresh on each attempt, so a retry finds the same occurrences).
+    key = f'durable_prefect.task:{inputs_hash}'
+    previous = context.task_run_dynamic_keys.get(key)
+    occurrence = previous + 1 if isinstance(previous, int) else 0
+    context.task_run_dynamic_keys[key] = occurrence
+
+    async def unit(inputs_hash: str, occurrence: int, run_scope: str) -> str:
+        return await execute()
+
+    return await Task(unit, name=name, **options)(inputs_hash, occurrence, await stable_flow_identity(flow_run))
+
+
+class PrefectModel(WrapperModel):
+    """A model whose requests are Prefect tasks in flow code: PydanticAI 2.68's `PrefectModel`.
+
+    `PrefectAgent` makes its model's requests tasks itself (`<agent>.model_request`); this class is for 2.68 code that
+    builds one, for instance to give a plain `Agent` run in your own `@flow` durable model requests. In flow code,
+    `request()` and `request_stream()` run as the task `Model Request: <model name>` (streamed: `Model Request
+    (Streaming): ...`, whose handler from `get_event_stream_handler` gets the live stream inside the task), and
+    `cancel_suspended_response()` as `Model Cancel Suspended Response: ...`. Elsewhere they call the wrapped model.
+    """
+
+    def __init__(
+        self,
+        model: Model | KnownModelName | str,
+        *,
+        task_config: TaskConfigLike | None = None,
+        get_event_stream_handler: Callable[[], EventStreamHandler[Any] | None] | None = None,
+    ) -> None:
+        """Wrap `model`.
+
+        Args:
+            model: The model that sends the requests, or its name.
+            task_config: Options of the tasks (a `TaskConfig`, or a durable-core `StepPolicy`); checked now.
+            get_event_stream_handler: Called in each streamed request's task for the handler that receives the live
+                stream (`None`: no handler).
+        """
+        super().__init__(model)
+        self.task_config: TaskConfigLike = task_config or {}
+        self._options = task_options(task_config, what='PrefectModel(task_config=...)')
+        self._get_event_stream_handler = get_event_stream_handler or _no_handler
+
+    def _inputs(self, messages: list[ModelMessage], settings: Any, parameters: Any) -> list[Any]:
+        return [self.wrapped.system, self.wrapped.model_name, messages, settings, parameters]
+
+    async def request(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+    ) -> ModelResponse:
+        """Send the request from a task in flow code; elsewhere, directly."""
+        context = _in_plain_flow_code()
+        if context is None:
+            return await self.wrapped.request(messages, model_settings, model_request_parameters)
+        inputs = ModelRequestInputs(messages, model_settings, model_request_parameters, None)
+
+        async def execute() -> str:
+            return await execute_model_request(self.wrapped, inputs, None)
+
+        name = f'Model Request: {self.wrapped.model_name}'
+        key = self._inputs(messages, model_settings, model_request_parameters)
+        return decode(await _run_as_task(context, name, key, self._options, execute), ModelResponse)
+
+    @asynccontextmanager
+    async def request_stream(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+        run_context: RunContext[Any] | None = None,
+    ) -> AsyncGenerator[StreamedResponse]:
+        """Stream from a task in flow code, where the handler gets the live events; elsewhere, directly."""
+        context = _in_plain_flow_code()
+        if context is None:
+            async with self.wrapped.request_stream(
+                messages, model_settings, model_request_parameters, run_context
+            ) as stream:
+                yield stream
+            return
+        inputs = ModelRequestInputs(messages, model_settings, model_request_parameters, run_context)
+        handler = self._get_event_stream_handler()
+
+        async def execute() -> str:
+            if handler is not None and run_context is None:
+                raise DurableUsageError(
+                    'A PrefectModel with an event stream handler streams only within an agent run, which hands it '
+                    'the run context: use agent.run() or agent.iter(), not pydantic_ai.direct.model_request_stream().'
+                )
+            return await execute_model_request(self.wrapped, inputs, handler)
+
+        name = f'Model Request (Streaming): {self.wrapped.model_name}'
+        key = self._inputs(messages, model_settings, model_request_parameters)
+        response = decode(await _run_as_task(context, name, key, self._options, execute), ModelResponse)
+        # A handler saw the events inside the task; without one, the caller's stream replays the response's parts.
+        yield CompletedStreamedResponse(
+            response, model_request_parameters=model_request_parameters, replay_events=handler is None
+        )
+
+    async def cancel_suspended_response(self, response: ModelResponse) -> None:
+        """Cancel a background response the run gave up on, from a task in flow code; elsewhere, directly."""
+        context = _in_plain_flow_code()
+        if context is None:
+            await self.wrapped.cancel_suspended_response(response)
+            return
+
+        async def execute() -> str:
+            await self.wrapped.cancel_suspended_response(response)
+            return 'null'
+
+        name = f'Model Cancel Suspended Response: {self.wrapped.model_name}'
+        await _run_as_task(context, name, [self.wrapped.model_name, response], self._options, execute)
+
+
+def _no_handler() -> EventStreamHandler[Any] | None:
+    return None
+
+
+class _TaskToolset(WrapperToolset[AgentDepsT], Generic[AgentDepsT]):
+    """Runs the wrapped toolset's calls as Prefect tasks in flow code; elsewhere, directly."""
+
+    _task_prefix = 'Call Tool'
+
+    def _options_for(self, name: str) -> Mapping[str, Any] | None:
+        raise NotImplementedError
+
+    async def call_tool(
+        self, name: str, tool_args: dict[str, Any], ctx: RunContext[AgentDepsT], tool: ToolsetTool[AgentDepsT]
+    ) -> Any:
+        """Call the tool from a task in flow code (unless configured `None`); elsewhere, directly."""
+        context = _in_plain_flow_code()
+        options = self._options_for(name)
+        if context is None or options is None:
+            return await super().call_tool(name, tool_args, ctx, tool)
+        wrapped = self.wrapped
+
+        async def execute() -> str:
+            return await execute_tool_call(wrapped, name, tool_args, ctx)
+
+        inputs = [wrapped.id, name, tool_args, ctx.tool_call_id, ctx.deps, ctx.retry]
+        return replay_tool_call(await _run_as_task(context, f'{self._task_prefix}: {name}', inputs, options, execute))
+
+
+@dataclass(init=False)
+class PrefectFunctionToolset(_TaskToolset[AgentDepsT]):
+    """A function toolset whose calls are Prefect tasks in flow code: PydanticAI 2.68's `PrefectFunctionToolset`.
+
+    `PrefectAgent` makes every function tool of the agent a task itself (`tool_task_config=`,
+    `tool_task_config_by_name=`); this class is for 2.68 code that builds one, for instance for a plain `Agent` run in
+    your own `@flow`. In flow code each call runs as the task `Call Tool: <tool>`; a tool configured `None` in
+    `tool_task_config` runs in flow code.
+    """
+
+    task_config: TaskConfigLike
+    """The options of every tool's task."""
+    tool_task_config: dict[str, TaskConfigLike | None]
+    """The options per tool name; `None` runs that tool in flow code."""
+
+    def __init__(
+        self,
+        wrapped: AbstractToolset[AgentDepsT],
+        *,
+        task_config: TaskConfigLike | None = None,
+        tool_task_config: Mapping[str, TaskConfigLike | None] | None = None,
+    ) -> None:
+        """Wrap `wrapped`.
+
+        Args:
+            wrapped: The toolset, usually a `FunctionToolset`.
+            task_config: Options of the tasks of every tool (a `TaskConfig`, or a `StepPolicy`); checked now.
+            tool_task_config: Options per tool name; `None` runs that tool in flow code, not as a task.
+        """
+        super().__init__(wrapped)
+        self.task_config: TaskConfigLike = task_config or {}
+        self.tool_task_config: dict[str, TaskConfigLike | None] = dict(tool_task_config or {})
+        if isinstance(wrapped, FunctionToolset):
+            unknown = sorted(set(self.tool_task_config) - set(wrapped.tools))
+            if unknown:
+                raise DurableUsageError(
+                    f'PrefectFunctionToolset(tool_task_config=...) names the tools {unknown}, which the toolset does '
+                    f'not have; its tools are {sorted(wrapped.tools)}.'
+                )
+        self._default = task_options(task_config, what='PrefectFunctionToolset(task_config=...)')
+        self._by_name = {
+            tool: None
+            if config is None
+            else task_options(config, what=f'PrefectFunctionToolset(tool_task_config={{{tool!r}: ...}})')
+            for tool, config in self.tool_task_config.items()
+        }
+
+    def _options_for(self, name: str) -> Mapping[str, Any] | None:
+        return self._by_name.get(name, self._default)
+
+
+@dataclass(init=False)
+class PrefectMCPToolset(_TaskToolset[AgentDepsT]):
+    """An MCP toolset whose tool calls are Prefect tasks in flow code: PydanticAI 2.68's `PrefectMCPToolset`.
+
+    `PrefectAgent` makes an MCP toolset's listing and calls tasks itself (`mcp_task_config=`); this class is for 2.68
+    code that builds one, for instance for a plain `Agent` run in your own `@flow`. In flow code each call runs as the
+    task `Call MCP Tool: <tool>`; listing the tools is not a task, as in 2.68.
+    """
+
+    task_config: TaskConfigLike
+    """The options of the tasks of its calls."""
+
+    _task_prefix = 'Call MCP Tool'
+
+    def __init__(self, wrapped: MCPToolset[AgentDepsT], *, task_config: TaskConfigLike | None = None) -> None:
+        """Wrap `wrapped`.
+
+        Args:
+            wrapped: The MCP toolset (`MCPToolset`, or an MCP server).
+            task_config: Options of the tasks of its calls (a `TaskConfig`, or a `StepPolicy`); checked now.
+        """
+        super().__init__(wrapped)
+        self.task_config: TaskConfigLike = task_config or {}
+        self._options = task_options(task_config, what='PrefectMCPToolset(task_config=...)')
+
+    def _options_for(self, name: str) -> Mapping[str, Any] | None:
+        return self._options
+
+
+class PrefectDurability:
+    """PydanticAI 2.68's Prefect capability: not provided. Building one raises `DurableUsageError`, naming the fix.
+
+    Ours wraps the agent instead: `PrefectAgent(agent, model_task_config=..., tool_task_config=...,
+    mcp_task_config=..., event_stream_handler=..., event_stream_handler_task_config=..., models=...)` takes the
+    capability's arguments.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Refuse, naming `PrefectAgent`."""
+        raise DurableUsageError(
+            'durable_prefect has no PrefectDurability capability: wrap the agent instead, '
+            '`PrefectAgent(Agent(...), model_task_config=..., tool_task_config=..., event_stream_handler=...)`, '
+            'without `capabilities=[PrefectDurability(...)]`; run it with `await prefect_agent.run(...)`, or '
+            '`prefect_agent.iter(...)` inside your flow.'
+        )
+
+
+class PrefectOperationNamer:
+    """PydanticAI 2.68's namer of Prefect task names: not provided. Building one raises `DurableUsageError`.
+
+    Our flow and task names are fixed, derived from the agent's name and its toolset ids (`<agent>.run`,
+    `<agent>.model_request`, ...), and listed by `PrefectAgent.durable_unit_names()`.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Refuse, naming `durable_unit_names()`."""
+        raise DurableUsageError(
+            'durable_prefect has no PrefectOperationNamer: a PrefectAgent names its flow and tasks after the agent '
+            '(`name=`) and its toolset ids; `prefect_agent.durable_unit_names()` lists them. Choose the names there.'
+        )
