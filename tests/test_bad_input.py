@@ -15,18 +15,19 @@ from typing import Any
 
 import _summary
 import pytest
-from engines._misuse import CONSTRUCTION_CASES, RUN_TIME_CASES
+from engines._misuse import CONSTRUCTION_CASES, RUN_IN_PROCESS_ACCEPTS, RUN_TIME_CASES
 
 ENGINES_DIR = Path(__file__).parent / 'engines'
 CONTROL = 'a valid run (control)'
 OVERSIZE = 'output larger than the payload limit'
 
+IN_PROCESS_RUN_TIME_CASES = [case for case in RUN_TIME_CASES if case not in RUN_IN_PROCESS_ACCEPTS]
 CASES = {
     'dbos-sqlite': [
         *CONSTRUCTION_CASES,
         'duplicate agent name',
         'unknown step config key',
-        *RUN_TIME_CASES,
+        *IN_PROCESS_RUN_TIME_CASES,
         'run_stream inside a workflow',
         'run_stream_events inside a workflow',
         'override of the model inside a workflow',
@@ -41,7 +42,7 @@ CASES = {
         'cache policy that is not a CachePolicy',
         'task config that is not a dict',
         'bad task config of one tool',
-        *RUN_TIME_CASES,
+        *IN_PROCESS_RUN_TIME_CASES,
         'unregistered model instance inside a flow',
         'iter inside a flow',
         'run_stream_events inside a flow',

@@ -13,8 +13,9 @@ from durable_core.engine import DurableAgent, RunInputs, UnitCall
 from pydantic import BaseModel
 from pydantic_ai import Agent, AgentRunResultEvent, DeferredToolRequests, RunContext
 from pydantic_ai.agent import AgentRunResult
-from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart
+from pydantic_ai.messages import ModelMessage, ModelResponse, PartStartEvent, ToolCallPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
+from pydantic_ai.models.test import TestModel
 from pydantic_ai.tools import ToolDefinition
 from pydantic_ai.toolsets import ExternalToolset, FunctionToolset
 
@@ -198,3 +199,50 @@ async def test_a_toolset_that_runs_tools_passed_at_run_time_is_still_refused() -
     engine.journal = {}
     with pytest.raises(DurableUsageError, match=r'Agent\(\.\.\., toolsets=\[\.\.\.\]\).*ExternalToolset'):
         await engine.run('hi', toolsets=[FunctionToolset(id='late')])
+
+
+async def test_a_handler_passed_to_run_gets_its_runs_events_and_not_those_of_runs_inside_it() -> None:
+    inner = InProcessEngine(Agent(TestModel(custom_output_text='from the inner run'), name='handler_inner'))
+    inner.journal = {}
+    outer_agent = Agent(TestModel(custom_output_text='from the outer run'), name='handler_outer')
+
+    @outer_agent.tool_plain
+    async def ask_inner() -> str:  # pyright: ignore[reportUnusedFunction]
+        async with inner.iter('inner') as run:  # `iter()`, like `run()`, takes no handler from the outer run
+            async for _ in run:
+                pass
+        assert run.result is not None
+        return run.result.output
+
+    outer = InProcessEngine(outer_agent)
+    outer.journal = {}
+    parts: list[str] = []
+    kinds: list[str] = []
+
+    async def handler(ctx: RunContext[Any], events: Any) -> None:
+        async for event in events:
+            kinds.append(type(event).__name__)
+            if isinstance(event, PartStartEvent):
+                parts.append(type(event.part).__name__)
+
+    assert (await outer.run('go', event_stream_handler=handler)).output == 'from the outer run'
+    # The outer run's two responses; the inner run, inside the outer one's tool, has no handler.
+    assert parts == ['ToolCallPart', 'TextPart']
+    assert {'FunctionToolCallEvent', 'FunctionToolResultEvent'} <= set(kinds)
+
+
+async def test_a_handler_passed_to_run_is_refused_where_units_run_in_another_process() -> None:
+    class Remote(InProcessEngine):
+        engine_name = 'Remote'
+        _units_run_in_process = False
+
+    remote = Remote(Agent('test', name='remote_handler'))
+    remote.journal = {}
+
+    async def handler(ctx: RunContext[Any], events: Any) -> None:
+        pass
+
+    fix = r'InProcessAgent\(agent, event_stream_handler=handler\)'
+    with pytest.raises(DurableUsageError, match=r'cannot reach the model requests.*' + fix):
+        await remote.run('go', event_stream_handler=handler)
+    assert remote.journal == {}

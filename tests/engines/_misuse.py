@@ -125,6 +125,8 @@ RUN_TIME: list[tuple[str, Callable[[], dict[str, Any]], str]] = [
     ),
 ]
 RUN_TIME_CASES = [name for name, _, _ in RUN_TIME]
+RUN_IN_PROCESS_ACCEPTS = ('event handler at run time',)
+"""Shared run-time cases that an engine whose units run in the caller's process (DBOS, Prefect) accepts."""
 
 
 def run_time_kwargs(name: str) -> dict[str, Any]:
@@ -133,10 +135,15 @@ def run_time_kwargs(name: str) -> dict[str, Any]:
     return {'deps': NO_DEPS, **kwargs()}
 
 
-def run_time_cases(run_case: Callable[[str], Awaitable[Any]], wrapper: str) -> list[Case]:
-    """The shared cases refused when a run starts; `run_case(name)` runs the agent with `run_time_kwargs(name)`."""
+def run_time_cases(run_case: Callable[[str], Awaitable[Any]], wrapper: str, *, in_process: bool) -> list[Case]:
+    """The shared cases refused when a run starts; `run_case(name)` runs the agent with `run_time_kwargs(name)`.
+
+    `in_process`: the engine's units run in the caller's process, so it accepts `RUN_IN_PROCESS_ACCEPTS`.
+    """
     return [
-        Case(name, lambda name=name: run_case(name), fix.replace('{wrapper}', wrapper)) for name, _, fix in RUN_TIME
+        Case(name, lambda name=name: run_case(name), fix.replace('{wrapper}', wrapper))
+        for name, _, fix in RUN_TIME
+        if not (in_process and name in RUN_IN_PROCESS_ACCEPTS)
     ]
 
 

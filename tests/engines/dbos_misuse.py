@@ -41,7 +41,7 @@ BEFORE_LAUNCH = [
     ),
 ]
 AFTER_LAUNCH = [
-    *run_time_cases(run_case, 'DBOSAgent'),
+    *run_time_cases(run_case, 'DBOSAgent', in_process=True),
     Case('run_stream inside a workflow', lambda: in_workflow('run_stream'), 'event_stream_handler'),
     Case('run_stream_events inside a workflow', lambda: in_workflow('run_stream_events'), 'event_stream_handler'),
     Case('override of the model inside a workflow', lambda: in_workflow('override'), 'models='),

@@ -86,7 +86,7 @@ CASES = [
         with_config(tool_task_config_by_name={'lookup': {'retry_delay_seconds': [1.0] * 51}}),
         'give fewer or one number',
     ),
-    *run_time_cases(run_case, 'PrefectAgent'),
+    *run_time_cases(run_case, 'PrefectAgent', in_process=True),
     Case(
         'unregistered model instance inside a flow',
         lambda: in_flow('unregistered model'),

@@ -78,7 +78,7 @@ async def main(target: str, out: Path) -> None:
             'the keys are',
         ),
         Case('sync tool configured inline', construct(sync_tool_inline), 'async def'),
-        *run_time_cases(in_workflow, 'TemporalAgent'),
+        *run_time_cases(in_workflow, 'TemporalAgent', in_process=False),
         Case('run_sync inside a workflow', lambda: in_workflow('run_sync'), 'await agent.run'),
         Case('run_stream inside a workflow', lambda: in_workflow('run_stream'), 'event_stream_handler'),
         Case('run_stream_events inside a workflow', lambda: in_workflow('run_stream_events'), 'event_stream_handler'),

@@ -161,3 +161,74 @@ async def test_an_external_toolset_at_run_time_defers_its_call_and_is_journaled_
     )
     assert second.output == 'Lisbon it is.'
     assert executed == []
+
+
+run_handler_model = SwappableModel()
+run_handler_agent = Agent(run_handler_model, name='run_handler')
+
+
+@run_handler_agent.tool_plain
+def shout(text: str) -> str:
+    executed.append(text)
+    return text.upper()
+
+
+dbos_run_handler = DBOSAgent(run_handler_agent)
+"""No handler of its own: the one passed to `run()` gets every event."""
+
+
+@DBOS.workflow()
+async def run_with_handler_in_workflow(prompt: str) -> str:
+    return (await dbos_run_handler.run(prompt, event_stream_handler=record_events)).output
+
+
+async def test_a_handler_passed_to_run_gets_every_event_and_adds_no_step(dbos: DBOS) -> None:
+    _reset()
+    run_handler_model.use([[ToolCall('shout', {'text': 'a'}, 'c1')], 'Shouted.'])
+    with_handler = f'run-handler-{uuid.uuid4()}'
+    with SetWorkflowID(with_handler):
+        result = await dbos_run_handler.run('Shout', event_stream_handler=record_events)
+    assert result.output == 'Shouted.'
+    tool_events = [(label, in_step) for label, in_step in seen if label.startswith('Function')]
+    # Tool events are delivered in workflow code: no step journals them, so a run journals the same steps whether
+    # or not its caller passed a handler (a recovery in another process has none).
+    assert tool_events == [('FunctionToolCallEvent:c1', False), ('FunctionToolResultEvent:c1', False)]
+    model_events = [in_step for label, in_step in seen if not label.startswith('Function')]
+    assert model_events
+    assert all(model_events)
+    assert executed == ['a']
+
+    _reset()
+    run_handler_model.use([[ToolCall('shout', {'text': 'a'}, 'c1')], 'Shouted.'])
+    without_handler = f'run-handler-{uuid.uuid4()}'
+    with SetWorkflowID(without_handler):
+        await dbos_run_handler.run('Shout')
+    assert seen == []
+    assert await step_names(with_handler) == await step_names(without_handler)
+
+
+async def test_a_handler_passed_to_run_replaces_the_wrappers_in_the_same_steps(dbos: DBOS) -> None:
+    _reset()
+    other: list[str] = []
+
+    async def other_handler(ctx: RunContext[None], events: AsyncIterable[AgentStreamEvent]) -> None:
+        async for event in events:
+            other.append(type(event).__name__)
+
+    events_model.use([[ToolCall('echo', {'text': 'a'}, 'c1')], 'Echoed.'])
+    workflow_id = f'events-run-handler-{uuid.uuid4()}'
+    with SetWorkflowID(workflow_id):
+        await dbos_events.run('Echo', event_stream_handler=other_handler)
+    assert seen == []  # the wrapper's handler is replaced for this run, as in PydanticAI
+    assert other.count('FunctionToolCallEvent') == 1
+    assert 'PartStartEvent' in other
+    names = await step_names(workflow_id)
+    assert names.count('events.event_handler') == 2  # the same event steps the wrapper's handler journals
+
+
+async def test_a_handler_passed_to_run_in_workflow_code_reaches_the_child_run(dbos: DBOS) -> None:
+    _reset()
+    run_handler_model.use([[ToolCall('shout', {'text': 'b'}, 'c2')], 'Shouted.'])
+    assert await run_with_handler_in_workflow('Shout') == 'Shouted.'
+    assert ('FunctionToolResultEvent:c2', False) in seen
+    assert any(in_step for _, in_step in seen)

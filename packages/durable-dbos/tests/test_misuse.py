@@ -136,16 +136,6 @@ async def test_toolsets_at_run_time(dbos: DBOS) -> None:
     assert await _agent_workflows() == before
 
 
-async def test_event_handler_at_run_time(dbos: DBOS) -> None:
-    async def handler(ctx: RunContext[Handle], events: Any) -> None:
-        pass
-
-    before = await _agent_workflows()
-    with pytest.raises(DurableUsageError, match=r'DBOSAgent\(agent, event_stream_handler=handler\)'):
-        await misuse_agent.run('Hi', event_stream_handler=handler, deps=Handle(connection=None))
-    assert await _agent_workflows() == before
-
-
 async def test_run_time_arguments_that_cannot_be_journaled(dbos: DBOS) -> None:
     with pytest.raises(DurableUsageError, match=r'output_type= cannot be journaled.*on the `Agent` itself'):
         await misuse_agent.run('Hi', output_type=int, deps=Handle(connection=None))

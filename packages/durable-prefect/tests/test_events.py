@@ -109,3 +109,34 @@ async def test_flow_retry_does_not_deliver_events_again(tmp_path: Path) -> None:
         'event:FunctionToolCallEvent': 2,
         'event:FunctionToolResultEvent': 2,
     }
+
+
+async def test_a_handler_passed_to_run_gets_every_event_outside_and_inside_a_flow(tmp_path: Path) -> None:
+    counter = DurableCallCounter(tmp_path / 'calls.log')
+    log: list[str] = []
+    model = CountingModel([[ToolCall('ping', {})], 'pong received'], counter)
+    agent = Agent(model, name='run_time_handler')
+
+    @agent.tool_plain
+    def ping() -> str:
+        return 'pong'
+
+    prefect_agent = PrefectAgent(agent)  # no handler of its own: the one passed to run() gets every event
+
+    assert (await prefect_agent.run('go', event_stream_handler=_recording_handler(log))).output == 'pong received'
+    # Model events come live from the model-request task; tool events from flow code, not from tasks of their own,
+    # so a run makes the same tasks whether or not its caller passed a handler.
+    assert log[0] == 'PartStartEvent@run_time_handler.model_request'
+    assert 'FunctionToolCallEvent@flow:ping' in log
+    assert 'FunctionToolResultEvent@flow' in log
+    assert not any('event_handler' in entry for entry in log)
+
+    inside: list[str] = []
+
+    @flow
+    async def outer() -> str:
+        return (await prefect_agent.run('go on', event_stream_handler=_recording_handler(inside))).output
+
+    assert await outer() == 'pong received'
+    assert 'FunctionToolCallEvent@flow:ping' in inside
+    assert 'PartStartEvent@run_time_handler.model_request' in inside

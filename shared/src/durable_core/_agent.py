@@ -46,6 +46,7 @@ from ._units import (
     EventRelay,
     UnitCall,
     UnitRunner,
+    WorkflowSideEvents,
 )
 
 if TYPE_CHECKING:
@@ -118,6 +119,9 @@ _SECRET_SETTINGS = ('extra_headers',)
 # The live agents by (engine name, agent name): a second agent with one name is refused (`_claim_name`).
 # The results of runs whose body ran in this process, handed back live to the `run()` that started them.
 _LIVE_RESULTS: ContextVar[list[AgentRunResult[Any]] | None] = ContextVar('durable_core_live_results', default=None)
+
+# The `event_stream_handler` passed to the `run()` in progress, until its `iter()` takes it (nested runs don't see it).
+_RUN_EVENT_HANDLER: ContextVar[EventStreamHandler[Any] | None] = ContextVar('durable_core_run_handler', default=None)
 
 _LIVE_AGENTS: weakref.WeakValueDictionary[tuple[str, str], DurableAgent[Any, Any]] = weakref.WeakValueDictionary()
 
@@ -214,6 +218,9 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
     _same_name_for_the_same_units: bool = False
     """Whether an agent may be created again under a live agent's name when it has the same units (Prefect: a
     flow may create its agent each time it runs); the newer one then answers to the name."""
+    _units_run_in_process: bool = True
+    """Whether units run in the process of the run that calls them, so that an `event_stream_handler` passed to
+    `run()` can be called inside them; if not (Temporal's activities run on a worker), it is refused in a run."""
     _model_units_take_run_context: bool = False
     """Whether a model-request unit needs the run's context even without an event handler (Prefect scopes its
     cache keys by the run's id)."""
@@ -452,10 +459,15 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
     @property
     def event_stream_handler(self) -> EventStreamHandler[AgentDepsT] | None:
         """Inside a durable run, the relay that delivers each event from a unit; outside, the user's handler."""
-        if self._event_stream_handler is None or not self.in_durable_context():
+        run_handler = _RUN_EVENT_HANDLER.get()
+        handler = run_handler or self._event_stream_handler
+        if handler is None or not self.in_durable_context():
             return self._event_stream_handler
+        if self._event_stream_handler is None:
+            # No event units: the run journals the same units whether or not its caller passed a handler.
+            return WorkflowSideEvents(handler)
         unit = self.unit('event_handler')
-        return EventRelay(runner=self, unit=unit, config=self.unit_config(unit), handler=self._event_stream_handler)
+        return EventRelay(runner=self, unit=unit, config=self.unit_config(unit), handler=handler)
 
     # ---- validation at construction ----------------------------------------------------------
 
@@ -532,14 +544,16 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
 
     # ---- wrapping in durable units -------------------------------------------------------------
 
-    def _durable_model(self, model: Model, model_key: str | None) -> DurableModel:
+    def _durable_model(
+        self, model: Model, model_key: str | None, event_stream_handler: EventStreamHandler[Any] | None
+    ) -> DurableModel:
         unit = self.unit('model_request')
         return DurableModel(
             model,
             runner=self,
             unit=unit,
             config=self.unit_config(unit),
-            event_stream_handler=self._event_stream_handler,
+            event_stream_handler=event_stream_handler,
             model_key=model_key,
         )
 
@@ -612,9 +626,10 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
     # ---- runs ------------------------------------------------------------------------------------
 
     def _check_run_arguments(self, event_stream_handler: Any, toolsets: Any, extra: Mapping[str, Any]) -> None:
-        if event_stream_handler is not None:
+        if event_stream_handler is not None and not self._units_run_in_process:
             raise DurableUsageError(
-                f'An event_stream_handler passed to run() would not be durable. Pass it when wrapping instead: '
+                f'An event_stream_handler passed to run() inside a {self.engine_name} {self.container_noun} cannot '
+                f'reach the model requests, which run elsewhere. Pass it when wrapping instead: '
                 f'{self.wrapper_name}(agent, event_stream_handler=handler).'
             )
         if toolsets and not all(isinstance(toolset, ExternalToolset) for toolset in toolsets):
@@ -752,12 +767,25 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
             )
         self._check_run_arguments(event_stream_handler, toolsets, kwargs)
         kwargs.pop('infer_name', None)  # the name is fixed at construction
+        token = _RUN_EVENT_HANDLER.set(event_stream_handler)  # this run's `iter()` takes it, in this process
+        try:
+            return await self._run_durably(arguments, toolsets, kwargs, in_durable_context=in_durable_context)
+        finally:
+            _RUN_EVENT_HANDLER.reset(token)
+
+    async def _run_durably(
+        self,
+        arguments: dict[str, Any],
+        toolsets: Sequence[AbstractToolset[AgentDepsT]] | None,
+        kwargs: dict[str, Any],
+        *,
+        in_durable_context: bool,
+    ) -> AgentRunResult[Any]:
         if in_durable_context:  # an override in force wins over run()'s arguments, as in PydanticAI; journal it
             arguments.update(self._durable_overrides.get() or {})
-            deps = arguments['deps']
-        self._check_deps_round_trip(deps)
+        self._check_deps_round_trip(arguments['deps'])
         if in_durable_context and not self._runs_in_durable_code_are_children:
-            self._resolve_model(model)
+            self._resolve_model(arguments['model'])
             return await super().run(**arguments, toolsets=toolsets, **kwargs)
         unexpected = sorted(name for name, value in kwargs.items() if value is not None)
         if unexpected:
@@ -854,8 +882,10 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         if base_model is None:
             raise DurableUsageError(f'The agent has no model: Agent(model=...) or {self.wrapper_name}.run(model=...).')
         run_id = run_id or self._durable_run_id()
-        durable_model = self._durable_model(infer_model(base_model), self._model_key(model))
-        needs_request_context = self._model_units_take_run_context or self._event_stream_handler is not None
+        handler = _RUN_EVENT_HANDLER.get() or self._event_stream_handler
+        handler_token = _RUN_EVENT_HANDLER.set(None)  # runs started inside this one have their own
+        durable_model = self._durable_model(infer_model(base_model), self._model_key(model), handler)
+        needs_request_context = self._model_units_take_run_context or handler is not None
         durability = (_DurabilityWithRequestContext if needs_request_context else _DurabilityCapability)(self)
         run_capabilities = [*(capabilities or []), durability, *self._run_capabilities()]
         try:
@@ -870,6 +900,7 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
                 ) as run:
                     yield run
         finally:
+            _RUN_EVENT_HANDLER.reset(handler_token)
             self._after_run(run_id)
 
     def _warn_not_durable(self) -> None:

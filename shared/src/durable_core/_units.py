@@ -317,6 +317,28 @@ class EventRelay:
             await self._runner.run_unit(call, _deliver(self._handler, inputs))
 
 
+class WorkflowSideEvents:
+    """A run-time `event_stream_handler` when the wrapper has none: tool events reach it in durable code.
+
+    Its model events reach it live inside the model unit, as with the wrapper's handler. The other events are not
+    delivered from units, so that a run journals the same units whether or not its caller passed a handler (a
+    recovery in another process has none); durable code that runs again on recovery delivers them again.
+    """
+
+    def __init__(self, handler: EventStreamHandler[Any]) -> None:
+        self._handler = handler
+
+    async def __call__(self, ctx: RunContext[Any], events: AsyncIterator[AgentStreamEvent] | Any) -> None:
+        """Hand the non-model events to the handler, in the agent loop's order."""
+
+        async def non_model_events() -> AsyncIterator[AgentStreamEvent]:
+            async for event in events:
+                if not is_model_stream_event(event):
+                    yield event
+
+        await self._handler(ctx, non_model_events())
+
+
 def _deliver(handler: EventStreamHandler[Any], inputs: EventInputs) -> Callable[[], Coroutine[Any, Any, str]]:
     async def execute() -> str:
         return await execute_event_delivery(handler, inputs)

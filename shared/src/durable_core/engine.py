@@ -23,8 +23,9 @@ Optional:
 
 Class attributes: `engine_name`, `wrapper_name`, `container_noun`, `tool_config_argument` (for messages);
 `_run_is_unit`, `_starts_durable_runs`, `_runs_in_durable_code_are_children`, `_streams_durable_runs`,
-`_refused_in_durable_code` and `_duplicate_name_reason` (behaviour; see `DurableAgent`). An engine's `__init__`
-sets `unit_configs` (a `UnitConfigs` of its native configs), which checks every tool and toolset name in it.
+`_units_run_in_process`, `_refused_in_durable_code` and `_duplicate_name_reason` (behaviour; see `DurableAgent`).
+An engine's `__init__` sets `unit_configs` (a `UnitConfigs` of its native configs), which checks every tool and
+toolset name in it.
 
 See the "Adding an engine" page of the docs.
 """
