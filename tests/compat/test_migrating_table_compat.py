@@ -41,8 +41,7 @@ WHOLE_ONLY = {
 }
 """2.68's capability form and workflow streams: listed by name only, as ours refuses them whole (or lacks them)."""
 
-PENDING = {'durable_temporal.LogfirePlugin', 'durable_prefect.PrefectModel', 'durable_prefect.PrefectFunctionToolset',
-           'durable_prefect.PrefectMCPToolset'}  # fmt: skip
+PENDING = {'durable_temporal.LogfirePlugin'}
 """Names another change of issue 14, item 17 adds; tolerated on † rows while missing."""
 
 CLAIM = re.compile(r'`((?:durable_\w+)(?:\.\w+)*)(?:\((\w+)=\)|\[(\w+)\])?`')
