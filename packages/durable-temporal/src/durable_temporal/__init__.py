@@ -18,6 +18,7 @@ from ._dropin import (
     stream_agent_events,
     workflow_stream_event_handler,
 )
+from ._logfire import LogfirePlugin
 from ._plugin import PASSTHROUGH_MODULES, PydanticAIPlugin
 from ._tracing import TracingPlugin
 from ._workflow import PydanticAIWorkflow
@@ -33,6 +34,7 @@ __all__ = [
     'ContinueAsNewHandler',
     'DurableAgentRunEvents',
     'LocalActivity',
+    'LogfirePlugin',
     'NotDurableWarning',
     'PydanticAIPayloadConverter',
     'PydanticAIPlugin',
