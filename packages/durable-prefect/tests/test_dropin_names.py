@@ -26,9 +26,11 @@ from durable_prefect import (
 from fastmcp.client import Client
 from fastmcp.client.transports import PythonStdioTransport
 from prefect import flow
-from prefect.context import get_run_context
+from prefect.context import TaskRunContext, get_run_context
 from pydantic_ai import Agent
 from pydantic_ai.mcp import MCPToolset
+from pydantic_ai.messages import ModelResponse, PartStartEvent, TextPart
+from pydantic_ai.models.function import FunctionModel
 from pydantic_ai.toolsets import FunctionToolset
 from support import CountingModel, read_subflow_runs, read_task_runs
 
@@ -151,3 +153,42 @@ def test_their_task_configs_are_checked_when_built(tmp_path: Path) -> None:
 def test_the_capability_form_is_refused_naming_our_way(name: type[Any], fix: str) -> None:
     with pytest.raises(DurableUsageError, match=fix):
         name(model_task_config=TaskConfig(retries=1))
+
+
+async def test_prefect_model_streams_in_a_task_to_its_handler_and_replays_without_one() -> None:
+    seen_in_task: list[bool] = []
+
+    async def handler(ctx: Any, events: Any) -> None:
+        async for event in events:
+            if isinstance(event, PartStartEvent):
+                seen_in_task.append(TaskRunContext.get() is not None)
+
+    async def stream_once(model: PrefectModel) -> list[Any]:
+        @flow
+        async def outer() -> list[Any]:
+            events: list[Any] = []
+            async with Agent(model).iter('hi') as run:
+                async for node in run:
+                    if Agent.is_model_request_node(node):
+                        async with node.stream(run.ctx) as stream:
+                            events.extend([event async for event in stream])
+            return events
+
+        return await outer()
+
+    with_handler = await stream_once(PrefectModel(ScriptedModel(['hello']), get_event_stream_handler=lambda: handler))
+    assert seen_in_task == [True]  # the handler got the live stream inside the task
+    assert with_handler == []  # ...so the flow-side stream does not deliver the events twice
+    without = await stream_once(PrefectModel(ScriptedModel(['hello'])))
+    assert [type(event).__name__ for event in without][:1] == ['PartStartEvent']
+
+
+async def test_prefect_model_outside_a_flow_calls_the_model_directly() -> None:
+    in_task: list[bool] = []
+
+    def answer(messages: Any, info: Any) -> Any:
+        in_task.append(TaskRunContext.get() is not None)
+        return ModelResponse(parts=[TextPart('direct')])
+
+    assert (await Agent(PrefectModel(FunctionModel(answer))).run('hi')).output == 'direct'
+    assert in_task == [False]
