@@ -5,8 +5,9 @@ flow runs of the agent's flow and task runs of its units. Flow runs are created 
 code runs, so a refused case that started one is caught. The table ends with a valid run, as a control that
 the count sees what a run journals (the test asserts it is above zero).
 
-Not in this table, unlike DBOS's: an agent created after launch (Prefect has no launch), and
-run_stream()/override() inside a flow (the user's flow is not the agent's flow; both work there).
+Not in this table, unlike DBOS's: an agent created after launch (Prefect has no launch), and run_stream() inside a
+flow (the user's flow is not the agent's flow: it works there), nor iter() inside a flow, which runs durably in the
+flow's code (refused inside a task).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any  # noqa: E402
 from _misuse import NO_DEPS, Case, Handle, construct, construction_cases, misuse_entry_point, run_cases, run_time_cases  # noqa: E402
 from _misuse import run_time_kwargs as misused  # noqa: E402
 from durable_prefect import PrefectAgent  # noqa: E402
-from prefect import flow  # noqa: E402
+from prefect import flow, task  # noqa: E402
 from prefect.client.orchestration import get_client  # noqa: E402
 from prefect.client.schemas.filters import (  # noqa: E402
     FlowFilter,
@@ -57,10 +58,17 @@ async def run_case(name: str) -> Any:
     return await prefect_agent.run('Hi', **misused(name))
 
 
+@task(persist_result=False)
+async def in_task(entry_point: str) -> None:
+    await misuse_entry_point(prefect_agent, entry_point)
+
+
 @flow(name='misuse-table-user-flow', persist_result=False)
 async def in_flow(entry_point: str) -> None:
     if entry_point == 'unregistered model':
         await prefect_agent.run('Hi', deps=NO_DEPS, model=TestModel())
+    elif entry_point == 'iter in a task':
+        await in_task('iter')
     else:
         await misuse_entry_point(prefect_agent, entry_point)
 
@@ -92,7 +100,8 @@ CASES = [
         lambda: in_flow('unregistered model'),
         'models={"my_model": model}',
     ),
-    Case('iter inside a flow', lambda: in_flow('iter'), 'Use run()'),
+    Case('override of the model inside a flow', lambda: in_flow('override'), 'models='),
+    Case('iter inside a task', lambda: in_flow('iter in a task'), 'Use run()'),
     Case('run_stream_events inside a flow', lambda: in_flow('run_stream_events'), 'event_stream_handler'),
     Case('realtime session inside a flow', lambda: in_flow('realtime'), 'outside the flow'),
 ]
