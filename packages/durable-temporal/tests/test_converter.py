@@ -1,4 +1,4 @@
-"""The plugin's data converter: PydanticAI values convert, a user's payload codec is kept, a custom converter warns."""
+"""The plugin's data converter: a user's payload codec and Pydantic converter subclass are kept, another one warns."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from durable_core.testing import TemporalDevServer
 from durable_temporal import PydanticAIPayloadConverter, PydanticAIPlugin
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
+from temporalio.contrib.pydantic import PydanticPayloadConverter, ToJsonOptions
 from temporalio.converter import DataConverter, DefaultPayloadConverter, PayloadCodec
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 
 ENCODING = b'binary/reversed'
 
@@ -90,3 +91,54 @@ async def test_a_subclass_of_ours_is_kept_as_it_is(temporal_dev_server: Temporal
         plugins=[PydanticAIPlugin()],
     )
     assert client.data_converter.payload_converter_class is OwnPydanticAIConverter
+
+
+class UsersPydanticConverter(PydanticPayloadConverter):
+    """A user's subclass of Temporal's Pydantic converter (with options of its own), counting what it wrote."""
+
+    written = 0
+
+    def __init__(self) -> None:
+        super().__init__(ToJsonOptions(exclude_unset=True))
+
+    def to_payloads(self, values: Sequence[object]) -> list[Payload]:
+        UsersPydanticConverter.written += len(values)
+        return super().to_payloads(values)
+
+
+@pytest.mark.filterwarnings('error')
+async def test_a_users_pydantic_converter_is_kept_without_a_warning(
+    temporal_dev_server: TemporalDevServer, task_queue: str
+) -> None:
+    client = await Client.connect(
+        temporal_dev_server.target,
+        data_converter=DataConverter(payload_converter_class=UsersPydanticConverter),
+        plugins=[PydanticAIPlugin()],
+    )
+    assert client.data_converter.payload_converter_class is UsersPydanticConverter
+    async with Worker(client, task_queue=task_queue, workflows=[GeographyWorkflow]):
+        handle = await client.start_workflow(
+            GeographyWorkflow.run, 'What is the weather?', id=f'users-converter-{uuid.uuid4()}', task_queue=task_queue
+        )
+        assert await handle.result() == 'It is sunny in Mexico City.'
+    assert UsersPydanticConverter.written > 0
+    # Our activity payloads are written as the JSON they hold, as our own converter writes them: a JSON string
+    # holding JSON text would escape its quotes.
+    payloads = [
+        payload
+        for event in await history_events(handle)
+        for payload in (
+            *event.activity_task_scheduled_event_attributes.input.payloads,
+            *event.activity_task_completed_event_attributes.result.payloads,
+        )
+    ]
+    assert len(payloads) > 3  # three activities: their inputs and results
+    assert all(b'\\"' not in payload.data for payload in payloads)
+    assert b'{"day":"monday"}' in [payload.data for payload in payloads]
+    replayer = Replayer(
+        workflows=[GeographyWorkflow],
+        data_converter=DataConverter(payload_converter_class=UsersPydanticConverter),
+        plugins=[PydanticAIPlugin()],
+    )
+    result = await replayer.replay_workflow(await handle.fetch_history(), raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure

@@ -14,13 +14,14 @@ from pydantic.errors import PydanticUserError
 from pydantic_ai import UserError
 from pydantic_ai.exceptions import AgentRunError
 from pydantic_graph.exceptions import UnsupportedEventLoopError
+from temporalio.contrib.pydantic import PydanticPayloadConverter
 from temporalio.plugin import SimplePlugin
 from temporalio.worker import ReplayerConfig, WorkerConfig, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from ._agent import TemporalAgent
 from ._agent_plugin import register_agents
-from ._converter import PydanticAIPayloadConverter, data_converter
+from ._converter import data_converter
 from ._failures import UserErrorInterceptor
 
 __all__ = ['PASSTHROUGH_MODULES', 'PydanticAIPlugin']
@@ -106,9 +107,10 @@ def _workflow_runner(runner: WorkflowRunner | None) -> WorkflowRunner:
 class PydanticAIPlugin(SimplePlugin):
     """The Temporal plugin for durable PydanticAI agents: attach it to the client (the worker inherits it).
 
-    It installs `PydanticAIPayloadConverter` (keeping your payload codec, and warning if it replaces a
-    custom payload converter), registers the activities of every `TemporalAgent` listed in a workflow's
-    `__pydantic_ai_agents__` (each once), passes PydanticAI and its dependencies through the workflow
+    It installs `PydanticAIPayloadConverter` (keeping your payload codec, and your payload converter if it
+    subclasses Temporal's `PydanticPayloadConverter`; another custom one is replaced with a warning),
+    registers the activities of every `TemporalAgent` listed in a workflow's `__pydantic_ai_agents__`
+    (each once), passes PydanticAI and its dependencies through the workflow
     sandbox, and makes PydanticAI's `UserError` and `AgentRunError` (and pydantic_graph's
     `UnsupportedEventLoopError`) fail the workflow instead of retrying its task forever. Our misuse errors
     (`DurableUsageError` and its subclasses) fail it as an `ApplicationError` of type `UserError`, naming our
@@ -136,7 +138,7 @@ class PydanticAIPlugin(SimplePlugin):
         settings: dict[str, Any] = dict(config)
         client: Any = settings.get('client')
         if client is not None and not issubclass(
-            client.data_converter.payload_converter_class, PydanticAIPayloadConverter
+            client.data_converter.payload_converter_class, PydanticPayloadConverter
         ):
             warnings.warn(
                 'PydanticAIPlugin is attached to a worker whose client does not use PydanticAIPayloadConverter, '
