@@ -26,7 +26,7 @@ MODULES = {
     'temporal': ('pydantic_ai.durable_exec.temporal', 'durable_temporal'),
 }
 
-ADDED_BY_OTHERS = {'LogfirePlugin'}
+ADDED_BY_OTHERS: set[str] = set()
 """2.68 names another change of issue 14 adds to ours; tolerated while it is missing."""
 
 REFUSED = {

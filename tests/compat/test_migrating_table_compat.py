@@ -41,7 +41,7 @@ WHOLE_ONLY = {
 }
 """2.68's capability form and workflow streams: listed by name only, as ours refuses them whole (or lacks them)."""
 
-PENDING = {'durable_temporal.LogfirePlugin'}
+PENDING: set[str] = set()
 """Names another change of issue 14, item 17 adds; tolerated on † rows while missing."""
 
 CLAIM = re.compile(r'`((?:durable_\w+)(?:\.\w+)*)(?:\((\w+)=\)|\[(\w+)\])?`')

@@ -17,7 +17,16 @@ import pytest
 from _fidelity_runs import WAIT
 
 COMPAT_DIR = Path(__file__).parent
-PROGRAMS = ['agent_plugin', 'agent_toolset_id', 'passthrough', 'replay', 'run_context_type', 'workflow_failures']
+PROGRAMS = [
+    'agent_plugin',
+    'agent_toolset_id',
+    'converter',
+    'logfire',
+    'passthrough',
+    'replay',
+    'run_context_type',
+    'workflow_failures',
+]
 
 
 def _run(implementation: str, program: str, target: str, directory: Path) -> Any:
