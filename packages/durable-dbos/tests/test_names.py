@@ -51,6 +51,7 @@ def test_durable_unit_names_are_pinned() -> None:
         'pinned.mcp_call_tool.search',
         'pinned.mcp_get_instructions.search',
         'pinned.mcp_get_tools.search',
+        'pinned.model_cancel',
         'pinned.model_request',
         'pinned.run',
         'pinned.toolset_call_tool.per_user',
@@ -67,8 +68,13 @@ both = DBOSAgent(Agent(TestModel(), name='pinned_both', toolsets=[weather]), too
 
 
 def test_function_tools_configured_as_steps_are_listed() -> None:
-    assert with_steps.durable_unit_names() == ['pinned_steps.model_request', 'pinned_steps.run']
+    assert with_steps.durable_unit_names() == [
+        'pinned_steps.model_cancel',
+        'pinned_steps.model_request',
+        'pinned_steps.run',
+    ]
     assert both.durable_unit_names() == [
+        'pinned_both.model_cancel',
         'pinned_both.model_request',
         'pinned_both.run',
         'pinned_both.tool_call.weather.forecast',

@@ -184,8 +184,10 @@ async def test_tool_step_config_makes_tools_steps_except_those_configured_out(db
         'tools_opt_in.tool_call.extra.flaky',
         'tools_opt_in.model_request',
     ]
-    # The unit list names what DBOS journaled, and not `pure`, which ran in workflow code.
+    # The unit list names what DBOS journaled (and the cancel of a background response, which this run had none
+    # of), and not `pure`, which ran in workflow code.
     assert dbos_opt_in.durable_unit_names() == [
+        'tools_opt_in.model_cancel',
         'tools_opt_in.model_request',
         'tools_opt_in.run',
         'tools_opt_in.tool_call.extra.flaky',
@@ -226,7 +228,7 @@ async def test_mcp_listing_instructions_and_calls_are_steps(dbos: DBOS) -> None:
     assert names.count('tools_mcp.mcp_get_instructions.calculator') == 1
     assert names.count('tools_mcp.mcp_call_tool.calculator') == 2
     assert names.count('tools_mcp.model_request') == 3
-    assert set(names) | {'tools_mcp.run'} == set(dbos_mcp.durable_unit_names())
+    assert set(names) | {'tools_mcp.run', 'tools_mcp.model_cancel'} == set(dbos_mcp.durable_unit_names())
     instructions = scripted.requests[0][0].instructions or ''
     assert 'Use add for sums.' in instructions
 
@@ -243,7 +245,9 @@ async def test_dynamic_toolset_calls_are_steps(dbos: DBOS) -> None:
         'tools_dynamic.toolset_call_tool.per_user',
         'tools_dynamic.model_request',
     ]
-    assert set(await step_names(workflow_id)) | {'tools_dynamic.run'} == set(dbos_dynamic.durable_unit_names())
+    assert set(await step_names(workflow_id)) | {'tools_dynamic.run', 'tools_dynamic.model_cancel'} == set(
+        dbos_dynamic.durable_unit_names()
+    )
 
 
 async def test_a_dynamic_toolset_without_id_has_steps_named_after_its_function(dbos: DBOS) -> None:
@@ -258,7 +262,9 @@ async def test_a_dynamic_toolset_without_id_has_steps_named_after_its_function(d
         'tools_derived.toolset_call_tool.derived_user_tools',
         'tools_derived.model_request',
     ]
-    assert set(await step_names(workflow_id)) | {'tools_derived.run'} == set(dbos_derived.durable_unit_names())
+    assert set(await step_names(workflow_id)) | {'tools_derived.run', 'tools_derived.model_cancel'} == set(
+        dbos_derived.durable_unit_names()
+    )
 
 
 async def test_parallel_calls_are_journaled_in_call_order(dbos: DBOS) -> None:

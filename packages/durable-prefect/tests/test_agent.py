@@ -44,7 +44,12 @@ async def test_names_are_pinned(tmp_path: Path) -> None:
     agent, _ = weather_agent(tmp_path, name='geo')
     prefect_agent = PrefectAgent(agent)
     assert prefect_agent.flow.name == 'geo.run'
-    assert prefect_agent.durable_unit_names() == ['geo.model_request', 'geo.run', 'geo.tool_call.agent.get_weather']
+    assert prefect_agent.durable_unit_names() == [
+        'geo.model_cancel',
+        'geo.model_request',
+        'geo.run',
+        'geo.tool_call.agent.get_weather',
+    ]
 
     @flow
     async def outer() -> str:

@@ -17,7 +17,8 @@ from temporalio.worker import Worker
 
 
 def test_configs_keyed_by_pai_id_are_the_agent_toolsets() -> None:
-    assert inline_temporal.durable_unit_names() == ['pai_id_inline.model_request']  # the tool runs in the workflow
+    # The tool runs in the workflow: it has no activity.
+    assert inline_temporal.durable_unit_names() == ['pai_id_inline.model_cancel', 'pai_id_inline.model_request']
     configs = timeout_temporal.unit_configs.tool_by_toolset
     assert list(configs) == ['agent']
     assert configs['agent']['start_to_close_timeout'] == timedelta(seconds=7)

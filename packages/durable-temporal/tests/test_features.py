@@ -85,7 +85,9 @@ async def test_dynamic_toolset_is_resolved_in_activities(plugin_client: Client, 
         'dynamic.model_request',
     ]
     # One unit list names, registers and configures the activities: what ran is what it lists.
-    assert sorted(set(types)) == dynamic_temporal.durable_unit_names() == sorted(dynamic_temporal.activities_by_name)
+    # (The model-cancel activity serves a background response the run gives up on: this run had none.)
+    ran = sorted({*types, 'dynamic.model_cancel'})
+    assert ran == dynamic_temporal.durable_unit_names() == sorted(dynamic_temporal.activities_by_name)
 
 
 async def test_tool_configured_false_runs_in_the_workflow(plugin_client: Client, task_queue: str) -> None:
@@ -103,7 +105,11 @@ async def test_tool_configured_false_runs_in_the_workflow(plugin_client: Client,
     ]
     # `pure` runs in the workflow: no activity is registered or listed for it.
     assert inline_temporal.durable_unit_names() == sorted(inline_temporal.activities_by_name)
-    assert inline_temporal.durable_unit_names() == ['inline.model_request', 'inline.tool_call.agent.io']
+    assert inline_temporal.durable_unit_names() == [
+        'inline.model_cancel',
+        'inline.model_request',
+        'inline.tool_call.agent.io',
+    ]
 
 
 async def test_tool_configured_local_runs_as_a_local_activity(plugin_client: Client, task_queue: str) -> None:

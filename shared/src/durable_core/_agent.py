@@ -166,7 +166,7 @@ class UnitConfigs:
     """
 
     model: Any = None
-    """Model-request units."""
+    """Model-request units, and model-cancel units (a suspended response's job the run gives up on)."""
     tool: Any = None
     """Function-tool units by default; `None` runs function tools in workflow code."""
     tool_by_name: Mapping[str, Any] = field(default_factory=dict[str, Any])
@@ -401,7 +401,7 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
 
     def unit_config(self, unit: UnitId) -> Any:
         """The engine-native config a unit of this agent runs with (see `UnitConfigs`)."""
-        if unit.kind == 'model_request':
+        if unit.kind in ('model_request', 'model_cancel'):
             return self.unit_configs.model
         if unit.kind == 'event_handler':
             return self.unit_configs.event
@@ -442,7 +442,7 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         not journaled, so it is not listed.
         """
         ids: list[UnitId] = [self.unit('run')] if self._run_is_unit else []
-        ids.append(self.unit('model_request'))
+        ids.extend((self.unit('model_request'), self.unit('model_cancel')))
         if self._event_stream_handler is not None:
             ids.append(self.unit('event_handler'))
         for leaf in self._toolsets:
@@ -553,6 +553,7 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
             runner=self,
             unit=unit,
             config=self.unit_config(unit),
+            cancel_call=self.unit_call('model_cancel'),
             event_stream_handler=event_stream_handler,
             model_key=model_key,
         )

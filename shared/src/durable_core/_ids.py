@@ -34,6 +34,7 @@ _NAMESPACE = uuid.UUID('5a0d7c3e-1b7e-4c55-9a53-0d2f8e4b6a11')
 UnitKind = Literal[
     'run',
     'model_request',
+    'model_cancel',
     'tool_call',
     'toolset_get_tools',
     'toolset_get_instructions',
@@ -43,7 +44,8 @@ UnitKind = Literal[
     'mcp_call_tool',
     'event_handler',
 ]
-"""What a durable unit does. `run` names the workflow or flow of an agent."""
+"""What a durable unit does. `run` names the workflow or flow of an agent; `model_cancel` cancels the job of a suspended
+(background) model response that the run gives up on."""
 
 
 def validate_name(value: object, *, what: str, fix: str) -> str:

@@ -1,4 +1,4 @@
-"""The durable units every engine runs: a model request, a tool call, an MCP call, an event delivery.
+"""The durable units every engine runs: a model request, a tool call, an MCP call, an event delivery, a model cancel.
 
 The agent loop stays in workflow (or flow) code. Everything that does I/O goes through
 `UnitRunner.run_unit`, which each engine package implements once: a DBOS step, a Prefect task, a
@@ -42,12 +42,14 @@ __all__ = [
     'DurableToolset',
     'EventInputs',
     'EventRelay',
+    'ModelCancelInputs',
     'ModelRequestInputs',
     'ToolCallInputs',
     'UnitCall',
     'UnitInputs',
     'UnitRunner',
     'execute_event_delivery',
+    'execute_model_cancel',
     'execute_model_request',
     'execute_tool_call',
     'is_model_stream_event',
@@ -93,7 +95,14 @@ class EventInputs:
     run_context: RunContext[Any]
 
 
-UnitInputs = ModelRequestInputs | ToolCallInputs | EventInputs
+@dataclass(frozen=True)
+class ModelCancelInputs:
+    """What a model-cancel unit works on: the suspended (background) response whose job the run gives up on."""
+
+    response: ModelResponse
+
+
+UnitInputs = ModelRequestInputs | ToolCallInputs | EventInputs | ModelCancelInputs
 
 
 async def execute_model_request(
@@ -115,6 +124,12 @@ async def execute_model_request(
     else:
         response = await model.request(inputs.messages, inputs.model_settings, inputs.model_request_parameters)
     return encode_response(response).decode()
+
+
+async def execute_model_cancel(model: Model, inputs: ModelCancelInputs) -> str:
+    """Cancel the job of a suspended response through the model: the body of every engine's model-cancel unit."""
+    await model.cancel_suspended_response(inputs.response)
+    return 'null'
 
 
 async def execute_event_delivery(event_stream_handler: EventStreamHandler[Any], inputs: EventInputs) -> str:
@@ -157,7 +172,11 @@ class UnitRunner(ABC):
 
 
 class DurableModel(WrapperModel):
-    """Sends each model request from a durable unit and hands the journaled response to the agent loop."""
+    """Sends each model request from a durable unit and hands the journaled response to the agent loop.
+
+    A suspended (background) response the run gives up on is cancelled from a unit of its own (`cancel_call`), so a
+    recovered run does not cancel its job again.
+    """
 
     def __init__(
         self,
@@ -166,6 +185,7 @@ class DurableModel(WrapperModel):
         runner: UnitRunner,
         unit: UnitId,
         config: Any,
+        cancel_call: UnitCall,
         event_stream_handler: EventStreamHandler[Any] | None,
         model_key: str | None = None,
     ) -> None:
@@ -173,6 +193,7 @@ class DurableModel(WrapperModel):
         self._runner = runner
         self._unit = unit
         self._config = config
+        self._cancel_call = cancel_call
         self._event_stream_handler = event_stream_handler
         self.model_key = model_key
         """How the run named this model (`UnitCall.model_key`)."""
@@ -227,6 +248,18 @@ class DurableModel(WrapperModel):
             model_request_parameters=model_request_parameters,
             replay_events=self._event_stream_handler is None,
         )
+
+    async def cancel_suspended_response(self, response: ModelResponse) -> None:
+        """Cancel the job of a suspended response the run gives up on: in durable code, from a unit."""
+        if not self._runner.in_durable_context():
+            await self.wrapped.cancel_suspended_response(response)
+            return
+        inputs = ModelCancelInputs(response)
+
+        async def execute() -> str:
+            return await execute_model_cancel(self.wrapped, inputs)
+
+        await self._runner.run_unit(replace(self._cancel_call, inputs=inputs, model_key=self.model_key), execute)
 
 
 class DurableToolset(WrapperToolset[AgentDepsT], Generic[AgentDepsT]):

@@ -66,7 +66,8 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
             name: The name of the agent's workflow and steps, if not the agent's own.
             event_stream_handler: Receives the run's events: model events live inside the model step,
                 tool events each from a step of their own.
-            model_step_config: Retries and timeout of model-request steps.
+            model_step_config: Retries and timeout of model-request steps (and of the step that cancels a background
+                response a run gives up on, `<agent>.model_cancel`).
             mcp_step_config: Retries and timeout of MCP and other toolset steps.
             tool_step_config: Make every function tool a step with this config; `None` (the default)
                 keeps DBOS's convention that only `@DBOS.step` tools are steps.

@@ -78,7 +78,8 @@ class PrefectAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Ou
             name: The name of the agent's flow and tasks, if not the agent's own.
             event_stream_handler: Receives the run's events as they happen: model events inside the
                 model-request task, every other event from a task of its own.
-            model_task_config: Task options of model requests.
+            model_task_config: Task options of model requests (and of the cancel of a background response a run
+                gives up on, `<agent>.model_cancel`).
             tool_task_config: Task options of function-tool calls (every function tool is a task).
             tool_task_config_by_name: Task options per tool name; `None` runs that tool in flow code,
                 not as a task.

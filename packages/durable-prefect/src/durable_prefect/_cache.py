@@ -9,8 +9,9 @@ Prefect would have to hash itself.
 What the hash covers: the unit name; the messages (without timestamps, run and conversation ids,
 and with framework-generated tool-call ids replaced by their order of appearance); the model
 settings and request parameters; the tool name, arguments and call id; the run step and retry;
-the deps and metadata in their serialized form. Live objects (clients, locks, the model) never
-enter it: values that cannot be serialized count by their type name only, never by identity.
+the deps and metadata in their serialized form; the suspended response whose job a model-cancel
+unit cancels. Live objects (clients, locks, the model) never enter it: values that cannot be
+serialized count by their type name only, never by identity.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any, cast
 
-from durable_core.engine import EventInputs, ModelRequestInputs, ToolCallInputs, UnitCall
+from durable_core.engine import EventInputs, ModelCancelInputs, ModelRequestInputs, ToolCallInputs, UnitCall
 from prefect.cache_policies import CachePolicy, CompoundCachePolicy
 from prefect.context import TaskRunContext
 from pydantic import BaseModel
@@ -135,6 +136,8 @@ def fingerprint(call: UnitCall, encode_deps: Callable[[Any], Any]) -> str:
     elif isinstance(inputs, EventInputs):
         material['context'] = _context(inputs.run_context, plain, encode_deps)
         material['event'] = plain(inputs.event)
+    elif isinstance(inputs, ModelCancelInputs):
+        material['response'] = plain(inputs.response)
     return _digest(material)
 
 

@@ -6,6 +6,7 @@ An activity gets only what it needs, as separate Temporal payloads holding durab
 | activity | arguments |
 | --- | --- |
 | model request | messages, request parameters, then settings, model key and run context if any |
+| model cancel | the suspended response whose job the run gives up on, then the model key if any |
 | function-tool call | tool arguments, run context, then the model key if any |
 | toolset tool call (MCP, dynamic) | tool name, tool arguments, run context, then the model key if any |
 | toolset listing, instructions | run context, then the model key if any |
@@ -34,7 +35,7 @@ from durable_core import (
     serialize_run_context,
 )
 from pydantic_ai import AgentStreamEvent, RunContext
-from pydantic_ai.messages import ModelMessage
+from pydantic_ai.messages import ModelMessage, ModelResponse
 from pydantic_ai.models import ModelRequestParameters
 from pydantic_ai.settings import ModelSettings
 
@@ -47,6 +48,7 @@ NULL = RawJson('null')
 
 ARITY = {
     'model_request': 5,
+    'model_cancel': 2,
     'tool_call': 3,
     'toolset_call_tool': 4,
     'mcp_call_tool': 4,
@@ -117,6 +119,16 @@ def encode_tool_name(name: str) -> RawJson:
 def decode_tool_name(data: str) -> str:
     """The name of the toolset tool to call."""
     return decode(data, str)
+
+
+def encode_response(response: ModelResponse) -> RawJson:
+    """The suspended response a model-cancel activity cancels the job of."""
+    return _raw(encode(response, ModelResponse))
+
+
+def decode_response(data: str) -> ModelResponse:
+    """The suspended response, in the model-cancel activity."""
+    return decode(data, ModelResponse)
 
 
 def encode_event(event: AgentStreamEvent) -> RawJson:

@@ -15,6 +15,7 @@ from durable_core.engine import (
     AGENT_TOOLSET_ID,
     DurableAgent,
     EventInputs,
+    ModelCancelInputs,
     ModelRequestInputs,
     ParallelExecutionMode,
     ToolCallInputs,
@@ -124,7 +125,8 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
             activity_config: The default config of every activity (a Temporal `ActivityConfig`, a
                 `StepPolicy`, or a `LocalActivity`); by default one attempt may take 5 minutes and 10 attempts
                 are made.
-            model_activity_config: Overrides `activity_config` for model requests.
+            model_activity_config: Overrides `activity_config` for model requests (and for the cancel of a
+                background response a run gives up on, `<agent>.model_cancel`).
             toolset_activity_config: Overrides `activity_config` per toolset id (`'agent'` or PydanticAI's
                 `'<agent>'` for the agent's own tools).
             tool_activity_config: Overrides per toolset id (as in `toolset_activity_config`) and tool name;
@@ -243,6 +245,8 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
             return args_io.args_of(args_io.encode_tool_name(inputs.tool_name), tool_args, ctx, model_key)
         if isinstance(inputs, EventInputs):
             return args_io.args_of(args_io.encode_event(inputs.event), self._encode_ctx(inputs.run_context), model_key)
+        if isinstance(inputs, ModelCancelInputs):
+            return args_io.args_of(args_io.encode_response(inputs.response), model_key)
         raise DurableUsageError(f'The unit {call.unit} was called without its inputs.')
 
     def _encode_ctx(self, ctx: RunContext[Any]) -> RawJson:

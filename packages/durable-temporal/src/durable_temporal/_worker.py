@@ -15,10 +15,12 @@ from durable_core import DurableUsageError, deserialize_run_context, is_retryabl
 from durable_core.engine import (
     DurableUnit,
     EventInputs,
+    ModelCancelInputs,
     ModelRequestInputs,
     ToolsetLeaf,
     UnitId,
     execute_event_delivery,
+    execute_model_cancel,
     execute_model_request,
     execute_tool_call,
 )
@@ -73,6 +75,8 @@ class ActivityServer:
     def _body(self, unit: UnitId) -> _Body:
         if unit.kind == 'model_request':
             return self._serve_model_request
+        if unit.kind == 'model_cancel':
+            return self._serve_model_cancel
         if unit.kind == 'event_handler':
             return self._serve_event
         assert unit.toolset is not None
@@ -112,6 +116,11 @@ class ActivityServer:
             )
         inputs = ModelRequestInputs(request.messages, request.settings, request.parameters, run_context)
         return await execute_model_request(self._model(request.model_key), inputs, self._event_stream_handler)
+
+    async def _serve_model_cancel(self, *activity_args: str) -> str:
+        response = args_io.decode_response(args_io.required(activity_args, 0, 'response'))
+        model_key = args_io.decode_model_key(args_io.optional(activity_args, 1))
+        return await execute_model_cancel(self._model(model_key), ModelCancelInputs(response))
 
     async def _serve_event(self, *activity_args: str) -> str:
         assert self._event_stream_handler is not None
