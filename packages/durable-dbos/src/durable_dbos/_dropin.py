@@ -12,8 +12,8 @@ from contextlib import asynccontextmanager
 from typing import Any, TypedDict, cast
 
 from dbos import DBOS, StepOptions
-from durable_core import DurableUsageError, decode, encode
-from durable_core.engine import ModelRequestInputs, execute_model_request
+from durable_core import DurableUsageError, decode
+from durable_core.engine import ModelCancelInputs, ModelRequestInputs, execute_model_cancel, execute_model_request
 from pydantic_ai import RunContext
 from pydantic_ai.agent import EventStreamHandler
 from pydantic_ai.messages import ModelMessage, ModelResponse
@@ -132,8 +132,7 @@ class DBOSModel(WrapperModel):
             return
 
         async def execute() -> str:
-            await self.wrapped.cancel_suspended_response(response)
-            return encode(None, type(None)).decode()
+            return await execute_model_cancel(self.wrapped, ModelCancelInputs(response))
 
         await self._step('cancel_suspended_response', execute)
 

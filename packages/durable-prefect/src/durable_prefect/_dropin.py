@@ -20,7 +20,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic
 
 from durable_core import DurableUsageError, decode
-from durable_core.engine import ModelRequestInputs, execute_model_request, execute_tool_call, replay_tool_call
+from durable_core.engine import (
+    ModelCancelInputs,
+    ModelRequestInputs,
+    execute_model_cancel,
+    execute_model_request,
+    execute_tool_call,
+    replay_tool_call,
+)
 from prefect import Task
 from prefect.context import FlowRunContext, TaskRunContext
 from pydantic_ai import RunContext
@@ -178,8 +185,7 @@ class PrefectModel(WrapperModel):
             return
 
         async def execute() -> str:
-            await self.wrapped.cancel_suspended_response(response)
-            return 'null'
+            return await execute_model_cancel(self.wrapped, ModelCancelInputs(response))
 
         name = f'Model Cancel Suspended Response: {self.wrapped.model_name}'
         await _run_as_task(context, name, [self.wrapped.model_name, response], self._options, execute)
