@@ -15,7 +15,7 @@ from typing import Any
 
 import _summary
 import pytest
-from engines._misuse import CONSTRUCTION_CASES, RUN_IN_PROCESS_ACCEPTS, RUN_TIME_CASES
+from engines._misuse import CONSTRUCTION_CASES, RUN_IN_PROCESS_ACCEPTS, RUN_TIME_CASES, TOOLS_INLINE_ACCEPTS
 
 ENGINES_DIR = Path(__file__).parent / 'engines'
 CONTROL = 'a valid run (control)'
@@ -24,7 +24,8 @@ OVERSIZE = 'output larger than the payload limit'
 IN_PROCESS_RUN_TIME_CASES = [case for case in RUN_TIME_CASES if case not in RUN_IN_PROCESS_ACCEPTS]
 CASES = {
     'dbos-sqlite': [
-        *CONSTRUCTION_CASES,
+        *[case for case in CONSTRUCTION_CASES if case not in TOOLS_INLINE_ACCEPTS],
+        'toolset without id whose tools are steps',
         'duplicate agent name',
         'unknown step config key',
         *IN_PROCESS_RUN_TIME_CASES,

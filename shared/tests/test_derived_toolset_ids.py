@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from durable_core import DurableNameError
 from durable_core._ids import derived_name
-from durable_core.engine import DurableAgent, RunInputs, UnitCall
+from durable_core.engine import DurableAgent, RunInputs, UnitCall, UnitConfigs
 from pydantic_ai import Agent, RunContext
 from pydantic_ai.agent import AgentRunResult
 from pydantic_ai.capabilities import DynamicCapability, Toolset
@@ -175,7 +175,28 @@ def test_a_derived_id_that_collides_with_an_explicit_one_is_refused() -> None:
         UnitEngine(agent)
 
 
-def test_a_plain_function_toolset_without_id_is_still_refused() -> None:
+def test_a_plain_function_toolset_without_id_is_refused_where_its_tools_would_be_units() -> None:
     agent = Agent(TestModel(), name='plain_no_id', toolsets=[FunctionToolset[None]()])
+    engine = UnitEngine(agent)  # no tool config: its tools run in workflow code, and need no name
     with pytest.raises(DurableNameError, match=r"FunctionToolset\(\.\.\., id='my_toolset'\)"):
-        UnitEngine(agent)
+        engine.unit_configs = UnitConfigs(tool={'as': 'a unit'})  # the engine's default makes every tool a unit
+
+
+async def test_a_function_toolset_without_id_whose_tools_run_inline_is_not_journaled() -> None:
+    toolset = FunctionToolset[None]()
+    shouted: list[str] = []
+
+    @toolset.tool_plain
+    def shout(text: str) -> str:  # pyright: ignore[reportUnusedFunction]
+        shouted.append(text)
+        return text.upper()
+
+    engine = UnitEngine(Agent(TestModel(), name='inline_no_id', toolsets=[toolset]))
+    await engine.run('go')
+    assert len(shouted) == 1  # run in workflow code, not as a unit
+    assert engine.units == ['inline_no_id.model_request', 'inline_no_id.model_request']
+    assert engine.durable_unit_names() == [
+        'inline_no_id.model_cancel',
+        'inline_no_id.model_request',
+        'inline_no_id.run',
+    ]

@@ -93,9 +93,20 @@ CONSTRUCTION: list[tuple[str, Callable[[Callable[..., Any]], Any], str]] = [
 CONSTRUCTION_CASES = [name for name, _, _ in CONSTRUCTION]
 
 
-def construction_cases(wrap: Callable[..., Any]) -> list[Case]:
-    """The shared cases refused when `wrap(agent, **config)`, the engine's wrapper, wraps an agent."""
-    return [Case(name, construct(lambda build=build: build(wrap)), fix) for name, build, fix in CONSTRUCTION]
+TOOLS_INLINE_ACCEPTS = ('toolset without id',)
+"""Shared construction cases that an engine whose function tools run in workflow code by default (DBOS) accepts."""
+
+
+def construction_cases(wrap: Callable[..., Any], *, tools_inline: bool = False) -> list[Case]:
+    """The shared cases refused when `wrap(agent, **config)`, the engine's wrapper, wraps an agent.
+
+    `tools_inline`: the engine's function tools run in workflow code by default, so it accepts `TOOLS_INLINE_ACCEPTS`.
+    """
+    return [
+        Case(name, construct(lambda build=build: build(wrap)), fix)
+        for name, build, fix in CONSTRUCTION
+        if not (tools_inline and name in TOOLS_INLINE_ACCEPTS)
+    ]
 
 
 async def noop_handler(ctx: RunContext[Any], events: Any) -> None:

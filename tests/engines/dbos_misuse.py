@@ -17,6 +17,7 @@ from dbos import DBOS
 from durable_dbos import DBOSAgent
 from pydantic_ai import Agent
 from pydantic_ai.models.test import TestModel
+from pydantic_ai.toolsets import FunctionToolset
 
 agent = Agent(TestModel(), name='misuse_table', deps_type=Handle)
 dbos_agent = DBOSAgent(agent)
@@ -32,7 +33,16 @@ async def in_workflow(entry_point: str) -> None:
 
 
 BEFORE_LAUNCH = [
-    *construction_cases(DBOSAgent),
+    *construction_cases(DBOSAgent, tools_inline=True),
+    Case(
+        'toolset without id whose tools are steps',
+        construct(
+            lambda: DBOSAgent(
+                Agent(TestModel(), name='m_no_id_steps', toolsets=[FunctionToolset[None]()]), tool_step_config={}
+            )
+        ),
+        "FunctionToolset(..., id='my_toolset')",
+    ),
     Case('duplicate agent name', construct(lambda: DBOSAgent(Agent(TestModel(), name='misuse_table'))), 'unique name'),
     Case(
         'unknown step config key',

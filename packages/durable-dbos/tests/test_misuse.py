@@ -12,7 +12,7 @@ from _support import SwappableModel
 from conftest import DbosBackend
 from dbos import DBOS, SetWorkflowID, WorkflowHandleAsync
 from durable_core import DurableNameError, DurableUsageError, NotInDurableUnitError, UnserializableError
-from durable_dbos import CreatedAfterLaunchWarning, DBOSAgent
+from durable_dbos import CreatedAfterLaunchWarning, DBOSAgent, StepConfig
 from pydantic_ai import Agent, AgentRunResult, RunContext
 from pydantic_ai.models.test import TestModel
 from pydantic_ai.toolsets import FunctionToolset
@@ -62,10 +62,13 @@ def test_duplicate_agent_name() -> None:
         DBOSAgent(Agent(TestModel(), name='misuse'))
 
 
-def test_toolset_without_id() -> None:
-    toolset = FunctionToolset[None]()
+def test_toolset_without_id_whose_tools_are_steps() -> None:
+    # Without tool_step_config its tools run in workflow code, as 2.68 runs them, and it needs no id.
+    DBOSAgent(Agent(TestModel(), name='no_toolset_id_inline', toolsets=[FunctionToolset[None]()]))
     with pytest.raises(DurableNameError, match=r"FunctionToolset\(\.\.\., id='my_toolset'\)"):
-        DBOSAgent(Agent(TestModel(), name='no_toolset_id', toolsets=[toolset]))
+        DBOSAgent(
+            Agent(TestModel(), name='no_toolset_id', toolsets=[FunctionToolset[None]()]), tool_step_config=StepConfig()
+        )
 
 
 def _same_qualname() -> Any:

@@ -255,7 +255,7 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
                 f"must find its model where it resumes. Give the agent one, Agent('openai:gpt-5', ...), or register "
                 f'models to choose from at run time: {self.wrapper_name}(agent, models={{"fast": model}}).'
             )
-        self._toolsets = self._collect_toolsets(wrapped.toolsets)
+        self._toolsets, self._toolsets_without_id = self._collect_toolsets(wrapped.toolsets)
         self._warned_not_durable = False
         # What `override(model=..., deps=...)` set in durable code: a run started there journals these.
         self._durable_overrides: ContextVar[Mapping[str, Any] | None] = ContextVar(
@@ -302,7 +302,17 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         self._unit_configs = configs
 
     def _check_config_names(self, configs: UnitConfigs) -> None:
-        """Refuse a config for a tool or toolset the agent does not have: a typo would silently configure nothing."""
+        """Refuse a config for a tool or toolset the agent does not have: a typo would silently configure nothing.
+
+        And a function toolset without an id whose tools would be units: a unit's name needs the toolset's id.
+        """
+        for toolset in self._toolsets_without_id:
+            # The default config covers tools added to the toolset later too.
+            if configs.tool is not None or any(tool in configs.tool_by_name for tool in toolset.tools):
+                raise DurableNameError(
+                    'A FunctionToolset without an id would run its tools as durable units, whose names need the '
+                    "toolset's id. Give the toolset an id: FunctionToolset(..., id='my_toolset')."
+                )
         toolset_ids = sorted(info.toolset_id for info in self._toolsets)
         for toolset_id in {*configs.tool_by_toolset, *configs.toolset_by_id}:
             if toolset_id not in toolset_ids:
@@ -483,12 +493,19 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
             checked[key] = infer_model(model)
         return checked
 
-    def _collect_toolsets(self, toolsets: Sequence[AbstractToolset[Any]]) -> list[ToolsetLeaf]:
+    def _collect_toolsets(
+        self, toolsets: Sequence[AbstractToolset[Any]]
+    ) -> tuple[list[ToolsetLeaf], list[FunctionToolset[Any]]]:
+        """The leaf toolsets, and apart the function toolsets without an id (their tools can only run inline)."""
         infos: list[ToolsetLeaf] = []
+        without_id: list[FunctionToolset[Any]] = []
 
         def visit(leaf: AbstractToolset[Any]) -> None:
             if isinstance(leaf, WrapperToolset):
                 return  # a capability's toolset visits its own wrapper too (`CapabilityOwnedToolset.apply`)
+            if isinstance(leaf, FunctionToolset) and leaf.id is None:
+                without_id.append(leaf)
+                return
             infos.append(self._describe_leaf(leaf))
 
         for toolset in toolsets:
@@ -509,7 +526,7 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
             fix=f'Give each toolset its own id, such as FunctionToolset(id=...); the id {AGENT_TOOLSET_ID!r} is '
             "reserved for the agent's own tools",
         )
-        return infos
+        return infos, without_id
 
     def _describe_leaf(self, leaf: AbstractToolset[Any]) -> ToolsetLeaf:
         raw_id = leaf.id
@@ -566,6 +583,8 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
     def _wrap_leaf(self, toolset: AbstractToolset[Any]) -> AbstractToolset[Any]:
         if isinstance(toolset, DurableToolset | ExternalToolset):
             return toolset  # an external toolset runs nothing: its calls end the run as deferred requests
+        if any(toolset is known for known in self._toolsets_without_id):
+            return toolset  # its tools run in workflow code: checked when the configs were set
         leaf = self._describe_leaf(toolset)
         if leaf.kind in ('mcp', 'dynamic'):
             stand_in = self._wrap_io_toolset(leaf)
