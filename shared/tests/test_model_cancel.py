@@ -13,18 +13,14 @@ from typing import Any
 
 import pytest
 from durable_core.engine import DurableAgent, ModelCancelInputs, RunInputs, UnitCall, UnitConfigs
+from durable_core.testing import BackgroundJobModel
 from pydantic_ai import Agent, UsageLimitExceeded
 from pydantic_ai.agent import AgentRunResult
-from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart
-from pydantic_ai.models.function import AgentInfo, FunctionModel
+from pydantic_ai.messages import ModelResponse, TextPart
 from pydantic_ai.usage import RequestUsage, UsageLimits
 
 _IN_RUN: ContextVar[bool] = ContextVar('in_run', default=False)
 _LIMITS = UsageLimits(output_tokens_limit=10)
-
-
-def _still_running(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-    return _job_response()
 
 
 def _job_response() -> ModelResponse:
@@ -35,17 +31,6 @@ def _job_response() -> ModelResponse:
         provider_details={'status': 'in_progress'},
         usage=RequestUsage(output_tokens=50),
     )
-
-
-class BackgroundJobModel(FunctionModel):
-    """Answers with a background job still running, and records each response whose job it is asked to cancel."""
-
-    def __init__(self) -> None:
-        super().__init__(_still_running)
-        self.cancelled: list[ModelResponse] = []
-
-    async def cancel_suspended_response(self, response: ModelResponse) -> None:
-        self.cancelled.append(response)
 
 
 class JournalAgent(DurableAgent[Any, Any]):

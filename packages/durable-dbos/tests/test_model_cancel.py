@@ -13,30 +13,12 @@ import uuid
 import pytest
 from _support import step_names
 from dbos import DBOS, SetWorkflowID
+from durable_core.testing import BackgroundJobModel
 from durable_dbos import DBOSAgent
 from pydantic_ai import Agent, UsageLimitExceeded
-from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart
-from pydantic_ai.models.function import AgentInfo, FunctionModel
-from pydantic_ai.usage import RequestUsage, UsageLimits
+from pydantic_ai.usage import UsageLimits
 
 LIMITS = UsageLimits(output_tokens_limit=10)
-
-
-class BackgroundJobModel(FunctionModel):
-    """Answers with a background job still running; records each response whose job it is asked to cancel."""
-
-    def __init__(self) -> None:
-        super().__init__(self._still_running)
-        self.requests = 0
-        self.cancelled: list[ModelResponse] = []
-
-    def _still_running(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-        self.requests += 1
-        usage = RequestUsage(output_tokens=50)
-        return ModelResponse([TextPart('working')], usage=usage, provider_response_id='job-1', state='suspended')
-
-    async def cancel_suspended_response(self, response: ModelResponse) -> None:
-        self.cancelled.append(response)
 
 
 model = BackgroundJobModel()

@@ -8,33 +8,15 @@ request and the cancel from storage, and neither requests nor cancels again.
 from __future__ import annotations
 
 import pytest
+from durable_core.testing import BackgroundJobModel
 from durable_prefect import PrefectAgent
 from prefect import flow
 from prefect.context import get_run_context
 from pydantic_ai import Agent, UsageLimitExceeded
-from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart
-from pydantic_ai.models.function import AgentInfo, FunctionModel
-from pydantic_ai.usage import RequestUsage, UsageLimits
+from pydantic_ai.usage import UsageLimits
 from support import read_subflow_runs, read_task_runs
 
 LIMITS = UsageLimits(output_tokens_limit=10)
-
-
-class BackgroundJobModel(FunctionModel):
-    """Answers with a background job still running; records each response whose job it is asked to cancel."""
-
-    def __init__(self) -> None:
-        super().__init__(self._still_running)
-        self.requests = 0
-        self.cancelled: list[ModelResponse] = []
-
-    def _still_running(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-        self.requests += 1
-        usage = RequestUsage(output_tokens=50)
-        return ModelResponse([TextPart('working')], usage=usage, provider_response_id='job-1', state='suspended')
-
-    async def cancel_suspended_response(self, response: ModelResponse) -> None:
-        self.cancelled.append(response)
 
 
 async def test_an_abandoned_background_response_is_cancelled_in_one_task_and_not_again_on_retry() -> None:

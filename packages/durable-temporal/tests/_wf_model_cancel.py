@@ -2,30 +2,11 @@
 
 from __future__ import annotations
 
+from durable_core.testing import BackgroundJobModel
 from durable_temporal import PydanticAIWorkflow, TemporalAgent
 from pydantic_ai import Agent, UsageLimitExceeded
-from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart
-from pydantic_ai.models.function import AgentInfo, FunctionModel
-from pydantic_ai.usage import RequestUsage, UsageLimits
+from pydantic_ai.usage import UsageLimits
 from temporalio import workflow
-
-
-class BackgroundJobModel(FunctionModel):
-    """Answers with a background job still running; records each response whose job it is asked to cancel."""
-
-    def __init__(self) -> None:
-        super().__init__(self._still_running, model_name='background')
-        self.requests = 0
-        self.cancelled: list[ModelResponse] = []
-
-    def _still_running(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-        self.requests += 1
-        usage = RequestUsage(output_tokens=50)
-        return ModelResponse([TextPart('working')], usage=usage, provider_response_id='job-1', state='suspended')
-
-    async def cancel_suspended_response(self, response: ModelResponse) -> None:
-        self.cancelled.append(response)
-
 
 background_model = BackgroundJobModel()
 cancel_temporal = TemporalAgent(Agent(background_model, name='cancel_job'))

@@ -1,5 +1,6 @@
 """Test helpers for durable agents: scripted models, a local OpenAI-compatible server and crash-proof counters."""
 
+from ._background import BackgroundJobModel
 from ._counters import DurableCallCounter
 from ._examples import ReadmeExamples, call_each_tool_once, python_blocks, run_example
 from ._exports import public_api_problems
@@ -17,6 +18,7 @@ from ._servers import (
 )
 
 __all__ = [
+    'BackgroundJobModel',
     'CallCounts',
     'DurableCallCounter',
     'FaultKind',
