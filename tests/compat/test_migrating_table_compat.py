@@ -3,8 +3,7 @@
 The 2.68 side is read from the installed `pydantic_ai.durable_exec` with `inspect`: every public name, constructor
 argument, config key, wrapper attribute and run or `override` argument must have exactly one row. Every name of ours
 a row claims (`durable_x.Name`, `durable_x.Class(arg=)`, `durable_x.Config[key]`, `durable_x.Class.attr`) must exist,
-and a row that says *same* must claim one. Rows marked † claim names another change of the same issue adds; only the
-names in `PENDING` may be missing, and only on those rows.
+and a row that says *same* must claim one.
 """
 
 from __future__ import annotations
@@ -40,9 +39,6 @@ WHOLE_ONLY = {
     'workflow_stream_event_handler',
 }
 """2.68's capability form and workflow streams: listed by name only, as ours refuses them whole (or lacks them)."""
-
-PENDING: set[str] = set()
-"""Names another change of issue 14, item 17 adds; tolerated on † rows while missing."""
 
 CLAIM = re.compile(r'`((?:durable_\w+)(?:\.\w+)*)(?:\((\w+)=\)|\[(\w+)\])?`')
 
@@ -129,8 +125,6 @@ def test_each_row_names_what_ours_has() -> None:
         if kind in {'same', 'alias'} and not claims:
             problems.append(f'{theirs}: a {kind!r} row names nothing of ours')
         for path, argument, key in claims:
-            if claim_exists(path, argument or None, key or None):
-                continue
-            if not ('†' in how and path in PENDING):
+            if not claim_exists(path, argument or None, key or None):
                 problems.append(f'{theirs}: ours has no {path} {argument or key or ""}'.rstrip())
     assert problems == []
