@@ -10,7 +10,8 @@ from dbos import DBOS
 from durable_core import DurableUsageError
 from durable_dbos import DBOSDurability, DBOSModel, DBOSOperationNamer, StepConfig
 from pydantic_ai import Agent, AgentStreamEvent, RunContext, UserError
-from pydantic_ai.messages import ModelMessage, ModelResponse, PartStartEvent, TextPart
+from pydantic_ai.direct import model_request_stream
+from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, PartStartEvent, TextPart
 from pydantic_ai.models.function import AgentInfo, DeltaToolCalls, FunctionModel
 
 
@@ -64,6 +65,13 @@ async def cancel_workflow(response_id: str) -> None:
     await dbos_model.cancel_suspended_response(ModelResponse(parts=[], provider_response_id=response_id))
 
 
+@DBOS.workflow()
+async def direct_stream_workflow(prompt: str) -> None:
+    async with model_request_stream(streaming_model, [ModelRequest.user_text_prompt(prompt)]) as stream:
+        async for _ in stream:
+            pass
+
+
 @pytest.fixture(autouse=True)
 def _reset() -> None:
     counting.requests = 0
@@ -90,6 +98,13 @@ async def test_cancelling_a_suspended_response_in_a_workflow_is_a_step(dbos: DBO
     await handle.get_result()
     assert await step_names(handle.workflow_id) == ['dropin__model.cancel_suspended_response']
     assert [response.provider_response_id for response in counting.cancelled] == ['resp_1']
+
+
+async def test_a_handler_cannot_stream_without_an_agent_run_which_names_agent_run(dbos: DBOS) -> None:
+    handle = await DBOS.start_workflow_async(direct_stream_workflow, 'Hi')
+    with pytest.raises(UserError, match=r'DBOSModel with an event stream handler .* use agent\.run\(\)'):
+        await handle.get_result()
+    assert counting.requests == 0
 
 
 async def test_outside_a_workflow_the_model_is_called_directly() -> None:

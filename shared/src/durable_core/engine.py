@@ -27,6 +27,9 @@ Class attributes: `engine_name`, `wrapper_name`, `container_noun`, `tool_config_
 An engine's `__init__` sets `unit_configs` (a `UnitConfigs` of its native configs), which checks every tool and
 toolset name in it.
 
+`UnitModel` is the base of a model whose calls are units of the user's own workflow code, outside any agent's run
+(2.68's `DBOSModel`, `PrefectModel`): an engine fills `_unit_scope()` and `_run_model_unit()`.
+
 See the "Adding an engine" page of the docs.
 """
 
@@ -44,6 +47,7 @@ from ._agent import (
 from ._compat import agent_instruction_functions
 from ._ids import UnitId, UnitKind
 from ._tool_outcomes import replay_tool_call
+from ._unit_model import ModelOperation, UnitModel
 from ._units import (
     EventInputs,
     ModelCancelInputs,
@@ -64,6 +68,7 @@ __all__ = [
     'DurableUnit',
     'EventInputs',
     'ModelCancelInputs',
+    'ModelOperation',
     'ModelRequestInputs',
     'ParallelExecutionMode',
     'RunInputs',
@@ -75,6 +80,7 @@ __all__ = [
     'UnitId',
     'UnitInputs',
     'UnitKind',
+    'UnitModel',
     'agent_instruction_functions',
     'execute_event_delivery',
     'execute_model_cancel',

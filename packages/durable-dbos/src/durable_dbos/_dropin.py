@@ -7,36 +7,21 @@ one raises a `DurableUsageError` that names `DBOSAgent`, so 2.68 code fails wher
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Coroutine
 from typing import Any, TypedDict, cast
 
 from dbos import DBOS, StepOptions
-from durable_core import DurableUsageError, decode
-from durable_core.engine import ModelCancelInputs, ModelRequestInputs, execute_model_cancel, execute_model_request
-from pydantic_ai import RunContext
+from durable_core import DurableUsageError
+from durable_core.engine import ModelOperation, UnitModel
 from pydantic_ai.agent import EventStreamHandler
-from pydantic_ai.messages import ModelMessage, ModelResponse
-from pydantic_ai.models import (
-    CompletedStreamedResponse,
-    KnownModelName,
-    Model,
-    ModelRequestParameters,
-    StreamedResponse,
-)
-from pydantic_ai.models.wrapper import WrapperModel
-from pydantic_ai.settings import ModelSettings
+from pydantic_ai.models import KnownModelName, Model
 
 from ._config import StepConfigLike, step_options
 
 __all__ = ['ChildWorkflowConfig', 'DBOSDurability', 'DBOSModel', 'DBOSOperationNamer']
 
 
-def _in_workflow_code() -> bool:
-    return DBOS.workflow_id is not None and DBOS.step_id is None
-
-
-class DBOSModel(WrapperModel):
+class DBOSModel(UnitModel):
     """A model whose requests are DBOS steps in workflow code: PydanticAI 2.68's `DBOSModel`, journaled as JSON.
 
     `DBOSAgent` makes its model's requests steps itself (`<agent>.model_request`); this class is for 2.68 code that
@@ -66,79 +51,23 @@ class DBOSModel(WrapperModel):
             get_event_stream_handler: Called in each streamed request's step for the handler that receives the
                 live stream (`None`: no handler).
         """
-        super().__init__(model)
+        super().__init__(model, get_event_stream_handler=get_event_stream_handler)
         self.step_config: StepConfigLike = step_config or {}
         self._step_name_prefix = step_name_prefix
-        self._get_event_stream_handler = get_event_stream_handler or _no_handler
         step_options(f'{step_name_prefix}__model.request', self.step_config)  # refuses unknown keys now
 
-    async def _step(self, suffix: str, execute: Callable[[], Coroutine[Any, Any, str]]) -> str:
-        options = step_options(f'{self._step_name_prefix}__model.{suffix}', self.step_config)
+    def _unit_scope(self) -> bool | None:
+        return True if DBOS.workflow_id is not None and DBOS.step_id is None else None
+
+    async def _run_model_unit(
+        self,
+        scope: Any,
+        operation: ModelOperation,
+        key_inputs: list[Any],
+        execute: Callable[[], Coroutine[Any, Any, str]],
+    ) -> str:
+        options = step_options(f'{self._step_name_prefix}__model.{operation}', self.step_config)
         return await DBOS.run_step_async(cast(StepOptions, options), execute)
-
-    async def request(
-        self,
-        messages: list[ModelMessage],
-        model_settings: ModelSettings | None,
-        model_request_parameters: ModelRequestParameters,
-    ) -> ModelResponse:
-        """Send the request from a step in workflow code; elsewhere, directly."""
-        if not _in_workflow_code():
-            return await self.wrapped.request(messages, model_settings, model_request_parameters)
-        inputs = ModelRequestInputs(messages, model_settings, model_request_parameters, None)
-
-        async def execute() -> str:
-            return await execute_model_request(self.wrapped, inputs, None)
-
-        return decode(await self._step('request', execute), ModelResponse)
-
-    @asynccontextmanager
-    async def request_stream(
-        self,
-        messages: list[ModelMessage],
-        model_settings: ModelSettings | None,
-        model_request_parameters: ModelRequestParameters,
-        run_context: RunContext[Any] | None = None,
-    ) -> AsyncGenerator[StreamedResponse]:
-        """Stream from a step in workflow code, where the handler gets the live events; elsewhere, directly."""
-        if not _in_workflow_code():
-            async with self.wrapped.request_stream(
-                messages, model_settings, model_request_parameters, run_context
-            ) as stream:
-                yield stream
-            return
-        inputs = ModelRequestInputs(messages, model_settings, model_request_parameters, run_context)
-
-        async def execute() -> str:
-            handler = self._get_event_stream_handler()
-            if handler is not None and run_context is None:
-                raise DurableUsageError(
-                    'A DBOSModel with an event stream handler streams only within an agent run, which hands it the '
-                    'run context: use agent.run() or agent.iter(), not pydantic_ai.direct.model_request_stream().'
-                )
-            return await execute_model_request(self.wrapped, inputs, handler)
-
-        response = decode(await self._step('request_stream', execute), ModelResponse)
-        # A handler saw the events inside the step; without one, the caller's stream replays the response's parts.
-        replay = self._get_event_stream_handler() is None
-        yield CompletedStreamedResponse(
-            response, model_request_parameters=model_request_parameters, replay_events=replay
-        )
-
-    async def cancel_suspended_response(self, response: ModelResponse) -> None:
-        """Cancel a background response the run gave up on, from a step in workflow code; elsewhere, directly."""
-        if not _in_workflow_code():
-            await self.wrapped.cancel_suspended_response(response)
-            return
-
-        async def execute() -> str:
-            return await execute_model_cancel(self.wrapped, ModelCancelInputs(response))
-
-        await self._step('cancel_suspended_response', execute)
-
-
-def _no_handler() -> EventStreamHandler[Any] | None:
-    return None
 
 
 class ChildWorkflowConfig(TypedDict, total=False):

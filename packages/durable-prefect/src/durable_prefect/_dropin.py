@@ -14,34 +14,17 @@ one raises a `DurableUsageError` that names `PrefectAgent`, so 2.68 code fails w
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Coroutine, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic
 
-from durable_core import DurableUsageError, decode
-from durable_core.engine import (
-    ModelCancelInputs,
-    ModelRequestInputs,
-    execute_model_cancel,
-    execute_model_request,
-    execute_tool_call,
-    replay_tool_call,
-)
+from durable_core import DurableUsageError
+from durable_core.engine import ModelOperation, UnitModel, execute_tool_call, replay_tool_call
 from prefect import Task
 from prefect.context import FlowRunContext, TaskRunContext
 from pydantic_ai import RunContext
 from pydantic_ai.agent import EventStreamHandler
-from pydantic_ai.messages import ModelMessage, ModelResponse
-from pydantic_ai.models import (
-    CompletedStreamedResponse,
-    KnownModelName,
-    Model,
-    ModelRequestParameters,
-    StreamedResponse,
-)
-from pydantic_ai.models.wrapper import WrapperModel
-from pydantic_ai.settings import ModelSettings
+from pydantic_ai.models import KnownModelName, Model
 from pydantic_ai.tools import AgentDepsT
 from pydantic_ai.toolsets import AbstractToolset, FunctionToolset, ToolsetTool, WrapperToolset
 
@@ -90,7 +73,7 @@ async def _run_as_task(
     return await Task(unit, name=name, **options)(inputs_hash, occurrence, await stable_flow_identity(flow_run))
 
 
-class PrefectModel(WrapperModel):
+class PrefectModel(UnitModel):
     """A model whose requests are Prefect tasks in flow code: PydanticAI 2.68's `PrefectModel`.
 
     `PrefectAgent` makes its model's requests tasks itself (`<agent>.model_request`); this class is for 2.68 code that
@@ -115,84 +98,28 @@ class PrefectModel(WrapperModel):
             get_event_stream_handler: Called in each streamed request's task for the handler that receives the live
                 stream (`None`: no handler).
         """
-        super().__init__(model)
+        super().__init__(model, get_event_stream_handler=get_event_stream_handler)
         self.task_config: TaskConfigLike = task_config or {}
         self._options = task_options(task_config, what='PrefectModel(task_config=...)')
-        self._get_event_stream_handler = get_event_stream_handler or _no_handler
 
-    def _inputs(self, messages: list[ModelMessage], settings: Any, parameters: Any) -> list[Any]:
-        return [self.wrapped.system, self.wrapped.model_name, messages, settings, parameters]
+    def _unit_scope(self) -> FlowRunContext | None:
+        return _in_plain_flow_code()
 
-    async def request(
+    async def _run_model_unit(
         self,
-        messages: list[ModelMessage],
-        model_settings: ModelSettings | None,
-        model_request_parameters: ModelRequestParameters,
-    ) -> ModelResponse:
-        """Send the request from a task in flow code; elsewhere, directly."""
-        context = _in_plain_flow_code()
-        if context is None:
-            return await self.wrapped.request(messages, model_settings, model_request_parameters)
-        inputs = ModelRequestInputs(messages, model_settings, model_request_parameters, None)
-
-        async def execute() -> str:
-            return await execute_model_request(self.wrapped, inputs, None)
-
-        name = f'Model Request: {self.wrapped.model_name}'
-        key = self._inputs(messages, model_settings, model_request_parameters)
-        return decode(await _run_as_task(context, name, key, self._options, execute), ModelResponse)
-
-    @asynccontextmanager
-    async def request_stream(
-        self,
-        messages: list[ModelMessage],
-        model_settings: ModelSettings | None,
-        model_request_parameters: ModelRequestParameters,
-        run_context: RunContext[Any] | None = None,
-    ) -> AsyncGenerator[StreamedResponse]:
-        """Stream from a task in flow code, where the handler gets the live events; elsewhere, directly."""
-        context = _in_plain_flow_code()
-        if context is None:
-            async with self.wrapped.request_stream(
-                messages, model_settings, model_request_parameters, run_context
-            ) as stream:
-                yield stream
-            return
-        inputs = ModelRequestInputs(messages, model_settings, model_request_parameters, run_context)
-        handler = self._get_event_stream_handler()
-
-        async def execute() -> str:
-            if handler is not None and run_context is None:
-                raise DurableUsageError(
-                    'A PrefectModel with an event stream handler streams only within an agent run, which hands it '
-                    'the run context: use agent.run() or agent.iter(), not pydantic_ai.direct.model_request_stream().'
-                )
-            return await execute_model_request(self.wrapped, inputs, handler)
-
-        name = f'Model Request (Streaming): {self.wrapped.model_name}'
-        key = self._inputs(messages, model_settings, model_request_parameters)
-        response = decode(await _run_as_task(context, name, key, self._options, execute), ModelResponse)
-        # A handler saw the events inside the task; without one, the caller's stream replays the response's parts.
-        yield CompletedStreamedResponse(
-            response, model_request_parameters=model_request_parameters, replay_events=handler is None
-        )
-
-    async def cancel_suspended_response(self, response: ModelResponse) -> None:
-        """Cancel a background response the run gave up on, from a task in flow code; elsewhere, directly."""
-        context = _in_plain_flow_code()
-        if context is None:
-            await self.wrapped.cancel_suspended_response(response)
-            return
-
-        async def execute() -> str:
-            return await execute_model_cancel(self.wrapped, ModelCancelInputs(response))
-
-        name = f'Model Cancel Suspended Response: {self.wrapped.model_name}'
-        await _run_as_task(context, name, [self.wrapped.model_name, response], self._options, execute)
-
-
-def _no_handler() -> EventStreamHandler[Any] | None:
-    return None
+        scope: Any,
+        operation: ModelOperation,
+        key_inputs: list[Any],
+        execute: Callable[[], Coroutine[Any, Any, str]],
+    ) -> str:
+        model_name = self.wrapped.model_name
+        # 2.68's task names; the cache key also holds the provider (`system`) of a request.
+        if operation == 'cancel_suspended_response':
+            name, key = f'Model Cancel Suspended Response: {model_name}', [model_name, *key_inputs]
+        else:
+            streaming = ' (Streaming)' if operation == 'request_stream' else ''
+            name, key = f'Model Request{streaming}: {model_name}', [self.wrapped.system, model_name, *key_inputs]
+        return await _run_as_task(scope, name, key, self._options, execute)
 
 
 class _TaskToolset(WrapperToolset[AgentDepsT], Generic[AgentDepsT]):
