@@ -30,7 +30,7 @@ ADDED_BY_OTHERS: set[str] = set()
 """2.68 names another change of issue 14 adds to ours; tolerated while it is missing."""
 
 REFUSED = {
-    'dbos': {'DBOSDurability': lambda: {}, 'DBOSOperationNamer': lambda: {'agent_name': 'support'}},
+    'dbos': {'DBOSOperationNamer': lambda: {'agent_name': 'support'}},
     'temporal': {
         'TemporalDurability': lambda: {},
         'TemporalOperationNamer': lambda: {'agent_name': 'support'},

@@ -26,7 +26,6 @@ ENGINES = ('dbos', 'temporal', 'prefect')
 WRAPPERS = {'dbos': 'DBOSAgent', 'temporal': 'TemporalAgent', 'prefect': 'PrefectAgent'}
 RUN_METHODS = ('run', 'run_sync', 'run_stream', 'run_stream_events', 'iter')
 WHOLE_ONLY = {
-    'DBOSDurability',
     'DBOSOperationNamer',
     'TemporalDurability',
     'TemporalOperationNamer',
@@ -38,7 +37,7 @@ WHOLE_ONLY = {
     'stream_agent_events',
     'workflow_stream_event_handler',
 }
-"""2.68's capability form and workflow streams: listed by name only, as ours refuses them whole (or lacks them)."""
+"""2.68's capability forms we lack and its workflow streams: listed by name only, as ours refuses them whole."""
 
 CLAIM = re.compile(r'`((?:durable_\w+)(?:\.\w+)*)(?:\((\w+)=\)|\[(\w+)\])?`')
 

@@ -1,4 +1,4 @@
-"""PydanticAI 2.68's other `durable_exec.dbos` names: `DBOSModel` works, the capability's names refuse early."""
+"""PydanticAI 2.68's other `durable_exec.dbos` names: `DBOSModel` works, `DBOSOperationNamer` refuses early."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from _support import step_names
 from dbos import DBOS
 from durable_core import DurableUsageError
-from durable_dbos import DBOSDurability, DBOSModel, DBOSOperationNamer, StepConfig
+from durable_dbos import DBOSModel, DBOSOperationNamer, StepConfig
 from pydantic_ai import Agent, AgentStreamEvent, RunContext, UserError
 from pydantic_ai.direct import model_request_stream
 from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, PartStartEvent, TextPart
@@ -117,11 +117,6 @@ async def test_outside_a_workflow_the_model_is_called_directly() -> None:
 def test_an_unknown_step_config_key_is_refused_when_the_model_is_built() -> None:
     with pytest.raises(DurableUsageError, match='Unknown StepConfig keys'):
         DBOSModel(counting, step_name_prefix='bad', step_config={'attempts': 3})  # type: ignore[typeddict-unknown-key]
-
-
-def test_the_capability_is_refused_naming_dbos_agent() -> None:
-    with pytest.raises(UserError, match=r'no DBOSDurability capability: wrap the agent instead, `DBOSAgent\('):
-        DBOSDurability(name='support')
 
 
 def test_the_operation_namer_is_refused_naming_durable_unit_names() -> None:

@@ -104,8 +104,11 @@ def test_bad_parallel_execution_mode() -> None:
 async def test_agent_created_after_launch_warns_and_runs(dbos: DBOS, dbos_backend: DbosBackend) -> None:
     """Like DBOS with a configured instance registered after launch: a warning that names the fix, then it works."""
     name = f'too_late_{dbos_backend.name}'
-    with pytest.warns(CreatedAfterLaunchWarning, match=r'after DBOS.launch\(\).*before calling DBOS.launch\(\)'):
+    with pytest.warns(
+        CreatedAfterLaunchWarning, match=r'after DBOS.launch\(\).*before calling DBOS.launch\(\)'
+    ) as caught:
         late = DBOSAgent(Agent(TestModel(), name=name))
+    assert [warning.filename for warning in caught] == [__file__]  # it points at the line that created the agent
     workflow_id = f'late-{uuid.uuid4()}'
     with SetWorkflowID(workflow_id):
         result = await late.run('Hi')

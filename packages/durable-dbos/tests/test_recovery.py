@@ -27,14 +27,16 @@ WORKER = Path(__file__).parent / 'workers' / 'crash_worker.py'
 class Worker:
     """One run of the crash worker: start it, SIGKILL it, restart it in recovery mode."""
 
-    def __init__(self, db_url: str, counter_file: Path) -> None:
+    def __init__(self, db_url: str, counter_file: Path, form: str = 'wrapper') -> None:
         self.db_url = db_url
+        self.form = form
         self.counter = DurableCallCounter(counter_file)
         self.workflow_id = f'crash-{uuid.uuid4()}'
         self._process: subprocess.Popen[str] | None = None
 
     def _command(self, mode: str, *flags: str) -> list[str]:
-        return [sys.executable, str(WORKER), mode, self.db_url, str(self.counter.path), self.workflow_id, *flags]
+        worker = [sys.executable, str(WORKER), mode, self.db_url, str(self.counter.path), self.workflow_id]
+        return [*worker, '--form', self.form, *flags]
 
     def start(self, *flags: str) -> None:
         self._process = subprocess.Popen(self._command('start', *flags), stdout=subprocess.PIPE, text=True)
@@ -70,7 +72,15 @@ def worker(dbos_config: Callable[..., dict[str, Any]], tmp_path: Path) -> Iterat
     process.stop()
 
 
-def test_killed_mid_run_recovers_without_repeating_completed_units(worker: Worker) -> None:
+@pytest.fixture(params=['wrapper', 'capability'])
+def either_form(request: pytest.FixtureRequest, worker: Worker) -> Worker:
+    """The worker, its agent durable by `DBOSAgent` or by `DBOSDurability` in the app's own workflow."""
+    worker.form = request.param
+    return worker
+
+
+def test_killed_mid_run_recovers_without_repeating_completed_units(either_form: Worker) -> None:
+    worker = either_form
     worker.start()
     worker.counter.wait_for('model:2', timeout=120)  # the second model request is in flight, and blocks
     worker.kill()
@@ -89,7 +99,8 @@ def test_killed_mid_run_recovers_without_repeating_completed_units(worker: Worke
             json.loads(text)
 
 
-def test_twenty_parallel_tool_calls_killed_and_recovered(worker: Worker) -> None:
+def test_twenty_parallel_tool_calls_killed_and_recovered(either_form: Worker) -> None:
+    worker = either_form
     worker.start('--parallel', '20')
     for n in range(1, 20, 2):
         worker.counter.wait_for(f'square:{n}', timeout=120)
@@ -129,3 +140,16 @@ def test_without_a_pinned_version_a_code_change_leaves_the_run_pending(worker: W
     # DBOS recovers only workflows of the running code's version, a hash of the workflow code.
     assert outcome['status'] == 'PENDING'
     assert worker.counter.counts() == {'model:1': 1, 'tool:a': 1, 'model:2': 1}
+
+
+def test_a_run_a_wrapper_started_recovers_after_a_deploy_that_moved_to_the_capability(worker: Worker) -> None:
+    # The release before the deploy runs DBOSAgent; the one after, DBOSDurability registering DBOSAgent's workflow.
+    worker.start('--app-version', 'release-1')
+    worker.counter.wait_for('model:2', timeout=120)
+    worker.kill()
+
+    worker.form = 'capability'
+    outcome = worker.recover('--app-version', 'release-1', '--register-legacy-workflows')
+
+    assert outcome == {'status': 'SUCCESS', 'output': 'remembered a and b'}
+    assert worker.counter.counts() == {'model:1': 1, 'tool:a': 1, 'model:2': 2, 'tool:b': 1, 'model:3': 1}

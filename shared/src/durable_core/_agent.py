@@ -9,6 +9,7 @@ from outside one, the replay-stable run id, ...) and overrides no public method.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import json
@@ -16,16 +17,25 @@ import sys
 import warnings
 import weakref
 from abc import abstractmethod
-from collections.abc import AsyncGenerator, Callable, Coroutine, Generator, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Coroutine,
+    Generator,
+    Mapping,
+    Sequence,
+)
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, cast
 
 from pydantic import BaseModel, ConfigDict
-from pydantic_ai import Agent, DeferredToolResults, RunContext, UsageLimits
+from pydantic_ai import Agent, AgentStreamEvent, DeferredToolResults, RunContext, UsageLimits
 from pydantic_ai.agent import AbstractAgent, AgentRun, AgentRunResult, EventStreamHandler, WrapperAgent
-from pydantic_ai.capabilities import AbstractCapability, DynamicCapability
+from pydantic_ai.capabilities import AbstractCapability, CapabilityOrdering, DynamicCapability, ProcessEventStream
 from pydantic_ai.messages import ModelMessage, UserContent
 from pydantic_ai.models import Model, infer_model
 from pydantic_ai.output import OutputDataT
@@ -55,6 +65,7 @@ if TYPE_CHECKING:
 __all__ = [
     'AGENT_TOOLSET_ID',
     'DEFAULT_MODEL_KEY',
+    'DurabilityCapability',
     'DurableAgent',
     'DurableUnit',
     'ParallelExecutionMode',
@@ -236,6 +247,13 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         parallel_execution_mode: ParallelExecutionMode = 'parallel_ordered_events',
     ) -> None:
         super().__init__(wrapped)
+        durability = _durability_of(wrapped)
+        if durability is not None and type(self) is not durability._wrapper_class:  # pyright: ignore[reportPrivateUsage]
+            raise DurableUsageError(
+                f'This agent already has {type(durability).__name__}, so its runs are durable as they are: '
+                f'{self.wrapper_name} would journal them a second time. Run the agent itself, or wrap an agent '
+                'without the capability.'
+            )
         self._name = validate_name(
             name or wrapped.name,
             what='agent name',
@@ -1106,6 +1124,173 @@ class _DurabilityWithRequestContext(_DurabilityCapability):
             return await handler(request_context)
         finally:
             CURRENT_RUN_CONTEXT.reset(token)
+
+
+class DurabilityCapability(AbstractCapability[AgentDepsT]):
+    """The capability form of an engine: `Agent(..., name='x', capabilities=[DBOSDurability(...)])`.
+
+    A thin shell over the engine's wrapper, so the two forms cannot drift: the capability builds the engine's
+    `DurableAgent` around its agent (its one list of units, their names and configs, the engine's hooks), and a run
+    in the engine's durable code gets that wrapper's per-run hooks: its model requests and tool calls run in the
+    same units, under the same names, as the wrapper's. Outside durable code the capability is transparent, as
+    PydanticAI 2.68's is: the run is the plain agent's (its `event_stream_handler` gets the events as they come).
+
+    An engine subclass passes its wrapper class and the wrapper's arguments to `__init__`.
+    """
+
+    def __init__(self, wrapper_class: type[DurableAgent[Any, Any]], **wrapper_arguments: Any) -> None:
+        """Keep the wrapper's arguments; the wrapper is built, and checks them, at the agent's first run."""
+        self._wrapper_class = wrapper_class
+        self._wrapper_arguments = wrapper_arguments
+        self._agent: AbstractAgent[Any, Any] | None = None
+        self._durable: DurableAgent[Any, Any] | None = None
+        self._bound: DurabilityCapability[AgentDepsT] | None = None  # the copy the agent holds
+        self._process_events = (
+            ProcessEventStream[Any](wrapper_arguments['event_stream_handler'])
+            if wrapper_arguments.get('event_stream_handler') is not None
+            else None
+        )
+
+    @property
+    def durable_agent(self) -> DurableAgent[Any, Any]:
+        """The engine's wrapper this capability runs on, built at first use; it lists the units.
+
+        Built at the agent's first run (or when a worker registers the agent), not when the agent is created, so
+        that it sees the tools registered on the agent after that (`@agent.tool`).
+        """
+        if self._bound is not None:
+            return self._bound.durable_agent
+        if self._durable is None:
+            if self._agent is None:
+                raise DurableUsageError(
+                    f'This {type(self).__name__} is not attached to an agent yet: '
+                    f"Agent(..., name='my_agent', capabilities=[{type(self).__name__}(...)])."
+                )
+            self._durable = self._wrapper_class(self._agent, **self._wrapper_arguments)
+        return self._durable
+
+    def get_ordering(self) -> CapabilityOrdering:
+        # Innermost: bound after the other capabilities have contributed their toolsets, so it sees them all.
+        return CapabilityOrdering(position='innermost')
+
+    def for_agent(self, agent: AbstractAgent[AgentDepsT, Any]) -> AbstractCapability[AgentDepsT]:
+        """Bind to `agent`, refusing an agent without a name or with a second durability capability."""
+        if self._agent is agent:
+            return self
+        capability_name = type(self).__name__
+        if not (self._wrapper_arguments.get('name') or agent.name):
+            raise DurableUsageError(
+                f'An agent with {capability_name} needs a name: it names the durable units. '
+                f"Agent(..., name='my_agent', capabilities=[{capability_name}(...)]) or {capability_name}(name=...)."
+            )
+        other = _durability_of(agent)
+        if other is not None and other is not self:
+            raise DurableUsageError(
+                f'This agent already has {type(other).__name__}: an agent takes one durability capability, and '
+                f'{capability_name} would journal its runs a second time. Keep one of them.'
+            )
+        bound = copy.copy(self)
+        bound._agent = agent
+        bound._durable = None
+        bound._bound = None
+        self._bound = bound
+        _set_durability(agent, self)
+        bound._on_bind(self._wrapper_arguments.get('name') or agent.name or '')
+        return bound
+
+    def _on_bind(self, agent_name: str) -> None:
+        """Hook: the capability was bound to an agent whose units are named after `agent_name`, at its creation."""
+
+    def _durable_in_context(self) -> DurableAgent[Any, Any] | None:
+        """The wrapper, if the caller is its durable code."""
+        if self._agent is None:
+            return None
+        durable = self.durable_agent
+        return durable if durable._in_durable_context() else None  # pyright: ignore[reportPrivateUsage]
+
+    def get_default_run_id(self) -> str | None:
+        # Replay-stable in durable code, so a recovered run reads its units back under the same run id.
+        durable = self._durable_in_context()
+        return None if durable is None else durable._durable_run_id()  # pyright: ignore[reportPrivateUsage]
+
+    async def for_run(self, ctx: RunContext[AgentDepsT]) -> AbstractCapability[AgentDepsT]:
+        """In durable code, the wrapper's per-run hooks; elsewhere, this transparent capability."""
+        durable = self._durable_in_context()
+        if durable is None:
+            return self
+        if isinstance(ctx.model, DurableModel):
+            return AbstractCapability[AgentDepsT]()  # the wrapper's own run (a legacy workflow): it does the work
+        return _CapabilityRun(durable)
+
+    @property
+    def has_wrap_run_event_stream(self) -> bool:
+        return self._process_events is not None
+
+    async def wrap_run_event_stream(
+        self, ctx: RunContext[AgentDepsT], *, stream: AsyncIterable[AgentStreamEvent]
+    ) -> AsyncIterable[AgentStreamEvent]:
+        """Outside durable code, hand the events to the capability's handler as they come."""
+        if self._process_events is not None:
+            stream = self._process_events.wrap_run_event_stream(ctx, stream=stream)
+        async for event in stream:
+            yield event
+
+
+_DURABILITY_OF: dict[int, tuple[weakref.ref[AbstractAgent[Any, Any]], DurabilityCapability[Any]]] = {}
+"""The durability capability each live agent was bound to, by the agent's id (an `Agent` is not hashable), so that
+a second one, or a wrapper around it, is refused."""
+
+
+def _durability_of(agent: AbstractAgent[Any, Any]) -> DurabilityCapability[Any] | None:
+    entry = _DURABILITY_OF.get(id(agent))
+    return entry[1] if entry is not None and entry[0]() is agent else None
+
+
+def _set_durability(agent: AbstractAgent[Any, Any], capability: DurabilityCapability[Any]) -> None:
+    key = id(agent)
+    _DURABILITY_OF[key] = (weakref.ref(agent, lambda _: _DURABILITY_OF.pop(key, None)), capability)
+
+
+class _CapabilityRun(_DurabilityWithRequestContext):
+    """One run of a capability agent in durable code: the wrapper's durable model, toolsets, events and tool order."""
+
+    def __init__(self, agent: DurableAgent[Any, Any]) -> None:
+        super().__init__(agent)
+        handler = agent._event_stream_handler  # pyright: ignore[reportPrivateUsage]
+        self._handler = handler
+        self._relay = agent.event_stream_handler if handler is not None else None
+
+    def get_wrapper_model(self, model: Model) -> Model | None:
+        # Also called inside a unit, where the model is called directly.
+        if isinstance(model, DurableModel) or not self._agent._in_durable_context():  # pyright: ignore[reportPrivateUsage]
+            return None
+        return self._agent._durable_model(model, None, self._handler)  # pyright: ignore[reportPrivateUsage]
+
+    async def wrap_run(self, ctx: RunContext[Any], *, handler: Any) -> Any:
+        agent = self._agent
+        try:
+            with Agent.parallel_tool_call_execution_mode(agent._parallel_execution_mode):  # pyright: ignore[reportPrivateUsage]
+                return await handler()
+        finally:
+            agent._after_run(ctx.run_id or '')  # pyright: ignore[reportPrivateUsage]
+
+    @property
+    def has_wrap_run_event_stream(self) -> bool:
+        return self._relay is not None
+
+    async def wrap_run_event_stream(
+        self, ctx: RunContext[Any], *, stream: AsyncIterable[AgentStreamEvent]
+    ) -> AsyncIterable[AgentStreamEvent]:
+        """Deliver each event that did not come from the model from a unit of its own, as the wrapper does."""
+        relay = self._relay
+        async for event in stream:
+            if relay is not None:
+                await relay(ctx, _one_event(event))
+            yield event
+
+
+async def _one_event(event: AgentStreamEvent) -> AsyncIterator[AgentStreamEvent]:
+    yield event
 
 
 def is_mcp_toolset(toolset: AbstractToolset[Any]) -> bool:

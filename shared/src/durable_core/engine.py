@@ -27,6 +27,9 @@ Class attributes: `engine_name`, `wrapper_name`, `container_noun`, `tool_config_
 An engine's `__init__` sets `unit_configs` (a `UnitConfigs` of its native configs), which checks every tool and
 toolset name in it.
 
+`DurabilityCapability` is the capability form (`Agent(..., capabilities=[DBOSDurability(...)])`): an engine subclass
+passes its wrapper class and the wrapper's arguments, and the capability runs on that wrapper.
+
 `UnitModel` is the base of a model whose calls are units of the user's own workflow code, outside any agent's run
 (2.68's `DBOSModel`, `PrefectModel`): an engine fills `_unit_scope()` and `_run_model_unit()`.
 
@@ -35,6 +38,7 @@ See the "Adding an engine" page of the docs.
 
 from ._agent import (
     AGENT_TOOLSET_ID,
+    DurabilityCapability,
     DurableAgent,
     DurableUnit,
     ParallelExecutionMode,
@@ -64,6 +68,7 @@ from ._units import (
 
 __all__ = [
     'AGENT_TOOLSET_ID',
+    'DurabilityCapability',
     'DurableAgent',
     'DurableUnit',
     'EventInputs',

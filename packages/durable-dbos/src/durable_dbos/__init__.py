@@ -2,7 +2,8 @@
 
 from ._agent import DBOSAgent, DBOSParallelExecutionMode
 from ._config import StepConfig
-from ._dropin import ChildWorkflowConfig, DBOSDurability, DBOSModel, DBOSOperationNamer
+from ._dropin import ChildWorkflowConfig, DBOSModel, DBOSOperationNamer
+from ._durability import DBOSDurability
 from ._warnings import CreatedAfterLaunchWarning
 from .version import __version__
 

@@ -96,22 +96,13 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
             mcp=mcp_step_config,
             event=event_step_config,
         )
-        if dbos_is_launched():
-            # DBOS itself warns, and registers, a configured instance registered after launch; so do we.
-            warnings.warn(
-                f'DBOSAgent {self.name!r} was created after DBOS.launch(). It runs, but DBOS may not recover its '
-                f'workflows after a crash: DBOS recovers pending workflows at launch, before {self.unit("run")!s} '
-                'was registered, and its default application version counts only the workflows registered by then. '
-                'Create every DBOSAgent at import time, before calling DBOS.launch(), in every process (where a late '
-                "agent is intended: warnings.filterwarnings('ignore', category=CreatedAfterLaunchWarning)).",
-                CreatedAfterLaunchWarning,
-                stacklevel=2,
-            )
         # Keyed by (workflow id, run id, tool call id): tool call ids repeat across runs.
         self._reservations: dict[tuple[str, str, str], StepReservation] = {}
-        self._workflow = self._register_workflow()
+        self._workflow = self._register_workflow()  # `None` in the capability form: the user's workflow runs it
 
-    def _register_workflow(self) -> Callable[[str], Coroutine[Any, Any, JournaledRunResult | str]]:
+    def _register_workflow(self) -> Callable[[str], Coroutine[Any, Any, JournaledRunResult | str]] | None:
+        _warn_if_launched(self.name, str(self.unit('run')))
+
         async def agent_workflow(inputs: str) -> JournaledRunResult | str:
             result = await self.run_inputs(self.decode_inputs(inputs))
             if dbos_pickles_values():
@@ -121,6 +112,7 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
         # Serialized by the app's serializer, and holding only our codec's JSON: the inputs are its JSON text, and the
         # result pickles as the agent's name and its JSON (see `_journal`), so that DBOS's own handles return a typed
         # result; with another serializer, such as DBOS's portable JSON, the result is the JSON text.
+        # `agent_workflow`'s source is hashed into DBOS's default application version: keep it as it is.
         return DBOS.workflow(name=str(self.unit('run')))(agent_workflow)
 
     # ---- hooks of durable_core.engine ----------------------------------------------------------
@@ -165,8 +157,24 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
             # Called directly. In workflow code, a child workflow: DBOS numbers its start and its result in the
             # parent's journal now, before anything is awaited, so concurrent runs keep their order on every
             # execution. Outside any workflow, DBOS runs it in this task (no task and handle to wait on).
+            assert self._workflow is not None, 'the capability form starts no workflow of its own'
             result: object = await self._workflow(self.encode_inputs(inputs))
             return result_from_journal(self.name, result)
         # From a step (a tool that runs another agent): a workflow of its own, which the step waits for.
+        assert self._workflow is not None, 'the capability form starts no workflow of its own'
         handle = await DBOS.start_workflow_async(self._workflow, self.encode_inputs(inputs))
         return result_from_journal(self.name, await handle.get_result())
+
+
+def _warn_if_launched(agent_name: str, workflow_name: str) -> None:
+    if dbos_is_launched():
+        # DBOS itself warns, and registers, a configured instance registered after launch; so do we.
+        warnings.warn(
+            f'DBOSAgent {agent_name!r} was created after DBOS.launch(). It runs, but DBOS may not recover its '
+            f'workflows after a crash: DBOS recovers pending workflows at launch, before {workflow_name} '
+            'was registered, and its default application version counts only the workflows registered by then. '
+            'Create every DBOSAgent at import time, before calling DBOS.launch(), in every process (where a late '
+            "agent is intended: warnings.filterwarnings('ignore', category=CreatedAfterLaunchWarning)).",
+            CreatedAfterLaunchWarning,
+            stacklevel=4,  # the caller of DBOSAgent(...)
+        )

@@ -1,8 +1,8 @@
 """Names of PydanticAI 2.68's `durable_exec.dbos` that 2.68 code imports, beyond `DBOSAgent` and `StepConfig`.
 
 `DBOSModel` works as 2.68's does: a model whose requests are DBOS steps. `ChildWorkflowConfig` is 2.68's config
-shape. `DBOSDurability` and `DBOSOperationNamer` belong to 2.68's capability form, which we do not have: building
-one raises a `DurableUsageError` that names `DBOSAgent`, so 2.68 code fails where it starts, not in a run.
+shape. `DBOSOperationNamer` (2.68's namer of the capability's steps) is not provided: building one raises a
+`DurableUsageError` that names `durable_unit_names()`, so 2.68 code fails where it starts, not in a run.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pydantic_ai.models import KnownModelName, Model
 
 from ._config import StepConfigLike, step_options
 
-__all__ = ['ChildWorkflowConfig', 'DBOSDurability', 'DBOSModel', 'DBOSOperationNamer']
+__all__ = ['ChildWorkflowConfig', 'DBOSModel', 'DBOSOperationNamer']
 
 
 class DBOSModel(UnitModel):
@@ -80,22 +80,6 @@ class ChildWorkflowConfig(TypedDict, total=False):
 
     workflow_timeout_sec: float
     """Seconds before DBOS cancels the child workflow (2.68: passed to DBOS's `SetWorkflowTimeout`)."""
-
-
-class DBOSDurability:
-    """PydanticAI 2.68's DBOS capability: not provided. Building one raises `DurableUsageError`, naming the fix.
-
-    Ours wraps the agent instead: `DBOSAgent(agent, model_step_config=..., mcp_step_config=...,
-    event_stream_handler=..., parallel_execution_mode=..., models=...)` takes the capability's arguments.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        """Refuse, naming `DBOSAgent`."""
-        raise DurableUsageError(
-            'durable_dbos has no DBOSDurability capability: wrap the agent instead, '
-            '`DBOSAgent(Agent(...), model_step_config=..., event_stream_handler=...)`, without '
-            '`capabilities=[DBOSDurability(...)]`; run it with `await dbos_agent.run(...)`.'
-        )
 
 
 class DBOSOperationNamer:

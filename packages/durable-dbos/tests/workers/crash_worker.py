@@ -4,8 +4,12 @@ Every model request and tool call is counted at its source, in a file that survi
 In the first process (`start`), the scripted model's second request blocks, and so do the odd
 calls of the parallel tool; the restarted process (`recover`) lets them through.
 
+With `--form capability` the agent is durable by `DBOSDurability` and runs in a workflow of the app's own.
+
 Usage: crash_worker.py MODE DB_URL COUNTER_FILE WORKFLOW_ID [--parallel N] [--app-version V] [--code-change]
-[--expect-no-recovery]
+[--expect-no-recovery] [--form wrapper|capability] [--register-legacy-workflows]
+
+`--register-legacy-workflows` (capability form) also registers `DBOSAgent`'s workflow, to recover a run it started.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import threading
 
 from dbos import DBOS, DBOSConfig, DBOSPortableJSONSerializer, SetWorkflowID
 from durable_core.testing import DurableCallCounter, ScriptedModel, Step, ToolCall
-from durable_dbos import DBOSAgent, StepConfig
+from durable_dbos import DBOSAgent, DBOSDurability, StepConfig
 from pydantic_ai import Agent
 
 parser = argparse.ArgumentParser()
@@ -30,6 +34,8 @@ parser.add_argument('--parallel', type=int, default=0)
 parser.add_argument('--app-version', default=None)
 parser.add_argument('--code-change', action='store_true')
 parser.add_argument('--expect-no-recovery', action='store_true')
+parser.add_argument('--form', choices=['wrapper', 'capability'], default='wrapper')
+parser.add_argument('--register-legacy-workflows', action='store_true')
 args = parser.parse_args()
 
 counter = DurableCallCounter(args.counter_file)
@@ -56,7 +62,10 @@ else:
     ]
 
 model = ScriptedModel(steps, position='history')
-agent = Agent(model, name='crash_agent')
+capability = args.form == 'capability'
+legacy = args.register_legacy_workflows
+durability = [DBOSDurability(tool_step_config=StepConfig(retries=0), register_legacy_workflows=legacy)]
+agent = Agent(model, name='crash_agent', capabilities=durability if capability else [])
 
 
 @agent.tool_plain
@@ -77,7 +86,14 @@ async def square(n: int) -> int:
     return n * n
 
 
-dbos_agent = DBOSAgent(agent, tool_step_config=StepConfig(retries=0))
+if capability:
+
+    @DBOS.workflow()
+    async def app_workflow(prompt: str) -> str:
+        return (await agent.run(prompt)).output
+
+else:
+    dbos_agent = DBOSAgent(agent, tool_step_config=StepConfig(retries=0))
 
 if args.code_change:
 
@@ -100,7 +116,7 @@ async def main() -> None:
     DBOS.launch()
     if first_process:
         with SetWorkflowID(args.workflow_id):
-            await dbos_agent.run('Remember things.')
+            await (app_workflow('Remember things.') if capability else dbos_agent.run('Remember things.'))
         raise SystemExit('the first process should have been killed before it finished')
     # DBOS.launch() recovered the pending workflow of this app version; wait for it.
     handle = await DBOS.retrieve_workflow_async(args.workflow_id)
@@ -110,9 +126,13 @@ async def main() -> None:
         print(json.dumps({'status': status.status, 'app_version': status.app_version}), flush=True)
         return
     # With DBOS's portable JSON serializer, DBOS's handle returns the result as our codec's JSON text.
-    result = dbos_agent.decode_result(await handle.get_result())
+    result = await handle.get_result()
+    if legacy:  # a run that a DBOSAgent started: its workflow's result, read by the capability's wrapper
+        output = durability[0].durable_agent.decode_result(result).output
+    else:
+        output = result if capability else dbos_agent.decode_result(result).output
     status = await handle.get_status()
-    print(json.dumps({'status': status.status, 'output': result.output}), flush=True)
+    print(json.dumps({'status': status.status, 'output': output}), flush=True)
 
 
 asyncio.run(main())

@@ -1,0 +1,144 @@
+"""The capability form, `Agent(..., capabilities=[DBOSDurability(...)])`: it runs on a `DBOSAgent`'s units.
+
+A run in the app's own workflow journals the same steps, under the same names, as the wrapper's run of a twin agent;
+outside workflow code the agent runs as it would without the capability; misuse is refused naming the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable
+
+import pytest
+from _support import step_names
+from dbos import DBOS
+from durable_core import DurableNameError, DurableUsageError
+from durable_dbos import DBOSAgent, DBOSDurability, StepConfig
+from pydantic_ai import Agent, AgentStreamEvent, RunContext, UserError
+from pydantic_ai.messages import FunctionToolCallEvent, FunctionToolResultEvent, PartStartEvent
+from pydantic_ai.models.test import TestModel
+
+events: list[AgentStreamEvent] = []
+calls: list[str] = []
+
+
+async def record(ctx: RunContext[None], stream: AsyncIterable[AgentStreamEvent]) -> None:
+    async for event in stream:
+        events.append(event)
+
+
+def lookup(key: str) -> str:
+    calls.append(key)
+    return f'{key} found'
+
+
+def clock() -> str:
+    return 'noon'
+
+
+def make_agent(name: str, capabilities: list[DBOSDurability[None]]) -> Agent[None, str]:
+    made = Agent(TestModel(), name=name, capabilities=capabilities)
+    made.tool_plain(lookup)  # registered after the agent is created, as `@agent.tool_plain` does
+    made.tool_plain(clock)
+    return made
+
+
+step_policy = {'tool_step_config': StepConfig(retries=0), 'tool_step_config_by_name': {'clock': None}}
+durability = DBOSDurability[None](event_stream_handler=record, **step_policy)
+agent = make_agent('capability', [durability])
+twin = DBOSAgent(make_agent('capability_twin', []), event_stream_handler=record, **step_policy)
+
+
+@DBOS.workflow()
+async def app_workflow(prompt: str) -> str:
+    return (await agent.run(prompt)).output
+
+
+@pytest.fixture(autouse=True)
+def _reset() -> None:
+    events.clear()
+    calls.clear()
+
+
+async def test_a_run_in_a_workflow_journals_the_wrappers_steps_under_the_same_names(dbos: DBOS) -> None:
+    handle = await DBOS.start_workflow_async(app_workflow, 'Hi')
+    output = await handle.get_result()
+    capability_steps = await step_names(handle.workflow_id)
+    capability_events = [type(event).__name__ for event in events]
+    events.clear()
+
+    result = await twin.run('Hi')
+    (twin_run,) = [w for w in await DBOS.list_workflows_async(name='capability_twin.run')][-1:]
+
+    assert output == result.output == '{"lookup":"a found","clock":"noon"}'
+    assert capability_steps == [
+        'capability.model_request',
+        'capability.tool_call.agent.lookup',  # its step id reserved before the calls start, as the wrapper's
+        'capability.event_handler',
+        'capability.event_handler',
+        'capability.event_handler',
+        'capability.event_handler',
+        'capability.model_request',
+    ]
+    assert [name.replace('capability_twin.', 'capability.') for name in await step_names(twin_run.workflow_id)] == (
+        capability_steps
+    )
+    assert capability_events == [type(event).__name__ for event in events]
+    assert set(capability_steps) <= set(durability.durable_agent.durable_unit_names())
+
+
+def test_the_units_are_the_wrappers_without_its_run_workflow() -> None:
+    assert durability.durable_agent.durable_unit_names() == [
+        'capability.event_handler',
+        'capability.model_cancel',
+        'capability.model_request',
+        'capability.tool_call.agent.lookup',
+    ]
+    assert [name.replace('capability_twin.', 'capability.') for name in twin.durable_unit_names()] == [
+        *durability.durable_agent.durable_unit_names()[:3],
+        'capability.run',
+        'capability.tool_call.agent.lookup',
+    ]
+
+
+async def test_outside_a_workflow_the_agent_runs_as_without_the_capability(dbos: DBOS) -> None:
+    before = len(await DBOS.list_workflows_async())
+    result = await agent.run('Hi')
+    assert result.output == '{"lookup":"a found","clock":"noon"}'
+    assert calls == ['a']
+    assert len(await DBOS.list_workflows_async()) == before  # no workflow, no step
+    # The capability's handler gets every event as it comes, model events included.
+    assert any(isinstance(event, PartStartEvent) for event in events)
+    assert any(isinstance(event, FunctionToolCallEvent) for event in events)
+    assert any(isinstance(event, FunctionToolResultEvent) for event in events)
+
+
+def test_an_agent_without_a_name_is_refused_when_created() -> None:
+    with pytest.raises(UserError, match=r"needs a name.*Agent\(\.\.\., name='my_agent', capabilities=\[DBOSDurability"):
+        Agent(TestModel(), capabilities=[DBOSDurability()])
+
+
+def test_two_durability_capabilities_are_refused_when_the_agent_is_created() -> None:
+    with pytest.raises(DurableUsageError, match=r'already has DBOSDurability.*Keep one of them'):
+        Agent(TestModel(), name='twice', capabilities=[DBOSDurability(), DBOSDurability()])
+
+
+def test_wrapping_an_agent_that_has_the_capability_is_refused() -> None:
+    with pytest.raises(DurableUsageError, match=r'already has DBOSDurability.*DBOSAgent would journal them'):
+        DBOSAgent(agent)
+
+
+def test_the_capability_and_a_wrapper_may_not_share_a_name() -> None:
+    with pytest.raises(DurableNameError, match=r"already named 'capability'"):
+        DBOSAgent(Agent(TestModel(), name='capability'))
+
+
+async def test_a_config_for_a_tool_the_agent_lacks_is_refused_before_the_first_step(dbos: DBOS) -> None:
+    misconfigured = Agent(
+        TestModel(),
+        name='misconfigured',
+        capabilities=[DBOSDurability(tool_step_config_by_name={'get_wether': StepConfig()})],
+    )
+    misconfigured.tool_plain(lookup)
+    with pytest.raises(DurableUsageError, match=r"get_wether.*\['lookup'\]"):
+        await misconfigured.run('Hi')
+    assert calls == []
