@@ -12,13 +12,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._stats import linear_fit, loglog_slope, ratio
-from ._workload import COMPETITORS, OUR_VARIANTS, OURS, OURS_LOCAL, PAI_CAPABILITY, PAI_WRAPPER, PLAIN
+from ._workload import COMPETITORS, OUR_VARIANTS, OURS, OURS_CAPABILITY, OURS_LOCAL, PAI_CAPABILITY, PAI_WRAPPER, PLAIN
 
-VARIANT_ORDER = (PLAIN, OURS, OURS_LOCAL, PAI_WRAPPER, PAI_CAPABILITY)
+VARIANT_ORDER = (PLAIN, OURS, OURS_LOCAL, OURS_CAPABILITY, PAI_WRAPPER, PAI_CAPABILITY)
 SHORT = {
     PLAIN: 'plain',
     OURS: 'ours',
     OURS_LOCAL: 'ours local',
+    OURS_CAPABILITY: 'ours capab.',
     PAI_WRAPPER: 'pai wrapper',
     PAI_CAPABILITY: 'pai capab.',
 }
@@ -31,6 +32,8 @@ GOAL_OVERHEAD: dict[str, list[tuple[str, float]]] = {
     'prefect': [(OURS, 0.7)],
     'temporal': [(OURS, 1.0), (OURS_LOCAL, 0.6)],
 }
+# Issue 15: our capability form's overhead within 5% of our wrapper's, (capability - plain) / (wrapper - plain).
+GOAL_CAPABILITY_VS_WRAPPER = 1.05
 GOAL_THROUGHPUT_RATIO = 1.5
 GOAL_IMPORT_S = 0.3
 GOAL_LINEAR_EXPONENT = 1.1  # local exponent between the two largest runs; 1.0 is linear
@@ -90,21 +93,11 @@ def summarize(document: dict[str, Any]) -> dict[str, Any]:
                     'p90_ms': value['p90_s'] * 1000,
                     'cpu_ms': value['cpu_median_s'] * 1000,
                 }
-            plain = v[PLAIN]
             for ours in _ours(v):
-                row['ratios'][ours] = {
-                    comp: {
-                        'median': ratio(
-                            v[ours]['median_s'] - plain['median_s'], v[comp]['median_s'] - plain['median_s']
-                        ),
-                        'p90': ratio(v[ours]['p90_s'] - plain['p90_s'], v[comp]['p90_s'] - plain['p90_s']),
-                        'cpu': ratio(
-                            v[ours]['cpu_median_s'] - plain['cpu_median_s'],
-                            v[comp]['cpu_median_s'] - plain['cpu_median_s'],
-                        ),
-                    }
-                    for comp in _comps(v)
-                }
+                row['ratios'][ours] = {comp: _overhead_ratio(v, ours, comp) for comp in _comps(v)}
+            if OURS_CAPABILITY in v and OURS in v:
+                # Issue 15: our capability form against our wrapper, both measured in this run.
+                row['capability_vs_wrapper'] = _overhead_ratio(v, OURS_CAPABILITY, OURS)
             summary['overhead'].setdefault(where, {})[shape] = row
         for n, n_data in (data.get('throughput') or {}).items():
             rates = {name: value['median_runs_per_s'] for name, value in n_data['variants'].items()}
@@ -136,6 +129,15 @@ def summarize(document: dict[str, Any]) -> dict[str, Any]:
     }
     summary['goals'] = _goals(summary)
     return summary
+
+
+def _overhead_ratio(variants: dict[str, Any], name: str, other: str) -> dict[str, float]:
+    """(name - plain) / (other - plain), of the medians, the p90s and the median CPU times."""
+    plain = variants[PLAIN]
+    return {
+        measure: ratio(variants[name][key] - plain[key], variants[other][key] - plain[key])
+        for measure, key in (('median', 'median_s'), ('p90', 'p90_s'), ('cpu', 'cpu_median_s'))
+    }
 
 
 def _growth(growth: dict[str, Any]) -> dict[str, Any]:
@@ -189,6 +191,18 @@ def _goals(summary: dict[str, Any]) -> list[dict[str, Any]]:
                     values,
                     all(v <= limit for v in values.values()),
                 )
+        values = {
+            shape: row['capability_vs_wrapper']['median']
+            for shape, row in shapes.items()
+            if 'capability_vs_wrapper' in row
+        }
+        if values:
+            add(
+                f'overhead of {SHORT[OURS_CAPABILITY]} / {SHORT[OURS]} <= {GOAL_CAPABILITY_VS_WRAPPER} (issue 15)',
+                where,
+                values,
+                all(v <= GOAL_CAPABILITY_VS_WRAPPER for v in values.values()),
+            )
     for where, by_n in summary['throughput'].items():
         values = {
             f'{n} vs {SHORT[comp]}': value
@@ -327,7 +341,25 @@ def _headline(document: dict[str, Any]) -> list[str]:
         "competitor's, higher is better; log bytes, RSS per in-flight run, worker start to first run: ours / "
         "competitor's, lower is better.",
         *_table(header, rows),
+        *_capability_headline(document),
     ]
+
+
+def _capability_headline(document: dict[str, Any]) -> list[str]:
+    """Issue 15: per target with both forms of ours, the overhead of our capability form over our wrapper's."""
+    lines: list[str] = []
+    for where, shapes in document['summary']['overhead'].items():
+        cells = [
+            f'{shape} {_fmt(row["capability_vs_wrapper"]["median"])}'
+            for shape, row in shapes.items()
+            if 'capability_vs_wrapper' in row
+        ]
+        if cells:
+            lines.append(
+                f'{title(document, where)}: overhead of {SHORT[OURS_CAPABILITY]} / {SHORT[OURS]} (our capability form '
+                f'/ our wrapper, same run): {", ".join(cells)} (issue 15: <= {GOAL_CAPABILITY_VS_WRAPPER})'
+            )
+    return lines
 
 
 def render(document: dict[str, Any]) -> str:
@@ -416,6 +448,23 @@ def render(document: dict[str, Any]) -> str:
             'CPU ms per run (this process: client, worker, engine threads; median), and the same ratio of CPU time:'
         ]
         out += _table(['engine', 'agent', *(SHORT[n] for n in variants), f'ratio {VS}'], cpu_rows)
+        capability_rows = [
+            [
+                title(document, where),
+                f'{shape} ({row["rounds"]} rounds)',
+                *(row['capability_vs_wrapper'][m] for m in ('median', 'p90', 'cpu')),
+            ]
+            for where, shapes in summary['overhead'].items()
+            for shape, row in shapes.items()
+            if 'capability_vs_wrapper' in row
+        ]
+        if capability_rows:
+            out += [
+                f'Our capability form against our wrapper: ({SHORT[OURS_CAPABILITY]} - plain) / '
+                f'({SHORT[OURS]} - plain) of median, p90 and CPU ms, same run (issue 15: median <= '
+                f'{GOAL_CAPABILITY_VS_WRAPPER}):'
+            ]
+            out += _table(['engine', 'agent', 'median', 'p90', 'CPU'], capability_rows)
 
     if summary['throughput']:
         out += ['', '2. Throughput, agent A, runs/s (median of rounds); x = ours / competitor']
@@ -568,7 +617,7 @@ def render(document: dict[str, Any]) -> str:
                     out.append(f'    {spot.get(share, spot["share"]):6.1%}  {spot["where"]}')
 
     if summary['goals']:
-        out += ['', 'Goals of issue 7 (reported, not asserted):']
+        out += ['', 'Goals of issues 7 and 15 (reported, not asserted):']
         for g in summary['goals']:
             where = title(document, g['where']) if ' ' in g['where'] else g['where']
             values = ', '.join(f'{k} {_fmt(v, 3)}' for k, v in g['values'].items())

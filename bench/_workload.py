@@ -28,12 +28,14 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 PLAIN = 'plain'
 OURS = 'ours'
 OURS_LOCAL = 'ours_local'
+OURS_CAPABILITY = 'ours_capability'
 PAI_WRAPPER = 'pai_wrapper'
 PAI_CAPABILITY = 'pai_capability'
 DURABLE_VARIANTS = (OURS, PAI_WRAPPER, PAI_CAPABILITY)
 ALL_VARIANTS = (PLAIN, *DURABLE_VARIANTS)
-OUR_VARIANTS = (OURS, OURS_LOCAL)
-"""Our variants: `ours_local` is an opt-in form of ours, on the engines that have one (Temporal)."""
+OUR_VARIANTS = (OURS, OURS_LOCAL, OURS_CAPABILITY)
+"""Our variants: `ours` is the wrapper; `ours_local` is an opt-in form of it, on the engines that have one
+(Temporal); `ours_capability` is the capability form, on the engines that have one (DBOS)."""
 COMPETITORS = (PAI_WRAPPER, PAI_CAPABILITY)
 
 # Per engine: what each variant is (an engine's module may have its own `LABELS`, as bench._prefect does).
@@ -41,6 +43,7 @@ LABELS: dict[str, dict[str, str]] = {
     'dbos': {
         PLAIN: 'plain agent.run()',
         OURS: 'ours: durable_dbos.DBOSAgent',
+        OURS_CAPABILITY: 'ours: durable_dbos.DBOSDurability',
         PAI_WRAPPER: 'pydantic-ai DBOSAgent (deprecated)',
         PAI_CAPABILITY: 'pydantic-ai DBOSDurability',
     },
@@ -61,6 +64,9 @@ JOURNALS: dict[str, dict[str, str]] = {
         '(rebuild_run_result(agent name, JSON)); one step per model request (ModelResponse JSON text) and per tool '
         'call (tool_step_config=StepConfig(): outcome JSON text); step values wrapped by the DBOS default serializer '
         '(pickle)',
+        OURS_CAPABILITY: 'our bench workflow wrapping agent.run() (pickled prompt and AgentRunResult); the steps '
+        'of ours, under the same names and encoded alike (DBOSDurability(tool_step_config=StepConfig()) runs on a '
+        'DBOSAgent built around the agent)',
         PAI_WRAPPER: 'workflow <name>.run: pickled run() arguments and AgentRunResult; one step per model request '
         '(pickled ModelResponse) and per tool call (the tool is a @DBOS.step: pickled return value)',
         PAI_CAPABILITY: 'our bench workflow wrapping agent.run() (pickled prompt and AgentRunResult); one step per '
@@ -184,6 +190,25 @@ def _ours() -> Variant:
     return Variant(OURS, agent.run, 'bench_ours.run')
 
 
+def _ours_capability() -> Variant:
+    from dbos import DBOS
+    from durable_dbos import DBOSDurability, StepConfig
+
+    # The same options as `_ours`, in the capability form; run as 2.68's capability is (`_pai_capability`).
+    agent = Agent(
+        model(),
+        name='bench_ours_capability',
+        tools=[Tool(lookup, name='lookup')],
+        capabilities=[DBOSDurability(tool_step_config=StepConfig())],
+    )
+
+    @DBOS.workflow(name='bench_ours_capability.run')
+    async def run_workflow(user_prompt: str) -> Any:
+        return await agent.run(user_prompt)
+
+    return Variant(OURS_CAPABILITY, run_workflow, 'bench_ours_capability.run')
+
+
 @functools.cache
 def _pai_step_tool() -> Tool[Any]:
     from dbos import DBOS
@@ -219,6 +244,7 @@ def _pai_capability() -> Variant:
 _BUILDERS: dict[str, Callable[[], Variant]] = {
     PLAIN: _plain,
     OURS: _ours,
+    OURS_CAPABILITY: _ours_capability,
     PAI_WRAPPER: _pai_wrapper,
     PAI_CAPABILITY: _pai_capability,
 }
