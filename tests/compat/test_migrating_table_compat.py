@@ -29,7 +29,6 @@ WHOLE_ONLY = {
     'DBOSOperationNamer',
     'TemporalDurability',
     'TemporalOperationNamer',
-    'PrefectDurability',
     'PrefectOperationNamer',
     'AgentEventStream',
     'WorkflowStreamTopic',

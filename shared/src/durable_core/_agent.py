@@ -9,6 +9,7 @@ from outside one, the replay-stable run id, ...) and overrides no public method.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import functools
@@ -1202,11 +1203,13 @@ class DurabilityCapability(AbstractCapability[AgentDepsT]):
         """Hook: the capability was bound to an agent whose units are named after `agent_name`, at its creation."""
 
     def _durable_in_context(self) -> DurableAgent[Any, Any] | None:
-        """The wrapper, if the caller is its durable code."""
+        """The wrapper, if the caller is its durable code, or engine code that a run makes it (`_CapabilityRun`)."""
         if self._agent is None:
             return None
         durable = self.durable_agent
-        return durable if durable._in_durable_context() else None  # pyright: ignore[reportPrivateUsage]
+        if durable._in_durable_context() or durable._durable_scope_for_iter() is not None:  # pyright: ignore[reportPrivateUsage]
+            return durable
+        return None
 
     def get_default_run_id(self) -> str | None:
         # Replay-stable in durable code, so a recovered run reads its units back under the same run id.
@@ -1252,13 +1255,15 @@ def _set_durability(agent: AbstractAgent[Any, Any], capability: DurabilityCapabi
 
 
 class _CapabilityRun(_DurabilityWithRequestContext):
-    """One run of a capability agent in durable code: the wrapper's durable model, toolsets, events and tool order."""
+    """One run of a capability agent in durable code: the wrapper's durable model, toolsets, events and tool order.
+
+    Where the engine's durable code is the caller's code only while a run lasts (Prefect: any flow), the run enters
+    the wrapper's `_durable_scope_for_iter()`, as the wrapper's `iter()` does there.
+    """
 
     def __init__(self, agent: DurableAgent[Any, Any]) -> None:
         super().__init__(agent)
-        handler = agent._event_stream_handler  # pyright: ignore[reportPrivateUsage]
-        self._handler = handler
-        self._relay = agent.event_stream_handler if handler is not None else None
+        self._handler = agent._event_stream_handler  # pyright: ignore[reportPrivateUsage]
 
     def get_wrapper_model(self, model: Model) -> Model | None:
         # Also called inside a unit, where the model is called directly.
@@ -1268,21 +1273,23 @@ class _CapabilityRun(_DurabilityWithRequestContext):
 
     async def wrap_run(self, ctx: RunContext[Any], *, handler: Any) -> Any:
         agent = self._agent
+        scope = None if agent._in_durable_context() else agent._durable_scope_for_iter()  # pyright: ignore[reportPrivateUsage]
         try:
-            with Agent.parallel_tool_call_execution_mode(agent._parallel_execution_mode):  # pyright: ignore[reportPrivateUsage]
-                return await handler()
+            async with scope or contextlib.nullcontext():
+                with Agent.parallel_tool_call_execution_mode(agent._parallel_execution_mode):  # pyright: ignore[reportPrivateUsage]
+                    return await handler()
         finally:
             agent._after_run(ctx.run_id or '')  # pyright: ignore[reportPrivateUsage]
 
     @property
     def has_wrap_run_event_stream(self) -> bool:
-        return self._relay is not None
+        return self._handler is not None
 
     async def wrap_run_event_stream(
         self, ctx: RunContext[Any], *, stream: AsyncIterable[AgentStreamEvent]
     ) -> AsyncIterable[AgentStreamEvent]:
         """Deliver each event that did not come from the model from a unit of its own, as the wrapper does."""
-        relay = self._relay
+        relay = self._agent.event_stream_handler  # in the run's durable code: the relay of event units
         async for event in stream:
             if relay is not None:
                 await relay(ctx, _one_event(event))

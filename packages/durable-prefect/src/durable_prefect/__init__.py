@@ -3,7 +3,8 @@
 from ._agent import PrefectAgent
 from ._cache import DEFAULT_CACHE_POLICY, DEFAULT_PYDANTIC_AI_CACHE_POLICY, RUN_SCOPE, UNIT_INPUTS, RunScope, UnitInputs
 from ._config import TaskConfig, TaskConfigLike
-from ._dropin import PrefectDurability, PrefectFunctionToolset, PrefectMCPToolset, PrefectModel, PrefectOperationNamer
+from ._dropin import PrefectFunctionToolset, PrefectMCPToolset, PrefectModel, PrefectOperationNamer
+from ._durability import PrefectDurability
 from .version import __version__
 
 __all__ = [

@@ -24,7 +24,7 @@ from pydantic_ai.tools import AgentDepsT
 
 from ._cache import fingerprint
 from ._config import TaskConfigLike, task_options
-from ._scope import CURRENT_SCOPE, FlowScope, stable_flow_identity
+from ._scope import CURRENT_SCOPE, FlowScope, next_in_attempt, stable_flow_identity
 
 __all__ = ['PrefectAgent']
 
@@ -56,6 +56,9 @@ class PrefectAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Ou
     )
     _same_name_for_the_same_units = True  # a flow may create its PrefectAgent each time it runs
     _model_units_take_run_context = True  # a model request's cache key is scoped by its run's id
+    _scope_holds_one_run = False
+    """Whether a flow-code scope (`_durable_scope_for_iter`) holds one run whose id is not replay-stable, so its
+    units' cache scope is the scope's identity (the capability form)."""
 
     def __init__(
         self,
@@ -153,7 +156,7 @@ class PrefectAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Ou
         scope = CURRENT_SCOPE.get()
         assert scope is not None
         run_context = getattr(call.inputs, 'run_context', None)
-        run_scope = getattr(run_context, 'run_id', None) or scope.identity
+        run_scope = scope.run_scope or getattr(run_context, 'run_id', None) or scope.identity
         inputs_hash = fingerprint(call, self.encode_deps)
         if call.inputs is None or isinstance(call.inputs, EventInputs):
             # An event is delivered once per run, and a toolset listed once per run, whatever the cache policy says.
@@ -191,14 +194,13 @@ class PrefectAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Ou
     async def _flow_code_scope(self, context: FlowRunContext) -> AsyncGenerator[None]:
         flow_run = context.flow_run
         assert flow_run is not None
-        # Which `iter()` of this agent this is in this attempt of the flow run, counted in the attempt's counter of
-        # task calls: Prefect starts it afresh on each attempt, so a retry finds the same identities, in order.
+        # Which `iter()` of this agent this is in this attempt of the flow run: a retry finds the same identities.
         key = f'durable_prefect.iter:{self.name}'
-        previous = context.task_run_dynamic_keys.get(key)
-        occurrence = previous + 1 if isinstance(previous, int) else 0
-        context.task_run_dynamic_keys[key] = occurrence
+        occurrence = next_in_attempt(context, key)
         identity = f'{await stable_flow_identity(flow_run)}/{key}#{occurrence}'
-        token = CURRENT_SCOPE.set(FlowScope(agent=self, flow_run_id=flow_run.id, identity=identity))
+        run_scope = identity if self._scope_holds_one_run else None
+        scope = FlowScope(agent=self, flow_run_id=flow_run.id, identity=identity, run_scope=run_scope)
+        token = CURRENT_SCOPE.set(scope)
         try:
             yield
         finally:

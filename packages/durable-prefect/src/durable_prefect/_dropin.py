@@ -8,8 +8,8 @@ call tasks itself), and inside its runs they step aside for its own tasks. Outsi
 they call the wrapped model or toolset directly (2.68 runs a task there too). The task results are durable-core's
 JSON, and the cache key is a hash of the request's or call's inputs, scoped to the flow run.
 
-`PrefectDurability` and `PrefectOperationNamer` belong to 2.68's capability form, which we do not have: building
-one raises a `DurableUsageError` that names `PrefectAgent`, so 2.68 code fails where it starts, not in a run.
+`PrefectOperationNamer` (2.68's namer of the capability's tasks) is not provided: building one raises a
+`DurableUsageError` that names `durable_unit_names()`, so 2.68 code fails where it starts, not in a run.
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ from pydantic_ai.toolsets import AbstractToolset, FunctionToolset, ToolsetTool, 
 
 from ._cache import value_digest
 from ._config import TaskConfigLike, task_options
-from ._scope import CURRENT_SCOPE, stable_flow_identity
+from ._scope import CURRENT_SCOPE, next_in_attempt, stable_flow_identity
 
 if TYPE_CHECKING:
     from pydantic_ai.mcp import MCPToolset
 
-__all__ = ['PrefectDurability', 'PrefectFunctionToolset', 'PrefectMCPToolset', 'PrefectModel', 'PrefectOperationNamer']
+__all__ = ['PrefectFunctionToolset', 'PrefectMCPToolset', 'PrefectModel', 'PrefectOperationNamer']
 
 
 def _in_plain_flow_code() -> FlowRunContext | None:
@@ -60,12 +60,8 @@ async def _run_as_task(
     flow_run = context.flow_run
     assert flow_run is not None
     inputs_hash = value_digest([name, inputs])
-    # How many calls with these inputs came before in this attempt, counted in the attempt's counter of task calls
-    # (Prefect starts it afresh on each attempt, so a retry finds the same occurrences).
-    key = f'durable_prefect.task:{inputs_hash}'
-    previous = context.task_run_dynamic_keys.get(key)
-    occurrence = previous + 1 if isinstance(previous, int) else 0
-    context.task_run_dynamic_keys[key] = occurrence
+    # How many calls with these inputs came before in this attempt: a retry finds the same occurrences.
+    occurrence = next_in_attempt(context, f'durable_prefect.task:{inputs_hash}')
 
     async def unit(inputs_hash: str, occurrence: int, run_scope: str) -> str:
         return await execute()
@@ -225,24 +221,6 @@ class PrefectMCPToolset(_TaskToolset[AgentDepsT]):
 
     def _options_for(self, name: str) -> Mapping[str, Any] | None:
         return self._options
-
-
-class PrefectDurability:
-    """PydanticAI 2.68's Prefect capability: not provided. Building one raises `DurableUsageError`, naming the fix.
-
-    Ours wraps the agent instead: `PrefectAgent(agent, model_task_config=..., tool_task_config=...,
-    mcp_task_config=..., event_stream_handler=..., event_stream_handler_task_config=..., models=...)` takes the
-    capability's arguments.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        """Refuse, naming `PrefectAgent`."""
-        raise DurableUsageError(
-            'durable_prefect has no PrefectDurability capability: wrap the agent instead, '
-            '`PrefectAgent(Agent(...), model_task_config=..., tool_task_config=..., event_stream_handler=...)`, '
-            'without `capabilities=[PrefectDurability(...)]`; run it with `await prefect_agent.run(...)`, or '
-            '`prefect_agent.iter(...)` inside your flow.'
-        )
 
 
 class PrefectOperationNamer:

@@ -15,8 +15,9 @@ from uuid import UUID
 
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import FlowRun
+from prefect.context import FlowRunContext
 
-__all__ = ['CURRENT_SCOPE', 'FlowScope', 'stable_flow_identity']
+__all__ = ['CURRENT_SCOPE', 'FlowScope', 'next_in_attempt', 'stable_flow_identity']
 
 
 @dataclass
@@ -31,6 +32,9 @@ class FlowScope:
     """The replay-stable identity of the flow run."""
     runs: int = 0
     """Agent runs started in this attempt, in order."""
+    run_scope: str | None = None
+    """The cache scope of every unit in the scope, when it holds one agent run whose id is not replay-stable (a
+    `PrefectDurability` run in the user's flow); otherwise each unit's is its run's id."""
     occurrences: Counter[tuple[str, str]] = field(default_factory=Counter[tuple[str, str]])
     """How many units with the same (run id, inputs hash) were called in this attempt."""
 
@@ -62,3 +66,15 @@ async def stable_flow_identity(flow_run: FlowRun) -> str:
         else:
             parts.append(str(current.id))
     return '/'.join(reversed(parts))
+
+
+def next_in_attempt(context: FlowRunContext, key: str) -> int:
+    """How many times `key` was counted before in this attempt of the flow run, counting this one.
+
+    Counted in the attempt's counter of task calls: Prefect starts it afresh on each attempt, so a retry finds the
+    same numbers, in the same order.
+    """
+    previous = context.task_run_dynamic_keys.get(key)
+    occurrence = previous + 1 if isinstance(previous, int) else 0
+    context.task_run_dynamic_keys[key] = occurrence
+    return occurrence
