@@ -25,11 +25,28 @@ from pydantic_ai import (
     UsageLimitExceeded,
     UsageLimits,
 )
+from pydantic_ai.capabilities import AbstractCapability
 from pydantic_ai.models import Model
 from pydantic_ai.toolsets import AbstractToolset, FunctionToolset
 
 RunFn = Callable[..., Awaitable[Any]]
 """`await run(prompt, **run_kwargs)` -> AgentRunResult: a durable run on an engine, or a plain run."""
+
+
+CapabilitiesFor = Callable[[dict[str, Model]], Sequence[AbstractCapability[Any]]]
+"""Given a scenario's registered models (`Built.models`), the extra capabilities its agent is built with."""
+
+CAPABILITIES: CapabilitiesFor | None = None
+"""Set by a driver of the capability form (e.g. `[DBOSDurability(...)]`): every scenario agent gets these at
+construction, through `scenario_agent`. `None` (the wrapper form, the plain run): an agent as the scenario writes it."""
+
+
+def scenario_agent(
+    model: Model, *, name: str, models: dict[str, Model] | None = None, **options: Any
+) -> Agent[Any, Any]:
+    """`Agent(model, name=name, **options)`, plus the driver's `CAPABILITIES`: every scenario builds its agent here."""
+    extra = list(CAPABILITIES(models or {})) if CAPABILITIES is not None else []
+    return Agent(model, name=name, capabilities=extra or None, **options)
 
 
 @dataclass
@@ -71,12 +88,14 @@ async def _once(run: RunFn, prompt: str, **kwargs: Any) -> Any:
 
 
 def plain_answer(name: str, calls: list[str]) -> Built:
-    agent = Agent(_recording(['The capital of Mexico is Mexico City.'], calls), name=name)
+    agent = scenario_agent(_recording(['The capital of Mexico is Mexico City.'], calls), name=name)
     return Built(agent, lambda run: _once(run, 'What is the capital of Mexico?'))
 
 
 def tool_call(name: str, calls: list[str]) -> Built:
-    agent = Agent(_recording([ToolCall('get_capital', {'country': 'Mexico'}, 't1'), 'Mexico City.'], calls), name=name)
+    agent = scenario_agent(
+        _recording([ToolCall('get_capital', {'country': 'Mexico'}, 't1'), 'Mexico City.'], calls), name=name
+    )
 
     @agent.tool_plain
     def get_capital(country: str) -> str:
@@ -88,7 +107,7 @@ def tool_call(name: str, calls: list[str]) -> Built:
 
 def parallel_tool_calls(name: str, calls: list[str]) -> Built:
     squares = [ToolCall('square', {'n': n}, f'sq{n}') for n in range(10)]
-    agent = Agent(_recording([squares, 'Squared ten numbers.'], calls), name=name)
+    agent = scenario_agent(_recording([squares, 'Squared ten numbers.'], calls), name=name)
 
     @agent.tool_plain
     async def square(n: int) -> int:
@@ -109,7 +128,7 @@ def parallel_tool_calls(name: str, calls: list[str]) -> Built:
 
 
 def model_retry_from_tool(name: str, calls: list[str]) -> Built:
-    agent = Agent(
+    agent = scenario_agent(
         _recording(
             [ToolCall('divide', {'a': 1, 'b': 0}, 'd1'), ToolCall('divide', {'a': 1, 'b': 2}, 'd2'), '0.5'], calls
         ),
@@ -134,7 +153,7 @@ class City(BaseModel):
 def structured_output_with_validation_retry(name: str, calls: list[str]) -> Built:
     bad = ToolCall('final_result', {'name': 'Mexico City'}, 'o1')  # population missing: fails validation
     good = ToolCall('final_result', {'name': 'Mexico City', 'population_millions': 9.2}, 'o2')
-    agent = Agent(_recording([bad, good], calls), name=name, output_type=City)
+    agent = scenario_agent(_recording([bad, good], calls), name=name, output_type=City)
 
     async def drive(run: RunFn) -> Any:
         return (await run('Biggest city?')).output.model_dump()
@@ -150,12 +169,14 @@ def mcp_server(name: str, calls: list[str]) -> Built:
     toolset = MCPToolset(
         Client(PythonStdioTransport(MCP_CALCULATOR_PATH, python_cmd=sys.executable), init_timeout=60), id='calc'
     )
-    agent = Agent(_recording([ToolCall('add', {'a': 2, 'b': 3}, 'm1'), 'Five.'], calls), name=name, toolsets=[toolset])
+    agent = scenario_agent(
+        _recording([ToolCall('add', {'a': 2, 'b': 3}, 'm1'), 'Five.'], calls), name=name, toolsets=[toolset]
+    )
     return Built(agent, lambda run: _once(run, 'Add 2 and 3'))
 
 
 def dynamic_toolset(name: str, calls: list[str]) -> Built:
-    agent = Agent(_recording([ToolCall('greet', {}, 'g1'), 'Greeted.'], calls), name=name, deps_type=str)
+    agent = scenario_agent(_recording([ToolCall('greet', {}, 'g1'), 'Greeted.'], calls), name=name, deps_type=str)
 
     @agent.toolset(id='greetings')
     def greetings(ctx: RunContext[str]) -> AbstractToolset[str]:
@@ -172,7 +193,7 @@ def dynamic_toolset(name: str, calls: list[str]) -> Built:
 
 
 def deferred_tools_with_approval(name: str, calls: list[str]) -> Built:
-    agent = Agent(
+    agent = scenario_agent(
         _recording([ToolCall('delete', {'path': '/tmp/a'}, 'del'), 'Deleted.'], calls),
         name=name,
         output_type=[str, DeferredToolRequests],
@@ -203,7 +224,9 @@ class Customer(BaseModel):
 
 
 def pydantic_deps(name: str, calls: list[str]) -> Built:
-    agent = Agent(_recording([ToolCall('discount', {}, 'c1'), 'Ten percent.'], calls), name=name, deps_type=Customer)
+    agent = scenario_agent(
+        _recording([ToolCall('discount', {}, 'c1'), 'Ten percent.'], calls), name=name, deps_type=Customer
+    )
 
     @agent.tool
     def discount(ctx: RunContext[Customer]) -> str:
@@ -214,7 +237,7 @@ def pydantic_deps(name: str, calls: list[str]) -> Built:
 
 
 def message_history(name: str, calls: list[str]) -> Built:
-    agent = Agent(_recording(['Hello Ada.', 'Your name is Ada.'], calls), name=name)
+    agent = scenario_agent(_recording(['Hello Ada.', 'Your name is Ada.'], calls), name=name)
 
     async def drive(run: RunFn) -> Any:
         first = await run('My name is Ada.')
@@ -225,7 +248,7 @@ def message_history(name: str, calls: list[str]) -> Built:
 
 
 def usage_limits(name: str, calls: list[str]) -> Built:
-    agent = Agent(_recording([ToolCall('noop', {}, 'n1'), 'Never reached.'], calls), name=name)
+    agent = scenario_agent(_recording([ToolCall('noop', {}, 'n1'), 'Never reached.'], calls), name=name)
 
     @agent.tool_plain
     def noop() -> str:
@@ -243,13 +266,13 @@ def usage_limits(name: str, calls: list[str]) -> Built:
 
 
 def runtime_model_selection(name: str, calls: list[str]) -> Built:
-    agent = Agent(_recording(['From the default model.'], calls), name=name)
-    fast = _recording(['From the fast model.'], calls, label='fast')
+    models: dict[str, Model] = {'fast': _recording(['From the fast model.'], calls, label='fast')}
+    agent = scenario_agent(_recording(['From the default model.'], calls), name=name, models=models)
 
     async def drive(run: RunFn) -> Any:
         return {'default': (await run('Hi')).output, 'fast': (await run('Hi', model='fast')).output}
 
-    return Built(agent, drive, models={'fast': fast})
+    return Built(agent, drive, models=models)
 
 
 SCENARIOS = [

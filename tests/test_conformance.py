@@ -1,7 +1,9 @@
 """Every engine keeps the same promise: the same output and the same calls as a plain `agent.run()`.
 
 Each engine runs all scenarios in one subprocess (engines are process-wide singletons), once per
-test session; each (engine, scenario) pair is then one test.
+test session and form; each (engine, form, scenario) is then one test. The wrapper form runs the agent in the
+engine's wrapper (`DBOSAgent(agent).run`); the capability form builds it with the engine's durability capability
+(`Agent(..., capabilities=[DBOSDurability(...)])`) and calls `agent.run()` in a workflow or flow of the driver's.
 """
 
 from __future__ import annotations
@@ -33,25 +35,34 @@ def _run_driver(script: str, *args: str, tmp: Path) -> dict[str, Any]:
 def engine_reports(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Callable[[str], Any]:
     cache: dict[str, dict[str, Any]] = {}
 
-    def report(engine: str) -> dict[str, Any]:
-        if engine not in cache:
-            tmp = tmp_path_factory.mktemp(engine)
+    def report(target: str) -> dict[str, Any]:
+        if target not in cache:
+            engine, form = _engine_and_form(target)
+            tmp = tmp_path_factory.mktemp(target.replace(' ', '-'))
             if engine == 'dbos-sqlite':
-                cache[engine] = _run_driver('dbos_driver.py', f'sqlite:///{tmp / "dbos.sqlite"}', tmp=tmp)
+                cache[target] = _run_driver('dbos_driver.py', form, f'sqlite:///{tmp / "dbos.sqlite"}', tmp=tmp)
             elif engine == 'dbos-postgres':
                 server = request.getfixturevalue('postgres_server')
-                cache[engine] = _run_driver('dbos_driver.py', server.create_database('conformance'), tmp=tmp)
+                database = server.create_database('conformance' if form == 'wrapper' else f'conformance_{form}')
+                cache[target] = _run_driver('dbos_driver.py', form, database, tmp=tmp)
             elif engine == 'prefect':
                 api_url = request.getfixturevalue('prefect_api_url')
-                cache[engine] = _run_driver('prefect_driver.py', api_url, tmp=tmp)
+                cache[target] = _run_driver('prefect_driver.py', form, api_url, tmp=tmp)
             elif engine == 'temporal':
+                assert form == 'wrapper', 'temporal_driver.py runs the wrapper form only'
                 server = request.getfixturevalue('temporal_dev_server')
-                cache[engine] = _run_driver('temporal_driver.py', server.target, tmp=tmp)
+                cache[target] = _run_driver('temporal_driver.py', server.target, tmp=tmp)
             else:
                 raise AssertionError(engine)
-        return cache[engine]
+        return cache[target]
 
     return report
+
+
+def _engine_and_form(target: str) -> tuple[str, str]:
+    """`'prefect capability'` -> `('prefect', 'capability')`; a bare engine is its wrapper form."""
+    engine, _, form = target.partition(' ')
+    return engine, form or 'wrapper'
 
 
 async def _plain(scenario_name: str) -> dict[str, Any]:
@@ -59,15 +70,36 @@ async def _plain(scenario_name: str) -> dict[str, Any]:
     calls: list[str] = []
     built = scenario.build(f'{scenario.name}_plain', calls)
 
+    runs = 0
+
     async def run(prompt: Any, **kwargs: Any) -> Any:
+        nonlocal runs
+        runs += 1
         model = kwargs.pop('model', None)
         return await built.agent.run(prompt, model=built.models.get(model, model) if model else None, **kwargs)
 
     outcome = await built.drive(run)
-    return {'outcome': json.loads(json.dumps(outcome, default=str)), 'calls': summarise_calls(calls)}
+    return {'outcome': json.loads(json.dumps(outcome, default=str)), 'calls': summarise_calls(calls), 'runs': runs}
 
 
 ENGINES = ['dbos-sqlite', 'dbos-postgres', 'prefect', 'temporal']
+CAPABILITY_FORM_ENGINES = ['dbos-sqlite', 'dbos-postgres', 'prefect']
+"""Engines whose driver also runs the capability form (Temporal's, `TemporalDurability`, is to come)."""
+TARGETS = ENGINES + [f'{engine} capability' for engine in CAPABILITY_FORM_ENGINES]
+"""An engine alone is its wrapper form; `'<engine> capability'` its capability form: a row each in the summary."""
+
+NOT_IN_CAPABILITY_FORM: dict[str, str] = {}
+"""Scenarios that cannot work in the capability form by design, with why: a strict xfail on every engine."""
+
+
+def _cases() -> list[Any]:
+    cases: list[Any] = []
+    for scenario in SCENARIOS:
+        for target in TARGETS:
+            reason = NOT_IN_CAPABILITY_FORM.get(scenario.name) if target.endswith(' capability') else None
+            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+            cases.append(pytest.param(target, scenario.name, marks=marks, id=f'{scenario.name}-{target}'))
+    return cases
 
 
 @pytest.fixture
@@ -77,12 +109,11 @@ def engine_server(request: pytest.FixtureRequest) -> None:
     Prefect's settings context, which `prefect_server` enters, must not be entered inside the loop, or its teardown
     runs in another context.
     """
-    if request.node.callspec.params['engine'] == 'prefect':
+    if _engine_and_form(request.node.callspec.params['engine'])[0] == 'prefect':
         request.getfixturevalue('prefect_api_url')
 
 
-@pytest.mark.parametrize('engine', ENGINES)
-@pytest.mark.parametrize('scenario', [s.name for s in SCENARIOS])
+@pytest.mark.parametrize(('engine', 'scenario'), _cases())
 async def test_engine_matches_plain_agent(
     engine: str, scenario: str, engine_reports: Callable[[str], Any], engine_server: None
 ) -> None:
@@ -93,4 +124,19 @@ async def test_engine_matches_plain_agent(
     assert got['calls'] == expected['calls']
     if 'flow_runs' in got:  # engines whose driver can tell: the run really went through the engine
         assert got['flow_runs'] >= 1
+    if 'units' in got:  # the capability form: each run was durable, not a plain run inside a workflow or flow
+        _assert_journaled_every_call(got['units'], expected['calls'], got['containers'], expected['runs'])
     _summary.add(engine, 'scenarios passed')
+
+
+_TOOL_UNITS = ('.tool_call.', '.toolset_call_tool.')
+"""Units of the tool calls a scenario records (an MCP server's tools run in its own process and record nothing)."""
+
+
+def _assert_journaled_every_call(units: list[str], calls: list[str], containers: int, runs: int) -> None:
+    """Every model request and tool call of the capability form's runs was a unit (step, task) of its container."""
+    assert containers == runs, f'{runs} agent runs, but {containers} ran in a workflow or flow of the driver'
+    model_units = [unit for unit in units if unit.endswith('.model_request')]
+    tool_units = [unit for unit in units if any(kind in unit for kind in _TOOL_UNITS)]
+    assert len(model_units) == sum(not call.startswith('tool:') for call in calls), units
+    assert len(tool_units) == sum(call.startswith('tool:') for call in calls), units
