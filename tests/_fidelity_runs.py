@@ -136,7 +136,10 @@ def _committed_tool_steps(db_url: str) -> int:
 
 @pytest.fixture(scope='session')
 def dbos_fidelity(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Callable[[str], Any]:
-    """Each backend's reports, made on first use: `inprocess`, and `recover` after the `crash` process is killed."""
+    """Each backend's reports, made on first use: `inprocess`, and `recover` after the `crash` process is killed.
+
+    The key is the backend (`sqlite`, `postgres`), with ` capability` for the capability form (`DBOSDurability`).
+    """
     cache: dict[str, dict[str, Any]] = {}
 
     def database(backend: str, tmp: Path, name: str) -> str:
@@ -144,34 +147,36 @@ def dbos_fidelity(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fixt
             return f'sqlite:///{tmp / f"{name}.sqlite"}'
         return request.getfixturevalue('postgres_server').create_database(f'fidelity_{name}_{uuid.uuid4().hex[:8]}')
 
-    def reports(backend: str) -> dict[str, Any]:
-        if backend not in cache:
-            tmp = tmp_path_factory.mktemp(f'fidelity-dbos-{backend}')
+    def reports(key: str) -> dict[str, Any]:
+        backend, _, form = key.partition(' ')
+        form = form or 'wrapper'
+        if key not in cache:
+            tmp = tmp_path_factory.mktemp(f'fidelity-dbos-{backend}-{form}')
             in_process_dir, crash_dir = tmp / 'inprocess', tmp / 'crash'
             in_process_dir.mkdir()
             crash_dir.mkdir()
             crash_db = database(backend, tmp, 'crash')
             in_process = _driver(
-                'dbos_fidelity.py', 'inprocess', database(backend, tmp, 'inprocess'), str(in_process_dir)
+                'dbos_fidelity.py', 'inprocess', database(backend, tmp, 'inprocess'), str(in_process_dir), form
             )
             counter = DurableCallCounter(crash_dir / 'calls.log')
             try:
-                crash = _driver('dbos_fidelity.py', 'crash', crash_db, str(crash_dir))
+                crash = _driver('dbos_fidelity.py', 'crash', crash_db, str(crash_dir), form)
                 _wait_then_kill(
                     crash,
                     lambda: _held(counter) and _committed_tool_steps(crash_db) >= len(EVERY_RUN),
                     'the held tool calls starting, the others committed',
                 )
-                _finish(_driver('dbos_fidelity.py', 'recover', crash_db, str(crash_dir)), 'the recovery')
+                _finish(_driver('dbos_fidelity.py', 'recover', crash_db, str(crash_dir), form), 'the recovery')
             finally:
                 _finish(in_process, 'the in-process paths')
-            cache[backend] = {
+            cache[key] = {
                 **_report(in_process_dir, 'inprocess'),
                 **_report(crash_dir, 'recover'),
                 'in_process_counter': DurableCallCounter(in_process_dir / 'calls.log'),
                 'crash_counter': counter,
             }
-        return cache[backend]
+        return cache[key]
 
     return reports
 

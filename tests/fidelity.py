@@ -136,8 +136,13 @@ def _tool_returns(messages: Sequence[ModelMessage]) -> list[ToolReturnPart]:
     return [part for part in last.parts if isinstance(part, ToolReturnPart)]
 
 
-def build_agent(name: str, record: Record, hold: Hold = no_hold) -> Agent[TripDeps, Trip]:
-    """The fidelity agent, named `name`; its units record into `record` and its tool awaits `hold(city)` first."""
+def build_agent(
+    name: str, record: Record, hold: Hold = no_hold, capabilities: Sequence[Any] = ()
+) -> Agent[TripDeps, Trip]:
+    """The fidelity agent, named `name`; its units record into `record` and its tool awaits `hold(city)` first.
+
+    `capabilities`: the agent's own, such as a durability capability (the capability form).
+    """
 
     def answer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
         returns = _tool_returns(messages)
@@ -162,7 +167,13 @@ def build_agent(name: str, record: Record, hold: Hold = no_hold) -> Agent[TripDe
         call = ToolCallPart(info.output_tools[0].name, output, tool_call_id='call-3')
         return ModelResponse(parts=[call], timestamp=_at(20), provider_response_id='resp-2')
 
-    agent = Agent(FunctionModel(answer, model_name='scripted'), name=name, deps_type=TripDeps, output_type=Trip)
+    agent = Agent(
+        FunctionModel(answer, model_name='scripted'),
+        name=name,
+        deps_type=TripDeps,
+        output_type=Trip,
+        capabilities=list(capabilities),
+    )
 
     @agent.tool
     async def lookup_fare(ctx: RunContext[TripDeps], city: str) -> dict[str, Any]:

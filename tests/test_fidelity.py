@@ -111,7 +111,8 @@ async def test_the_comparison_sees_each_kind_of_difference() -> None:
 # ---- DBOS ---------------------------------------------------------------------------------------------------------
 
 
-DBOS_BACKENDS = ['sqlite', 'postgres']
+DBOS_BACKENDS = ['sqlite', 'postgres', 'sqlite capability', 'postgres capability']
+"""Each backend in both forms: `DBOSAgent`, and an agent with `DBOSDurability` run in the program's own workflows."""
 
 
 @pytest.mark.parametrize('backend', DBOS_BACKENDS)

@@ -6,6 +6,7 @@ outside workflow code the agent runs as it would without the capability; misuse 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterable
 
 import pytest
@@ -51,6 +52,17 @@ twin = DBOSAgent(make_agent('capability_twin', []), event_stream_handler=record,
 @DBOS.workflow()
 async def app_workflow(prompt: str) -> str:
     return (await agent.run(prompt)).output
+
+
+@DBOS.workflow()
+async def two_runs_at_once_workflow(prompt: str) -> list[str]:
+    results = await asyncio.gather(agent.run(prompt), agent.run(prompt))
+    return [result.output for result in results]
+
+
+@DBOS.workflow()
+async def two_runs_in_turn_workflow(prompt: str) -> list[str]:
+    return [(await agent.run(prompt)).output, (await agent.run(prompt)).output]
 
 
 @pytest.fixture(autouse=True)
@@ -110,6 +122,19 @@ async def test_outside_a_workflow_the_agent_runs_as_without_the_capability(dbos:
     assert any(isinstance(event, PartStartEvent) for event in events)
     assert any(isinstance(event, FunctionToolCallEvent) for event in events)
     assert any(isinstance(event, FunctionToolResultEvent) for event in events)
+
+
+async def test_two_runs_at_once_in_one_workflow_are_refused_naming_a_workflow_each(dbos: DBOS) -> None:
+    # They would share the workflow's journal in whatever order their steps start: a recovery could swap their data.
+    handle = await DBOS.start_workflow_async(two_runs_at_once_workflow, 'Hi')
+    with pytest.raises(DurableUsageError, match=r'under way in the DBOS workflow.*a workflow of its own'):
+        await handle.get_result()
+
+
+async def test_runs_one_after_the_other_in_one_workflow_are_durable(dbos: DBOS) -> None:
+    handle = await DBOS.start_workflow_async(two_runs_in_turn_workflow, 'Hi')
+    assert await handle.get_result() == ['{"lookup":"a found","clock":"noon"}'] * 2
+    assert (await step_names(handle.workflow_id)).count('capability.model_request') == 4
 
 
 def test_an_agent_without_a_name_is_refused_when_created() -> None:
