@@ -32,7 +32,6 @@ ADDED_BY_OTHERS: set[str] = set()
 REFUSED = {
     'dbos': {'DBOSOperationNamer': lambda: {'agent_name': 'support'}},
     'temporal': {
-        'TemporalDurability': lambda: {},
         'TemporalOperationNamer': lambda: {'agent_name': 'support'},
         'WorkflowStreamTopic': lambda: {'name': 'events'},
         'workflow_stream_event_handler': lambda: {'topic': 'events'},

@@ -1,5 +1,6 @@
 """PydanticAI 2.68's other `durable_exec.temporal` names: `TemporalRunContext` is what activities get; the names of
-parts we do not have (capability, namer, toolset wrapper, workflow streams) refuse early, naming our way."""
+parts we do not have (namer, toolset wrapper, workflow streams) refuse early, naming our way (`TemporalDurability` is
+ours: test_capability.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from durable_temporal import (
     AgentEventStream,
     DurableAgentRunEvents,
     TemporalAgent,
-    TemporalDurability,
     TemporalOperationNamer,
     TemporalRunContext,
     TemporalWrapperToolset,
@@ -73,7 +73,6 @@ def test_2_68_arguments_we_do_not_take_are_refused_unless_none(argument: str, fi
 @pytest.mark.parametrize(
     ('build', 'fix'),
     [
-        (lambda: TemporalDurability(name='support'), r'wrap the agent instead, `TemporalAgent\('),
         (lambda: TemporalOperationNamer('support'), r'durable_unit_names\(\)'),
         (lambda: TemporalWrapperToolset(FunctionToolset()), r'toolset_activity_config=\{id: \.\.\.\}'),
         (lambda: AgentEventStream(), 'event_stream_handler='),
@@ -83,7 +82,6 @@ def test_2_68_arguments_we_do_not_take_are_refused_unless_none(argument: str, fi
         (lambda: stream_agent_events(None, None, 'events'), 'event_stream_handler='),
     ],
     ids=[
-        'TemporalDurability',
         'TemporalOperationNamer',
         'TemporalWrapperToolset',
         'AgentEventStream',

@@ -36,9 +36,15 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, cast
 from pydantic import BaseModel, ConfigDict
 from pydantic_ai import Agent, AgentStreamEvent, DeferredToolResults, RunContext, UsageLimits
 from pydantic_ai.agent import AbstractAgent, AgentRun, AgentRunResult, EventStreamHandler, WrapperAgent
-from pydantic_ai.capabilities import AbstractCapability, CapabilityOrdering, DynamicCapability, ProcessEventStream
+from pydantic_ai.capabilities import (
+    AbstractCapability,
+    CapabilityOrdering,
+    CombinedCapability,
+    DynamicCapability,
+    ProcessEventStream,
+)
 from pydantic_ai.messages import ModelMessage, UserContent
-from pydantic_ai.models import Model, infer_model
+from pydantic_ai.models import Model, ModelResolutionContext, infer_model
 from pydantic_ai.output import OutputDataT
 from pydantic_ai.result import StreamedRunResult
 from pydantic_ai.tools import AgentDepsT, Tool, ToolDefinition
@@ -1216,6 +1222,13 @@ class DurabilityCapability(AbstractCapability[AgentDepsT]):
         durable = self._durable_in_context()
         return None if durable is None else durable._durable_run_id()  # pyright: ignore[reportPrivateUsage]
 
+    async def resolve_model_id(self, ctx: ModelResolutionContext[AgentDepsT], *, model_id: str) -> Model | None:
+        """`run(model='key')`: the model registered under that key (`models=`), in every context, as 2.68's."""
+        models: Mapping[str, Any] | None = self._wrapper_arguments.get('models')
+        if self._agent is None or not models or model_id not in models:
+            return None  # a model string: PydanticAI infers it (and the worker, from the journaled string)
+        return self.durable_agent._models.get(model_id)  # pyright: ignore[reportPrivateUsage]
+
     async def for_run(self, ctx: RunContext[AgentDepsT]) -> AbstractCapability[AgentDepsT]:
         """In durable code, the wrapper's per-run hooks; elsewhere, this transparent capability."""
         durable = self._durable_in_context()
@@ -1223,7 +1236,12 @@ class DurabilityCapability(AbstractCapability[AgentDepsT]):
             return self
         if isinstance(ctx.model, DurableModel):
             return AbstractCapability[AgentDepsT]()  # the wrapper's own run (a legacy workflow): it does the work
-        return _CapabilityRun(durable)
+        run = _CapabilityRun(durable)
+        run.run_model, run.model_key = ctx.model, _run_model_key(durable, ctx)
+        engine_capabilities = durable._run_capabilities()  # pyright: ignore[reportPrivateUsage]
+        if not engine_capabilities:
+            return run
+        return CombinedCapability([run, *engine_capabilities])  # the engine's own, as the wrapper adds to its runs
 
     @property
     def has_wrap_run_event_stream(self) -> bool:
@@ -1254,6 +1272,22 @@ def _set_durability(agent: AbstractAgent[Any, Any], capability: DurabilityCapabi
     _DURABILITY_OF[key] = (weakref.ref(agent, lambda _: _DURABILITY_OF.pop(key, None)), capability)
 
 
+def _run_model_key(durable: DurableAgent[Any, Any], ctx: RunContext[Any]) -> str | None:
+    """How a capability run named its model, as the wrapper journals a run's `model=` (`UnitCall.model_key`).
+
+    A registered key or a model string as the run gave it, `None` for the agent's own model; a model instance that
+    was not registered is refused, as by the wrapper: a worker or a recovery could not rebuild it.
+    """
+    model_id = ctx.model_id
+    agent_model = durable.wrapped.model
+    if model_id is not None:
+        return None if model_id in (DEFAULT_MODEL_KEY, agent_model) else model_id
+    model = ctx.model
+    if not isinstance(model, Model) or model is agent_model:
+        return None
+    return durable._model_key(cast(Model, model))  # pyright: ignore[reportPrivateUsage]
+
+
 class _CapabilityRun(_DurabilityWithRequestContext):
     """One run of a capability agent in durable code: the wrapper's durable model, toolsets, events and tool order.
 
@@ -1265,11 +1299,19 @@ class _CapabilityRun(_DurabilityWithRequestContext):
         super().__init__(agent)
         self._handler = agent._event_stream_handler  # pyright: ignore[reportPrivateUsage]
 
+    run_model: object = None
+    """The run's model, as `for_run` saw it."""
+    model_key: str | None = None
+    """How the run named `run_model` (`UnitCall.model_key`): the worker of an engine that runs units elsewhere
+    rebuilds the model from it."""
+
     def get_wrapper_model(self, model: Model) -> Model | None:
         # Also called inside a unit, where the model is called directly.
         if isinstance(model, DurableModel) or not self._agent._in_durable_context():  # pyright: ignore[reportPrivateUsage]
             return None
-        return self._agent._durable_model(model, None, self._handler)  # pyright: ignore[reportPrivateUsage]
+        # A model another capability moved the request to is named as the wrapper names a run's `model=`.
+        key = self.model_key if model is self.run_model else self._agent._model_key(model)  # pyright: ignore[reportPrivateUsage]
+        return self._agent._durable_model(model, key, self._handler)  # pyright: ignore[reportPrivateUsage]
 
     async def wrap_run(self, ctx: RunContext[Any], *, handler: Any) -> Any:
         agent = self._agent

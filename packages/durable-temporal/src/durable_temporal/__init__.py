@@ -10,7 +10,6 @@ from ._dropin import (
     AgentEventStream,
     ContinueAsNewHandler,
     DurableAgentRunEvents,
-    TemporalDurability,
     TemporalOperationNamer,
     TemporalRunContext,
     TemporalWrapperToolset,
@@ -18,6 +17,7 @@ from ._dropin import (
     stream_agent_events,
     workflow_stream_event_handler,
 )
+from ._durability import TemporalDurability
 from ._logfire import LogfirePlugin
 from ._plugin import PASSTHROUGH_MODULES, PydanticAIPlugin
 from ._tracing import TracingPlugin

@@ -252,6 +252,10 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
     def _encode_ctx(self, ctx: RunContext[Any]) -> RawJson:
         return args_io.encode_ctx(ctx, self.wrapped.deps_type)
 
+    def _non_retryable_model_errors(self) -> tuple[type[BaseException], ...]:
+        """Errors, beyond the rejected requests the worker never retries, that fail a model request at once."""
+        return ()
+
     def _toolset_unit_kinds(self, kind: ToolsetKind) -> tuple[UnitKind, ...]:
         if kind == 'dynamic':  # its tools are listed in an activity too: the list depends on the run
             return ('toolset_get_tools', 'toolset_get_instructions', 'toolset_call_tool')
@@ -305,6 +309,7 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
             deps_type=self.wrapped.deps_type,
             event_stream_handler=self._event_stream_handler,
             toolset_leaf=self.toolset_leaf,
+            non_retryable_model_errors=self._non_retryable_model_errors(),
         )
         return server.activities(self.durable_units())
 

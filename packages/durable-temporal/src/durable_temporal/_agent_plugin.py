@@ -6,16 +6,21 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from durable_core import DurableNameError, DurableUsageError
+from pydantic_ai.agent import AbstractAgent
 from temporalio.plugin import SimplePlugin
-from temporalio.worker import WorkerConfig
+from temporalio.worker import ReplayerConfig, WorkerConfig
 
 from ._agent import TemporalAgent
+from ._durability import temporal_agent_of, temporal_durability_of
+from ._registry import record_registered
 
-__all__ = ['AgentPlugin', 'register_agents']
+__all__ = ['AgentPlugin', 'record_replayed_agents', 'register_agents']
 
 
 class AgentPlugin(SimplePlugin):
-    """A worker plugin that registers one `TemporalAgent`'s activities, without listing it on a workflow.
+    """A worker plugin that registers one agent's activities, without listing it on a workflow.
+
+    The agent is a `TemporalAgent`, or a plain agent with `TemporalDurability` (its wrapper's activities).
 
     For workflows that run an agent they do not list in `__pydantic_ai_agents__` (one chosen at run time, or
     one a library's workflow runs). Keep `PydanticAIPlugin` on the client: it installs the data converter and
@@ -29,19 +34,22 @@ class AgentPlugin(SimplePlugin):
         ```
     """
 
-    def __init__(self, agent: TemporalAgent[Any, Any]) -> None:
+    def __init__(self, agent: TemporalAgent[Any, Any] | AbstractAgent[Any, Any]) -> None:
         """Register the activities of `agent` on the workers this plugin is attached to.
 
         Args:
-            agent: The `TemporalAgent` whose activities to register (`agent.temporal_activities`).
+            agent: The `TemporalAgent` whose activities to register (`agent.temporal_activities`), or an agent with
+                `TemporalDurability` (the activities of its `temporal_agent`, built when a worker is configured, so
+                after every `@agent.tool`).
 
         Raises:
-            DurableUsageError: `agent` is not a `TemporalAgent`.
+            DurableUsageError: `agent` is neither a `TemporalAgent` nor an agent with `TemporalDurability`.
         """
-        if not isinstance(agent, TemporalAgent):  # pyright: ignore[reportUnnecessaryIsInstance]
+        if not isinstance(agent, TemporalAgent) and temporal_durability_of(agent) is None:
             raise DurableUsageError(
-                f'AgentPlugin takes a TemporalAgent, got {type(agent).__name__}: wrap the agent first, '
-                'AgentPlugin(TemporalAgent(agent)).'
+                f'AgentPlugin takes a TemporalAgent or an agent with TemporalDurability, got {type(agent).__name__}: '
+                'wrap the agent first, AgentPlugin(TemporalAgent(agent)), or give it the capability, Agent(..., '
+                "name='x', capabilities=[TemporalDurability()])."
             )
         self.agent = agent
         super().__init__('durable_temporal.AgentPlugin')  # pyright: ignore[reportUnknownMemberType]
@@ -50,9 +58,16 @@ class AgentPlugin(SimplePlugin):
         """Add the agent's activities, skipping those already registered."""
         return register_agents(super().configure_worker(config), [self.agent])
 
+    def configure_replayer(self, config: ReplayerConfig) -> ReplayerConfig:
+        """Let a replayed run of the agent pass the check that its worker registered it."""
+        record_replayed_agents([self.agent])
+        return super().configure_replayer(config)
 
-def register_agents(config: WorkerConfig, agents: Iterable[TemporalAgent[Any, Any]]) -> WorkerConfig:
+
+def register_agents(config: WorkerConfig, agents: Iterable[object]) -> WorkerConfig:
     """Add the activities of `agents` to a worker's config, each once (by activity name and function).
+
+    An agent is a `TemporalAgent` or an agent with `TemporalDurability`.
 
     Raises:
         DurableNameError: Two different activities would have one name: two agents share a name.
@@ -60,7 +75,10 @@ def register_agents(config: WorkerConfig, agents: Iterable[TemporalAgent[Any, An
     settings: dict[str, Any] = dict(config)
     activities: list[Callable[..., Any]] = list(settings.get('activities') or [])
     by_name = {name: function for function in activities if (name := _activity_name(function)) is not None}
-    for agent in agents:
+    task_queue: str | None = settings.get('task_queue')
+    for listed in agents:
+        agent = _temporal_agent(listed)
+        record_registered(agent, task_queue)
         for name, function in agent.activities_by_name.items():
             known = by_name.setdefault(name, function)
             if known is not function:
@@ -72,6 +90,22 @@ def register_agents(config: WorkerConfig, agents: Iterable[TemporalAgent[Any, An
             activities.append(function)
     config['activities'] = list(dict.fromkeys(activities))
     return config
+
+
+def record_replayed_agents(agents: Iterable[object]) -> None:
+    """Note that a replayer runs the workflows of `agents`: a replayed run of each passes the registration check."""
+    for agent in agents:
+        record_registered(_temporal_agent(agent), None)
+
+
+def _temporal_agent(agent: object) -> TemporalAgent[Any, Any]:
+    temporal_agent = temporal_agent_of(agent)
+    if temporal_agent is None:
+        raise DurableUsageError(
+            f'{agent!r} is neither a TemporalAgent nor an agent with TemporalDurability: wrap it, '
+            'TemporalAgent(agent), or give it the capability, Agent(..., capabilities=[TemporalDurability()]).'
+        )
+    return temporal_agent
 
 
 def _activity_name(function: Callable[..., Any]) -> str | None:

@@ -1,9 +1,10 @@
 """Names of PydanticAI 2.68's `durable_exec.temporal` that 2.68 code imports, beyond the agent and its plugins.
 
 `TemporalRunContext` is an alias of the run context our activities rebuild. The rest belong to parts of 2.68 we do
-not have (its capability form, its operation namer, its toolset wrapper, its workflow event streams): building one,
+not have (its operation namer, its toolset wrapper, its workflow event streams): building one,
 or calling one of its functions, raises a `DurableUsageError` that names our way, so 2.68 code fails where it starts
-rather than in a run. `ContinueAsNewHandler` is 2.68's type, which only the refused `TemporalDurability` takes.
+rather than in a run. `ContinueAsNewHandler` is the type of 2.68's `TemporalDurability(continue_as_new=...)`, which
+ours does not take.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ __all__ = [
     'AgentEventStream',
     'ContinueAsNewHandler',
     'DurableAgentRunEvents',
-    'TemporalDurability',
     'TemporalOperationNamer',
     'TemporalRunContext',
     'TemporalWrapperToolset',
@@ -40,7 +40,7 @@ tool call, ...); reading another field raises `NotCarriedError`. 2.68 lets a sub
 ContinueAsNewHandler = Callable[[RunContext[Any]], Awaitable[None] | None]
 """PydanticAI 2.68's type of `TemporalDurability(continue_as_new=...)`, kept so that 2.68 code imports.
 
-Nothing of ours takes it: `TemporalDurability` is refused. A `TemporalAgent` run is part of your workflow, so call
+Nothing of ours takes it: our `TemporalDurability` has no `continue_as_new=`. A run is part of your workflow, so call
 `workflow.continue_as_new(...)` from the workflow between runs, passing the `message_history` to go on with."""
 
 _STREAMS_FIX = (
@@ -48,22 +48,6 @@ _STREAMS_FIX = (
     'the model-request activity, other events each from an activity of their own. Send them on to a client from '
     'that handler (your own queue or pub/sub), or query the workflow.'
 )
-
-
-class TemporalDurability:
-    """PydanticAI 2.68's Temporal capability: not provided. Building one raises `DurableUsageError`, naming the fix.
-
-    Ours wraps the agent instead: `TemporalAgent(agent, activity_config=..., model_activity_config=...,
-    toolset_activity_config=..., tool_activity_config=..., event_stream_handler=..., models=...)`.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        """Refuse, naming `TemporalAgent`."""
-        raise DurableUsageError(
-            'durable_temporal has no TemporalDurability capability: wrap the agent instead, '
-            '`TemporalAgent(Agent(...), activity_config=..., event_stream_handler=...)`, without '
-            '`capabilities=[TemporalDurability(...)]`, and list the TemporalAgent in `__pydantic_ai_agents__`.'
-        )
 
 
 class TemporalOperationNamer:

@@ -20,8 +20,9 @@ from temporalio.worker import ReplayerConfig, WorkerConfig, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from ._agent import TemporalAgent
-from ._agent_plugin import register_agents
+from ._agent_plugin import record_replayed_agents, register_agents
 from ._converter import data_converter
+from ._durability import temporal_agent_of
 from ._failures import UserErrorInterceptor
 
 __all__ = ['PASSTHROUGH_MODULES', 'PydanticAIPlugin']
@@ -109,8 +110,8 @@ class PydanticAIPlugin(SimplePlugin):
 
     It installs `PydanticAIPayloadConverter` (keeping your payload codec, and your payload converter if it
     subclasses Temporal's `PydanticPayloadConverter`; another custom one is replaced with a warning),
-    registers the activities of every `TemporalAgent` listed in a workflow's `__pydantic_ai_agents__`
-    (each once), passes PydanticAI and its dependencies through the workflow
+    registers the activities of every agent listed in a workflow's `__pydantic_ai_agents__` (a `TemporalAgent`, or
+    an agent with `TemporalDurability`; each once), passes PydanticAI and its dependencies through the workflow
     sandbox, and makes PydanticAI's `UserError` and `AgentRunError` (and pydantic_graph's
     `UnsupportedEventLoopError`) fail the workflow instead of retrying its task forever. Our misuse errors
     (`DurableUsageError` and its subclasses) fail it as an `ApplicationError` of type `UserError`, naming our
@@ -154,7 +155,11 @@ class PydanticAIPlugin(SimplePlugin):
 
     def configure_replayer(self, config: ReplayerConfig) -> ReplayerConfig:
         """Replay workflow code as a worker runs it: with the converter, sandbox and interceptor of a worker."""
-        return _with_user_error_interceptor(super().configure_replayer(config))
+        config = _with_user_error_interceptor(super().configure_replayer(config))
+        replayer_settings: dict[str, Any] = dict(config)
+        workflows: Sequence[type] = replayer_settings.get('workflows') or []
+        record_replayed_agents([agent for workflow_class in workflows for agent in _listed_agents(workflow_class)])
+        return config
 
 
 def _with_user_error_interceptor(config: _ConfigT) -> _ConfigT:
@@ -170,15 +175,17 @@ def _listed_agents(workflow_class: type) -> Sequence[TemporalAgent[Any, Any]]:
     agents: Any = getattr(workflow_class, '__pydantic_ai_agents__', ())
     if not isinstance(agents, Sequence) or isinstance(agents, str):
         raise DurableUsageError(
-            f'{workflow_class.__qualname__}.__pydantic_ai_agents__ must be a list of TemporalAgent, '
-            f'got {type(agents).__name__}.'
+            f'{workflow_class.__qualname__}.__pydantic_ai_agents__ must be a list of TemporalAgent (or of agents '
+            f'with TemporalDurability), got {type(agents).__name__}.'
         )
     checked: list[TemporalAgent[Any, Any]] = []
     for agent in agents:  # pyright: ignore[reportUnknownVariableType]
-        if not isinstance(agent, TemporalAgent):
+        temporal_agent = temporal_agent_of(agent)  # pyright: ignore[reportUnknownArgumentType]
+        if temporal_agent is None:
             raise DurableUsageError(
-                f'{workflow_class.__qualname__}.__pydantic_ai_agents__ lists {agent!r}, which is not a TemporalAgent: '
-                'wrap it first, TemporalAgent(agent).'
+                f'{workflow_class.__qualname__}.__pydantic_ai_agents__ lists {agent!r}, which is neither a '
+                'TemporalAgent nor an agent with TemporalDurability: wrap it first, TemporalAgent(agent), or give '
+                "it the capability, Agent(..., name='x', capabilities=[TemporalDurability()])."
             )
-        checked.append(agent)  # pyright: ignore[reportUnknownArgumentType]
+        checked.append(temporal_agent)
     return checked

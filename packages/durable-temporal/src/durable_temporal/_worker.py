@@ -56,6 +56,7 @@ class ActivityServer:
         deps_type: type[Any],
         event_stream_handler: EventStreamHandler[Any] | None,
         toolset_leaf: Callable[[str], ToolsetLeaf],
+        non_retryable_model_errors: tuple[type[BaseException], ...] = (),
     ) -> None:
         self._agent_name = agent_name
         self._default_model = default_model
@@ -63,12 +64,18 @@ class ActivityServer:
         self._deps_type = deps_type
         self._event_stream_handler = event_stream_handler
         self._toolset_leaf = toolset_leaf
+        self._non_retryable_model_errors = non_retryable_model_errors
         self._inferred_models: dict[str, Model] = {}
 
     def activities(self, units: list[DurableUnit]) -> dict[str, Callable[..., Any]]:
         """One activity per unit, by activity name (the unit's name)."""
         return {
-            str(unit.unit): _define_activity(str(unit.unit), self._body(unit.unit), args_io.ARITY[unit.unit.kind])
+            str(unit.unit): _define_activity(
+                str(unit.unit),
+                self._body(unit.unit),
+                args_io.ARITY[unit.unit.kind],
+                self._non_retryable_model_errors if unit.unit.kind == 'model_request' else (),
+            )
             for unit in units
         }
 
@@ -154,12 +161,14 @@ class ActivityServer:
             return await execute_tool_call(toolset, tool_name, tool_args, ctx)
 
 
-def _define_activity(name: str, body: _Body, arity: int) -> Callable[..., Any]:
+def _define_activity(
+    name: str, body: _Body, arity: int, non_retryable: tuple[type[BaseException], ...] = ()
+) -> Callable[..., Any]:
     async def run_activity(*activity_args: RawJson) -> RawJson:
         try:
             result = await body(*activity_args)
         except Exception as error:
-            if is_retryable_error(error):
+            if is_retryable_error(error, non_retryable):
                 raise
             if isinstance(error, DurableUsageError):
                 raise_as_user_error(error)

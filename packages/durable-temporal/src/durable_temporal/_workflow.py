@@ -6,15 +6,17 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
+    from pydantic_ai.agent import AbstractAgent
+
     from ._agent import TemporalAgent
 
 __all__ = ['PydanticAIWorkflow']
 
 
 class PydanticAIWorkflow:
-    """Base of workflow classes that run `TemporalAgent`s.
+    """Base of workflow classes that run `TemporalAgent`s, or agents with `TemporalDurability`.
 
-    List the agents in `__pydantic_ai_agents__`; `PydanticAIPlugin` registers their activities on every
+    List the agents in `__pydantic_ai_agents__` (either form); `PydanticAIPlugin` registers their activities on every
     worker that runs the workflow, once each, however many workflows list an agent.
 
     Example:
@@ -25,4 +27,4 @@ class PydanticAIWorkflow:
         ```
     """
 
-    __pydantic_ai_agents__: ClassVar[Sequence[TemporalAgent[Any, Any]]] = ()
+    __pydantic_ai_agents__: ClassVar[Sequence[TemporalAgent[Any, Any] | AbstractAgent[Any, Any]]] = ()
