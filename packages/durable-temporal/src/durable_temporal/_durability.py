@@ -159,6 +159,16 @@ class TemporalDurability(DurabilityCapability[AgentDepsT], Generic[AgentDepsT]):
             run_context_type=run_context_type,
         )
 
+    @classmethod
+    def from_agent(cls, agent: AbstractAgent[Any, Any]) -> TemporalDurability[Any] | None:
+        """The `TemporalDurability` an agent runs with, or `None` (2.68's way to reach it from the agent)."""
+        return temporal_durability_of(agent)
+
+    @property
+    def temporal_activities(self) -> list[Any]:
+        """The activities a worker must register to run the agent (`temporal_agent.temporal_activities`)."""
+        return self.temporal_agent.temporal_activities
+
     @property
     def temporal_agent(self) -> TemporalAgent[Any, Any]:
         """The `TemporalAgent` this capability runs on (`durable_agent`); its activities are the agent's."""
