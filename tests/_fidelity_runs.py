@@ -184,8 +184,8 @@ def dbos_fidelity(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fixt
 # ---- Prefect --------------------------------------------------------------------------------------------------------
 
 
-async def _completed_tool_tasks() -> int:
-    """Tool-call task runs Prefect has completed (their results persisted), read through the client."""
+async def _completed_tool_tasks(agent_name: str) -> int:
+    """The agent's tool-call task runs Prefect has completed (their results persisted), read through the client."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         TaskRunFilter,
@@ -198,7 +198,7 @@ async def _completed_tool_tasks() -> int:
     async with get_client() as client:
         runs = await client.read_task_runs(
             task_run_filter=TaskRunFilter(
-                name=TaskRunFilterName(like_='fidelity.tool_call'),
+                name=TaskRunFilterName(like_=f'{agent_name}.tool_call'),
                 state=TaskRunFilterState(type=TaskRunFilterStateType(any_=[StateType.COMPLETED])),
             )
         )
@@ -208,13 +208,24 @@ async def _completed_tool_tasks() -> int:
 @pytest.fixture(scope='session')
 def prefect_fidelity(tmp_path_factory: pytest.TempPathFactory, prefect_api_url: str) -> dict[str, Any]:
     """The reports: `inprocess` (the retried flows), and `rerun` after the `start` process is killed mid-tool."""
-    tmp = tmp_path_factory.mktemp('fidelity-prefect')
+    return _prefect_reports(tmp_path_factory, prefect_api_url, 'wrapper')
+
+
+@pytest.fixture(scope='session')
+def prefect_capability_fidelity(tmp_path_factory: pytest.TempPathFactory, prefect_api_url: str) -> dict[str, Any]:
+    """The same reports in the capability form: an agent with `PrefectDurability`, run in the user flows."""
+    return _prefect_reports(tmp_path_factory, prefect_api_url, 'capability')
+
+
+def _prefect_reports(tmp_path_factory: pytest.TempPathFactory, prefect_api_url: str, form: str) -> dict[str, Any]:
+    tmp = tmp_path_factory.mktemp(f'fidelity-prefect-{form}')
+    agent_name = 'fidelity' if form == 'wrapper' else 'fidelity_capability'  # the task names the kill waits for
     in_process_dir, crash_dir = tmp / 'inprocess', tmp / 'crash'
     in_process_dir.mkdir()
     crash_dir.mkdir()
 
     def driver(mode: str, directory: Path) -> subprocess.Popen[str]:
-        return _driver('prefect_fidelity.py', mode, prefect_api_url, str(directory / 'home'), str(directory))
+        return _driver('prefect_fidelity.py', mode, prefect_api_url, str(directory / 'home'), str(directory), form)
 
     in_process = driver('inprocess', in_process_dir)
     counter = DurableCallCounter(crash_dir / 'calls.log')
@@ -222,7 +233,7 @@ def prefect_fidelity(tmp_path_factory: pytest.TempPathFactory, prefect_api_url: 
     try:
         _wait_then_kill(
             driver('start', crash_dir),
-            lambda: _held(counter) and asyncio.run(_completed_tool_tasks()) >= len(EVERY_RUN),
+            lambda: _held(counter) and asyncio.run(_completed_tool_tasks(agent_name)) >= len(EVERY_RUN),
             'the held tool calls starting, the others completed',
         )
         (crash_dir / 'resume').touch()

@@ -38,7 +38,12 @@ import pytest  # noqa: E402
 import pytest_asyncio  # noqa: E402
 
 # The recovery-fidelity runs, once per session for test_fidelity.py and compat/ alike.
-from _fidelity_runs import dbos_fidelity, prefect_fidelity, temporal_fidelity  # noqa: E402, F401
+from _fidelity_runs import (  # noqa: E402, F401
+    dbos_fidelity,
+    prefect_capability_fidelity,
+    prefect_fidelity,
+    temporal_fidelity,
+)
 from durable_core.testing import (  # noqa: E402
     PostgresServer,
     PrefectServer,

@@ -167,33 +167,52 @@ def test_dbos_pair_in_one_workflow_recovered_after_sigkill_keeps_each_runs_data(
 # ---- Prefect ------------------------------------------------------------------------------------------------------
 
 
-def test_prefect_retried_flow_reuses_the_finished_run_as_it_was(prefect_fidelity: dict[str, Any]) -> None:
+PREFECT_FORMS = {'prefect': 'prefect_fidelity', 'prefect capability': 'prefect_capability_fidelity'}
+"""Both forms: `PrefectAgent` (each run a subflow), and an agent with `PrefectDurability` run in the user flows."""
+
+
+@pytest.fixture(params=sorted(PREFECT_FORMS))
+def prefect_report(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any]]:
+    """The engine's label in the summary, and the reports of that form."""
+    return request.param, request.getfixturevalue(PREFECT_FORMS[request.param])
+
+
+def _reused_whole(engine: str) -> bool:
+    """Whether a retry reads the run's result back whole (the wrapper: its subflow's persisted result); in the
+    capability form the retry runs the flow code again, every unit loaded, so the run's own stamps are the retry's."""
+    return engine == 'prefect'
+
+
+def test_prefect_retried_flow_reuses_the_finished_run_as_it_was(prefect_report: tuple[str, dict[str, Any]]) -> None:
     """A user flow with retries=1 fails after the agent's run; its retry gets the first attempt's result back."""
-    report = prefect_fidelity
-    comparison = compare_paths(report, 'retried_reference', 'retried', same_run=True)
+    engine, report = prefect_report
+    comparison = compare_paths(report, 'retried_reference', 'retried', same_run=_reused_whole(engine))
     comparison.check('flow attempts', 2, report['retried:attempts'])
     comparison.check('units run by the retry', 0, report.get('retried:units'))
-    judge('prefect', comparison)
+    judge(engine, comparison)
 
 
-def test_prefect_pair_in_one_retried_flow_keeps_each_runs_data(prefect_fidelity: dict[str, Any]) -> None:
-    report = prefect_fidelity
-    comparison = compare_paths(report, 'pair_retried_reference', 'pair_retried', same_run=True)
+def test_prefect_pair_in_one_retried_flow_keeps_each_runs_data(prefect_report: tuple[str, dict[str, Any]]) -> None:
+    engine, report = prefect_report
+    comparison = compare_paths(report, 'pair_retried_reference', 'pair_retried', same_run=_reused_whole(engine))
     comparison.check('flow attempts', 2, report['pair_retried:attempts'])
     comparison.check('units run by the retry', 0, report.get('pair_retried:units'))
     check_units(comparison, 'uninterrupted runs', fidelity.expected_calls(EVERY_RUN), report['in_process_counter'])
-    judge('prefect', comparison)
+    judge(engine, comparison)
 
 
-def test_prefect_flow_run_rerun_after_sigkill_mid_tool(prefect_fidelity: dict[str, Any]) -> None:
-    report = prefect_fidelity
+def test_prefect_flow_run_rerun_after_sigkill_mid_tool(prefect_report: tuple[str, dict[str, Any]]) -> None:
+    engine, report = prefect_report
     comparison = compare_paths(report, 'retried_reference', 'recovered', same_run=False)
     check_units(comparison, 'the killed process and the rerun', after_one_kill(), report['crash_counter'])
-    judge('prefect', comparison)
+    judge(engine, comparison)
 
 
-def test_prefect_pair_in_one_flow_rerun_after_sigkill_keeps_each_runs_data(prefect_fidelity: dict[str, Any]) -> None:
-    judge('prefect', compare_paths(prefect_fidelity, 'pair_retried_reference', 'pair_recovered', same_run=False))
+def test_prefect_pair_in_one_flow_rerun_after_sigkill_keeps_each_runs_data(
+    prefect_report: tuple[str, dict[str, Any]],
+) -> None:
+    engine, report = prefect_report
+    judge(engine, compare_paths(report, 'pair_retried_reference', 'pair_recovered', same_run=False))
 
 
 # ---- Temporal -----------------------------------------------------------------------------------------------------

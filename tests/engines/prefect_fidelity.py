@@ -1,6 +1,8 @@
 """The recovery-fidelity program (`fidelity.py`) on Prefect, one mode per process.
 
-Usage: prefect_fidelity.py MODE PREFECT_API_URL PREFECT_HOME DIR. Units record at their source into DIR/calls.log; the
+Usage: prefect_fidelity.py MODE PREFECT_API_URL PREFECT_HOME DIR [FORM]. FORM is `wrapper` (the default: a
+`PrefectAgent`, each run a subflow) or `capability` (an agent `fidelity_capability` with `PrefectDurability`, run in
+the user flows themselves). Units record at their source into DIR/calls.log; the
 report (pickled observations, see `fidelity.observe`) goes to DIR/<MODE>.report. Both processes of the kill path
 share PREFECT_HOME, where local result storage lives.
 - `inprocess`: a user flow with `retries=1` runs the agent (the single run; then, in another flow run, the pair
@@ -18,6 +20,7 @@ import sys
 from pathlib import Path
 
 mode, api_url, home, directory = sys.argv[1:5]
+capability_form = sys.argv[5:6] == ['capability']
 from _prefect_env import use_prefect_server  # noqa: E402
 
 use_prefect_server(api_url, home)
@@ -31,7 +34,7 @@ from uuid import UUID  # noqa: E402
 import _common  # noqa: E402, F401  (puts tests/ on sys.path)
 import fidelity  # noqa: E402
 from durable_core.testing import DurableCallCounter  # noqa: E402
-from durable_prefect import PrefectAgent  # noqa: E402
+from durable_prefect import PrefectAgent, PrefectDurability  # noqa: E402
 from prefect import flow  # noqa: E402
 from prefect.client.orchestration import get_client  # noqa: E402
 from prefect.flow_engine import run_flow_async  # noqa: E402
@@ -46,10 +49,15 @@ async def hold(city: str) -> None:
         await asyncio.Event().wait()  # until the process is killed
 
 
-prefect_agent = PrefectAgent(fidelity.build_agent('fidelity', counter.record, hold))
+if capability_form:
+    agent = fidelity.build_agent('fidelity_capability', counter.record, hold, [PrefectDurability()])
+else:
+    prefect_agent = PrefectAgent(fidelity.build_agent('fidelity', counter.record, hold))
 
 
 async def run_one(requester: str) -> Any:
+    if capability_form:  # in the user flow's own code
+        return await agent.run(fidelity.PROMPT, **fidelity.run_kwargs(requester))
     return await prefect_agent.run(fidelity.PROMPT, **fidelity.run_kwargs(requester))
 
 
