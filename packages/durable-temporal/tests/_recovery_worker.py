@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from _wf_recovery import SETTINGS, RecoveryWorkflow
+from _wf_recovery import SETTINGS, CapabilityRecoveryWorkflow, RecoveryWorkflow
 from durable_core.testing import DurableCallCounter
 from durable_temporal import PydanticAIPlugin
 from temporalio.client import Client
@@ -16,7 +16,7 @@ async def main(target: str, task_queue: str, counter_file: str, block: bool) -> 
     SETTINGS.counter = DurableCallCounter(counter_file)
     SETTINGS.block = block
     client = await Client.connect(target, plugins=[PydanticAIPlugin()])
-    async with Worker(client, task_queue=task_queue, workflows=[RecoveryWorkflow]):
+    async with Worker(client, task_queue=task_queue, workflows=[RecoveryWorkflow, CapabilityRecoveryWorkflow]):
         SETTINGS.counter.record('worker_started')
         await asyncio.Event().wait()  # until killed
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from durable_core.testing import DurableCallCounter
-from durable_temporal import PydanticAIWorkflow, TemporalAgent
+from durable_temporal import PydanticAIWorkflow, TemporalAgent, TemporalDurability
 from pydantic_ai import Agent
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart, ToolReturnPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
@@ -57,19 +57,23 @@ async def _wait_forever() -> None:
     await anyio.to_thread.run_sync(SETTINGS.never.wait, abandon_on_cancel=True)
 
 
-recovery_agent = Agent(FunctionModel(scripted, model_name='scripted'), name='recovery')
-
-
-@recovery_agent.tool_plain
 async def add(a: int, b: int) -> int:
     _record('tool:add')
     return a + b
 
 
 # A short attempt timeout, so the server hands the killed worker's model request to the new worker soon.
-recovery_temporal = TemporalAgent(
-    recovery_agent,
-    activity_config={'start_to_close_timeout': timedelta(seconds=3)},
+SHORT_ATTEMPTS = {'start_to_close_timeout': timedelta(seconds=3)}
+
+recovery_agent = Agent(FunctionModel(scripted, model_name='scripted'), name='recovery', tools=[add])
+recovery_temporal = TemporalAgent(recovery_agent, activity_config=SHORT_ATTEMPTS)
+
+# The capability form of the same agent: a plain `agent.run()` in the workflow.
+recovery_capability_agent = Agent(
+    FunctionModel(scripted, model_name='scripted'),
+    name='recovery_capability',
+    tools=[add],
+    capabilities=[TemporalDurability(activity_config=SHORT_ATTEMPTS)],
 )
 
 
@@ -80,3 +84,12 @@ class RecoveryWorkflow(PydanticAIWorkflow):
     @workflow.run
     async def run(self, prompt: str) -> str:
         return (await recovery_temporal.run(prompt)).output
+
+
+@workflow.defn
+class CapabilityRecoveryWorkflow(PydanticAIWorkflow):
+    __pydantic_ai_agents__ = [recovery_capability_agent]
+
+    @workflow.run
+    async def run(self, prompt: str) -> str:
+        return (await recovery_capability_agent.run(prompt)).output

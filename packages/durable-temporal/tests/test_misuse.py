@@ -119,7 +119,7 @@ def test_plugin_rejects_a_plain_agent_and_two_agents_with_one_name() -> None:
     class PlainAgentListed(PydanticAIWorkflow):
         __pydantic_ai_agents__ = [Agent(TestModel(), name='plain')]  # type: ignore[list-item]
 
-    with pytest.raises(DurableUsageError, match=r'not a TemporalAgent: wrap it first'):
+    with pytest.raises(DurableUsageError, match=r'nor an agent with TemporalDurability: wrap it first'):
         PydanticAIPlugin().configure_worker({'workflows': [PlainAgentListed]})
 
     class TwoSameNames(PydanticAIWorkflow):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from _temporal_support import activity_types, plugin_client_fixture  # noqa: F401
-from _wf_recovery import RecoveryWorkflow
+from _wf_recovery import CapabilityRecoveryWorkflow, RecoveryWorkflow
 from durable_core.testing import DurableCallCounter
 from durable_core.testing._servers import TemporalDevServer
 from temporalio.client import Client
@@ -50,13 +50,19 @@ def workers(temporal_dev_server: TemporalDevServer, task_queue: str, tmp_path: P
         started.stop_all()
 
 
+FORMS = {'wrapper': (RecoveryWorkflow, 'recovery'), 'capability': (CapabilityRecoveryWorkflow, 'recovery_capability')}
+"""The agent as `TemporalAgent(agent)`, and as `Agent(..., capabilities=[TemporalDurability()])` run as it is."""
+
+
+@pytest.mark.parametrize('form', sorted(FORMS))
 async def test_sigkilled_worker_resumes_without_repeating_completed_calls(
-    plugin_client: Client, workers: Workers, task_queue: str, tmp_path: Path
+    plugin_client: Client, workers: Workers, task_queue: str, tmp_path: Path, form: str
 ) -> None:
+    workflow_class, agent_name = FORMS[form]
     counter = DurableCallCounter(tmp_path / 'calls.log')
     first = workers.start('--block')
     handle = await plugin_client.start_workflow(
-        RecoveryWorkflow.run, 'What is 40 + 2?', id=f'recovery-{uuid.uuid4()}', task_queue=task_queue
+        workflow_class.run, 'What is 40 + 2?', id=f'recovery-{uuid.uuid4()}', task_queue=task_queue
     )
     # The second model request is in flight in the first worker: kill that worker outright.
     await asyncio.to_thread(counter.wait_for, 'model_request:1:blocked', 1, timeout=120)
@@ -79,7 +85,7 @@ async def test_sigkilled_worker_resumes_without_repeating_completed_calls(
     assert counts['model_request:1'] == 2  # the one in flight when killed, then once more in the new worker
     assert counts['worker_started'] == 2
     assert await activity_types(handle) == [
-        'recovery.model_request',
-        'recovery.tool_call.agent.add',
-        'recovery.model_request',
+        f'{agent_name}.model_request',
+        f'{agent_name}.tool_call.agent.add',
+        f'{agent_name}.model_request',
     ]
