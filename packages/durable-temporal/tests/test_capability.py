@@ -24,11 +24,11 @@ from _wf_capability import (
 )
 from durable_core import DurableUsageError
 from durable_core.testing import ScriptedModel
-from durable_temporal import AgentPlugin, LocalActivity, TemporalAgent, TemporalDurability
+from durable_temporal import AgentPlugin, LocalActivity, PydanticAIPlugin, TemporalAgent, TemporalDurability
 from pydantic_ai import Agent
 from pydantic_ai.models.test import TestModel
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 
 
 @pytest.fixture(autouse=True)
@@ -67,6 +67,15 @@ async def test_a_run_in_a_workflow_schedules_the_wrappers_activities_under_the_s
     assert capability_events == EVENTS
     assert 'FunctionToolResultEvent' in EVENTS
     assert capability_calls == TOOL_CALLS == ['a']
+
+
+async def test_a_capability_history_replays(plugin_client: Client, task_queue: str) -> None:
+    async with Worker(plugin_client, task_queue=task_queue, workflows=[CapabilityWorkflow]):
+        _, handle = await _run(plugin_client, task_queue, CapabilityWorkflow, 'Find a')
+    history = await handle.fetch_history()
+    replayer = Replayer(workflows=[CapabilityWorkflow], plugins=[PydanticAIPlugin()])
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None
 
 
 async def test_outside_a_workflow_the_agent_runs_as_without_the_capability() -> None:
