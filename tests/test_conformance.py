@@ -22,38 +22,62 @@ from scenarios import SCENARIOS, summarise_calls
 ENGINES_DIR = Path(__file__).parent / 'engines'
 
 
-def _run_driver(script: str, *args: str, tmp: Path) -> dict[str, Any]:
-    out = tmp / f'{script}.json'
-    done = subprocess.run(
-        [sys.executable, str(ENGINES_DIR / script), *args, str(out)], capture_output=True, text=True, timeout=900
-    )
-    assert done.returncode == 0, done.stderr[-4000:]
-    return json.loads(out.read_text())
+class _Driver:
+    """A driver subprocess, started now; `report()` waits for it and reads its JSON."""
+
+    def __init__(self, script: str, *args: str, tmp: Path) -> None:
+        self._out = tmp / f'{script}.json'
+        self._stderr = (tmp / f'{script}.stderr').open('w+')
+        self._process = subprocess.Popen(
+            [sys.executable, str(ENGINES_DIR / script), *args, str(self._out)],
+            stdout=subprocess.DEVNULL,
+            stderr=self._stderr,
+        )
+
+    def report(self) -> dict[str, Any]:
+        returncode = self._process.wait(timeout=900)
+        self._stderr.seek(0)
+        assert returncode == 0, self._stderr.read()[-4000:]
+        return json.loads(self._out.read_text())
 
 
 @pytest.fixture(scope='session')
 def engine_reports(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Callable[[str], Any]:
+    """Each target's report, from its driver. A target's other forms selected in this session start beside it:
+    two drivers at a time, so that a form's driver waiting on its engine leaves the CPU to the other's."""
+    selected = {item.callspec.params['engine'] for item in request.session.items if hasattr(item, 'callspec')}
+    drivers: dict[str, _Driver] = {}
     cache: dict[str, dict[str, Any]] = {}
+
+    def start(target: str) -> None:
+        if target in drivers:
+            return
+        engine, form = _engine_and_form(target)
+        tmp = tmp_path_factory.mktemp(target.replace(' ', '-'))
+        if engine == 'dbos-sqlite':
+            drivers[target] = _Driver('dbos_driver.py', form, f'sqlite:///{tmp / "dbos.sqlite"}', tmp=tmp)
+        elif engine == 'dbos-postgres':
+            server = request.getfixturevalue('postgres_server')
+            database = server.create_database('conformance' if form == 'wrapper' else f'conformance_{form}')
+            drivers[target] = _Driver('dbos_driver.py', form, database, tmp=tmp)
+        elif engine == 'prefect':
+            api_url = request.getfixturevalue('prefect_api_url')
+            drivers[target] = _Driver('prefect_driver.py', form, api_url, tmp=tmp)
+        elif engine == 'temporal':
+            assert form == 'wrapper', 'temporal_driver.py runs the wrapper form only'
+            server = request.getfixturevalue('temporal_dev_server')
+            drivers[target] = _Driver('temporal_driver.py', server.target, tmp=tmp)
+        else:
+            raise AssertionError(engine)
 
     def report(target: str) -> dict[str, Any]:
         if target not in cache:
-            engine, form = _engine_and_form(target)
-            tmp = tmp_path_factory.mktemp(target.replace(' ', '-'))
-            if engine == 'dbos-sqlite':
-                cache[target] = _run_driver('dbos_driver.py', form, f'sqlite:///{tmp / "dbos.sqlite"}', tmp=tmp)
-            elif engine == 'dbos-postgres':
-                server = request.getfixturevalue('postgres_server')
-                database = server.create_database('conformance' if form == 'wrapper' else f'conformance_{form}')
-                cache[target] = _run_driver('dbos_driver.py', form, database, tmp=tmp)
-            elif engine == 'prefect':
-                api_url = request.getfixturevalue('prefect_api_url')
-                cache[target] = _run_driver('prefect_driver.py', form, api_url, tmp=tmp)
-            elif engine == 'temporal':
-                assert form == 'wrapper', 'temporal_driver.py runs the wrapper form only'
-                server = request.getfixturevalue('temporal_dev_server')
-                cache[target] = _run_driver('temporal_driver.py', server.target, tmp=tmp)
-            else:
-                raise AssertionError(engine)
+            start(target)
+            engine = _engine_and_form(target)[0]
+            for sibling in sorted(selected - drivers.keys()):
+                if _engine_and_form(sibling)[0] == engine:
+                    start(sibling)
+            cache[target] = drivers[target].report()
         return cache[target]
 
     return report

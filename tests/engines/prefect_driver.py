@@ -85,7 +85,8 @@ async def task_runs(out: Path) -> None:
         for name, entry in report.items():
             flow_run_ids = RUNS.containers.get(f'{name}_{CAPABILITY_ENGINE}', [])
             model_calls = sum(1 for call in entry['calls'] if not call.startswith('tool:'))
-            for _ in range(100):
+            units: list[str] = []
+            for _ in range(100 if flow_run_ids else 0):
                 runs = await client.read_task_runs(
                     task_run_filter=TaskRunFilter(flow_run_id=TaskRunFilterFlowRunId(any_=flow_run_ids)),
                     sort=TaskRunSort.EXPECTED_START_TIME_ASC,
