@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import uuid
 from dataclasses import dataclass
@@ -41,6 +42,41 @@ async def streams_in_workflow(entry_point: str) -> str:
         with misuse_agent.override(model=TestModel()):
             pass
     return 'unreachable'
+
+
+iter_agent = DBOSAgent(Agent(TestModel(), name='iter_at_once'))
+outer_agent = Agent(TestModel(), name='iter_outer')
+
+
+@outer_agent.tool_plain
+async def ask_inner() -> str:
+    """Runs another agent's `iter()` from workflow code, inside this run (which waits for it)."""
+    async with iter_agent.iter('Inner') as run:
+        async for _ in run:
+            pass
+    assert run.result is not None
+    return run.result.output
+
+
+outer = DBOSAgent(outer_agent)
+
+
+async def _iterate(prompt: str) -> str:
+    async with iter_agent.iter(prompt) as run:
+        async for _ in run:
+            pass
+    assert run.result is not None
+    return run.result.output
+
+
+@DBOS.workflow()
+async def two_iters_at_once(prompt: str) -> list[str]:
+    return list(await asyncio.gather(_iterate(prompt), _iterate(prompt)))
+
+
+@DBOS.workflow()
+async def run_inside_a_run(prompt: str) -> str:
+    return (await outer.run(prompt)).output
 
 
 async def _agent_workflows() -> int:
@@ -166,3 +202,15 @@ def test_a_config_for_a_tool_the_agent_does_not_have_is_refused_naming_its_tools
         DurableNameError, match=r"tool_step_config_by_name names the tool 'get_wether'.*\['get_weather'\]"
     ):
         DBOSAgent(agent, tool_step_config_by_name={'get_wether': None})
+
+
+async def test_two_iters_at_once_in_one_workflow_are_refused_naming_a_workflow_each(dbos: DBOS) -> None:
+    # They would share the workflow's journal in whatever order their steps start: a recovery could swap their data.
+    handle = await DBOS.start_workflow_async(two_iters_at_once, 'Hi')
+    with pytest.raises(DurableUsageError, match=r'under way in the DBOS workflow.*a workflow of its own'):
+        await handle.get_result()
+
+
+async def test_a_run_inside_a_run_from_a_tool_in_workflow_code_is_accepted(dbos: DBOS) -> None:
+    handle = await DBOS.start_workflow_async(run_inside_a_run, 'Hi')
+    assert await handle.get_result() == '{"ask_inner":"success (no tool calls)"}'

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Coroutine, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any, Generic, cast
 
 from dbos import DBOS, StepOptions, StepReservation
+from durable_core import DurableUsageError
 from durable_core.engine import DurableAgent, ParallelExecutionMode, RunInputs, UnitCall, UnitConfigs, stable_run_id
 from pydantic_ai import RunContext
 from pydantic_ai.agent import AbstractAgent, AgentRunResult, EventStreamHandler
@@ -133,9 +135,26 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
         return await DBOS.run_step_async(cast(StepOptions, options), execute)
 
     def _durable_run_id(self) -> str:
+        # Asked once, as a run starts in workflow code (its own workflow, or the user's for `iter()` and the
+        # capability form). Two such runs at once in one workflow would take step ids in whatever order their steps
+        # start, and a recovery could hand one run's steps to the other; a run inside another (from a tool) is
+        # fine, as the other waits for it.
+        workflow_id = DBOS.workflow_id or ''
+        running = _RUNS_IN_WORKFLOW.setdefault(workflow_id, set())
+        enclosing = _ENCLOSING_RUNS.get()
+        if not running <= set(enclosing):
+            raise DurableUsageError(
+                f'Another durable agent run is under way in the DBOS workflow {workflow_id!r}: runs in one workflow '
+                "share its journal, so they must run one after the other, or a recovery could give one run's steps to "
+                'the other. Run each concurrent run in a workflow of its own: `DBOSAgent.run()` starts one (a child '
+                'workflow); with `DBOSDurability`, a `@DBOS.workflow` that calls `agent.run()`, started from this one.'
+            )
         # The reserved step id is the same each time DBOS re-executes this workflow.
         reservation = DBOS.reserve_step()
-        return stable_run_id(DBOS.workflow_id or '', str(reservation.step_id))
+        run_id = stable_run_id(workflow_id, str(reservation.step_id))
+        running.add(run_id)
+        _ENCLOSING_RUNS.set((*enclosing, run_id))  # the run's own code, and what it starts, is inside it
+        return run_id
 
     def _before_tool_calls(self, ctx: RunContext[Any], tool_call_ids: Sequence[str]) -> None:
         # Parallel tool calls start in whatever order their tasks run; reserving their step ids here,
@@ -147,8 +166,13 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
             self._reservations[(workflow_id, ctx.run_id or '', tool_call_id)] = DBOS.reserve_step()
 
     def _after_run(self, run_id: str) -> None:
-        # A run that ended early (an error, an approval request) leaves reservations nobody will use.
         workflow_id = DBOS.workflow_id or ''
+        running = _RUNS_IN_WORKFLOW.get(workflow_id, set())
+        running.discard(run_id)
+        if not running:
+            _RUNS_IN_WORKFLOW.pop(workflow_id, None)
+        _ENCLOSING_RUNS.set(tuple(enclosing for enclosing in _ENCLOSING_RUNS.get() if enclosing != run_id))
+        # A run that ended early (an error, an approval request) leaves reservations nobody will use.
         for key in [key for key in self._reservations if key[:2] == (workflow_id, run_id)]:
             del self._reservations[key]
 
@@ -164,6 +188,12 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
         assert self._workflow is not None, 'the capability form starts no workflow of its own'
         handle = await DBOS.start_workflow_async(self._workflow, self.encode_inputs(inputs))
         return result_from_journal(self.name, await handle.get_result())
+
+
+_RUNS_IN_WORKFLOW: dict[str, set[str]] = {}
+"""The durable agent runs under way in each workflow execution of this process, by workflow id."""
+_ENCLOSING_RUNS: ContextVar[tuple[str, ...]] = ContextVar('durable_dbos_enclosing_runs', default=())
+"""The runs the calling code is inside of, outermost first."""
 
 
 def _warn_if_launched(agent_name: str, workflow_name: str) -> None:

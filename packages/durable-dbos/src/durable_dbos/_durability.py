@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Generic, cast
 
-from dbos import DBOS
-from durable_core import DurableUsageError
 from durable_core.engine import DurabilityCapability, ParallelExecutionMode, RunInputs, UnitId, UnitKind
 from pydantic_ai.agent import AgentRunResult, EventStreamHandler
 from pydantic_ai.models import Model
@@ -27,35 +25,6 @@ class _CapabilityDBOSAgent(DBOSAgent[AgentDepsT, OutputDataT], Generic[AgentDeps
 
     def _register_workflow(self) -> None:
         return None
-
-    def _durable_run_id(self) -> str:
-        # Asked once, as a run starts in workflow code. Two capability runs at once in one workflow would take step
-        # ids in whatever order their steps start, and a recovery could hand one run's steps to the other.
-        workflow_id = DBOS.workflow_id or ''
-        running = _RUNS_IN_WORKFLOW.setdefault(workflow_id, set())
-        if running:
-            raise DurableUsageError(
-                f'Another agent run with a durability capability is under way in the DBOS workflow {workflow_id!r}: '
-                'runs in one workflow share its journal, so they must run one after the other, or a recovery could '
-                "give one run's steps to the other. Run each concurrent run in a workflow of its own (a "
-                '`@DBOS.workflow` that calls `agent.run()`, started from this one), or use `DBOSAgent`, whose runs '
-                'in a workflow are child workflows.'
-            )
-        run_id = super()._durable_run_id()
-        running.add(run_id)
-        return run_id
-
-    def _after_run(self, run_id: str) -> None:
-        super()._after_run(run_id)
-        workflow_id = DBOS.workflow_id or ''
-        running = _RUNS_IN_WORKFLOW.get(workflow_id, set())
-        running.discard(run_id)
-        if not running:
-            _RUNS_IN_WORKFLOW.pop(workflow_id, None)
-
-
-_RUNS_IN_WORKFLOW: dict[str, set[str]] = {}
-"""The capability runs under way in each workflow execution of this process, by workflow id."""
 
 
 class _RunWorkflowHost:
