@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, AsyncIterator
+from datetime import timedelta
 
+from durable_core import StepPolicy
 from durable_core.testing import ScriptedModel, ToolCall
 from durable_temporal import PydanticAIWorkflow, TemporalAgent, TemporalDurability
 from pydantic_ai import Agent, AgentStreamEvent, RunContext
+from pydantic_ai.exceptions import ModelRequestTimeout
+from pydantic_ai.messages import ModelMessage, ModelResponse
+from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.models.test import TestModel
 from temporalio import workflow
 
@@ -90,3 +95,40 @@ class UnregisteredWorkflow:
     @workflow.run
     async def run(self, prompt: str) -> str:
         return (await unregistered_agent.run(prompt)).output
+
+
+TIMEOUTS: list[str] = []
+
+
+async def times_out(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    TIMEOUTS.append('request')
+    raise ModelRequestTimeout('scripted', 1.0)
+
+
+async def times_out_streamed(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[str]:
+    await times_out(messages, info)
+    yield 'never'
+
+
+timing_out_agent = Agent(
+    FunctionModel(times_out, stream_function=times_out_streamed),
+    name='capability_timing_out',
+    capabilities=[
+        TemporalDurability(
+            activity_config={'start_to_close_timeout': timedelta(seconds=20)},
+            event_stream_handler=record,
+            event_stream_handler_activity_config=StepPolicy(retries=1, timeout=7),
+        )
+    ],
+)
+
+
+@workflow.defn
+class TimingOutWorkflow(PydanticAIWorkflow):
+    """A model request that times out: 2.68's default `non_retryable_model_errors` fails it at its first attempt."""
+
+    __pydantic_ai_agents__ = [timing_out_agent]
+
+    @workflow.run
+    async def run(self, prompt: str) -> str:
+        return (await timing_out_agent.run(prompt)).output

@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from _temporal_support import activity_inputs, activity_types, history_events, plugin_client_fixture  # noqa: F401
 from _wf_capability import (
     EVENTS,
+    TIMEOUTS,
     TOOL_CALLS,
     CapabilityWorkflow,
     ModelChoiceWorkflow,
+    TimingOutWorkflow,
     TwinWorkflow,
     UnregisteredWorkflow,
     capability_agent,
     make_agent,
+    timing_out_agent,
 )
 from durable_core import DurableUsageError
 from durable_core.testing import ScriptedModel
@@ -67,6 +71,25 @@ async def test_a_run_in_a_workflow_schedules_the_wrappers_activities_under_the_s
     assert capability_events == EVENTS
     assert 'FunctionToolResultEvent' in EVENTS
     assert capability_calls == TOOL_CALLS == ['a']
+
+
+async def test_a_timed_out_request_fails_at_its_first_attempt(plugin_client: Client, task_queue: str) -> None:
+    TIMEOUTS.clear()
+    async with Worker(plugin_client, task_queue=task_queue, workflows=[TimingOutWorkflow]):
+        with pytest.raises(WorkflowFailureError):
+            await _run(plugin_client, task_queue, TimingOutWorkflow, 'Hi')
+    assert TIMEOUTS == ['request']  # 2.68's default non_retryable_model_errors: no second attempt of 10
+
+
+def test_event_deliveries_take_the_event_stream_handler_activity_config() -> None:
+    durable = TemporalDurability.from_agent(timing_out_agent)
+    assert durable is not None
+    agent = durable.temporal_agent
+    config: Any = agent.unit_config(agent.unit('event_handler'))
+    assert config['start_to_close_timeout'] == timedelta(seconds=7)
+    assert config['retry_policy'].maximum_attempts == 2
+    model_config: Any = agent.unit_config(agent.unit('model_request'))
+    assert model_config['start_to_close_timeout'] == timedelta(seconds=20)
 
 
 async def test_a_capability_history_replays(plugin_client: Client, task_queue: str) -> None:
