@@ -7,13 +7,14 @@ outside workflow code the agent runs as it would without the capability; misuse 
 from __future__ import annotations
 
 import asyncio
+import warnings
 from collections.abc import AsyncIterable
 
 import pytest
 from _support import step_names
 from dbos import DBOS
 from durable_core import DurableNameError, DurableUsageError
-from durable_dbos import DBOSAgent, DBOSDurability, StepConfig
+from durable_dbos import CreatedAfterLaunchWarning, DBOSAgent, DBOSDurability, StepConfig
 from pydantic_ai import Agent, AgentStreamEvent, RunContext, UserError
 from pydantic_ai.messages import FunctionToolCallEvent, FunctionToolResultEvent, PartStartEvent
 from pydantic_ai.models.test import TestModel
@@ -145,6 +146,16 @@ def test_an_agent_without_a_name_is_refused_when_created() -> None:
 def test_two_durability_capabilities_are_refused_when_the_agent_is_created() -> None:
     with pytest.raises(DurableUsageError, match=r'already has DBOSDurability.*Keep one of them'):
         Agent(TestModel(), name='twice', capabilities=[DBOSDurability(), DBOSDurability()])
+
+
+async def test_the_capability_given_for_one_run_is_refused_before_it_starts() -> None:
+    plain = Agent(TestModel(), name='capability_per_run')
+    with pytest.raises(UserError, match=r'given for one run.*give it when the agent is created'):
+        await plain.run('Hi', capabilities=[DBOSDurability()])
+    assert (await plain.run('Hi')).output == 'success (no tool calls)'  # the agent is left as it was
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', CreatedAfterLaunchWarning)  # DBOS may be launched by now: not this test's
+        DBOSAgent(plain)  # no durability was attached to it
 
 
 def test_wrapping_an_agent_that_has_the_capability_is_refused() -> None:

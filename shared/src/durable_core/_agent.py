@@ -1196,6 +1196,12 @@ class DurabilityCapability(AbstractCapability[AgentDepsT]):
                 f'This agent already has {type(other).__name__}: an agent takes one durability capability, and '
                 f'{capability_name} would journal its runs a second time. Keep one of them.'
             )
+        if isinstance(agent, Agent) and not _holds(cast(Agent[Any, Any], agent).root_capability, self):
+            raise DurableUsageError(
+                f'{capability_name} was given for one run (run(capabilities=...)): give it when the agent is created, '
+                f"Agent(..., name='my_agent', capabilities=[{capability_name}(...)]), so that every run of the agent, "
+                'and every process that recovers one, has the same durable units.'
+            )
         bound = copy.copy(self)
         bound._agent = agent
         bound._durable = None
@@ -1255,6 +1261,13 @@ class DurabilityCapability(AbstractCapability[AgentDepsT]):
             stream = self._process_events.wrap_run_event_stream(ctx, stream=stream)
         async for event in stream:
             yield event
+
+
+def _holds(root: AbstractCapability[Any], capability: AbstractCapability[Any]) -> bool:
+    """Whether `capability` is in the capability tree `root` (an agent's own, as opposed to one run's)."""
+    found: list[AbstractCapability[Any]] = []
+    root.apply(lambda visited: found.append(visited) if visited is capability else None)
+    return bool(found)
 
 
 _DURABILITY_OF: dict[int, tuple[weakref.ref[AbstractAgent[Any, Any]], DurabilityCapability[Any]]] = {}
