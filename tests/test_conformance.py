@@ -64,9 +64,8 @@ def engine_reports(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fix
             api_url = request.getfixturevalue('prefect_api_url')
             drivers[target] = _Driver('prefect_driver.py', form, api_url, tmp=tmp)
         elif engine == 'temporal':
-            assert form == 'wrapper', 'temporal_driver.py runs the wrapper form only'
             server = request.getfixturevalue('temporal_dev_server')
-            drivers[target] = _Driver('temporal_driver.py', server.target, tmp=tmp)
+            drivers[target] = _Driver('temporal_driver.py', form, server.target, tmp=tmp)
         else:
             raise AssertionError(engine)
 
@@ -107,8 +106,8 @@ async def _plain(scenario_name: str) -> dict[str, Any]:
 
 
 ENGINES = ['dbos-sqlite', 'dbos-postgres', 'prefect', 'temporal']
-CAPABILITY_FORM_ENGINES = ['dbos-sqlite', 'dbos-postgres', 'prefect']
-"""Engines whose driver also runs the capability form (Temporal's, `TemporalDurability`, is to come)."""
+CAPABILITY_FORM_ENGINES = ['dbos-sqlite', 'dbos-postgres', 'prefect', 'temporal']
+"""Engines whose driver also runs the capability form (`…Durability`)."""
 TARGETS = ENGINES + [f'{engine} capability' for engine in CAPABILITY_FORM_ENGINES]
 """An engine alone is its wrapper form; `'<engine> capability'` its capability form: a row each in the summary."""
 

@@ -1,4 +1,4 @@
-"""The workflow of temporal_driver.py: one generic workflow that runs any scenario's `drive` inside Temporal.
+"""The workflows of temporal_driver.py: a generic workflow that runs any scenario's `drive` inside Temporal, per form.
 
 The workflow sandbox imports this module again for every workflow run, so it builds every scenario's agent at
 import time, the same way in the driver process and in the sandbox; agent names do not depend on anything else.
@@ -12,7 +12,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from durable_temporal import PydanticAIWorkflow, TemporalAgent
+from durable_temporal import PydanticAIWorkflow, TemporalAgent, TemporalDurability
 from temporalio import workflow
 
 with workflow.unsafe.sandbox_unrestricted():
@@ -20,9 +20,12 @@ with workflow.unsafe.sandbox_unrestricted():
     if _TESTS not in sys.path:
         sys.path.insert(0, _TESTS)
 
+import scenarios
 from scenarios import SCENARIOS, Built
 
 ENGINE = 'temporal'
+CAPABILITY_ENGINE = 'temporal_capability'
+"""The capability form's agents (`TemporalDurability`) are named `<scenario>_temporal_capability`."""
 
 
 def _build() -> dict[str, tuple[Built, list[str], TemporalAgent[Any, Any]]]:
@@ -42,6 +45,22 @@ def _build() -> dict[str, tuple[Built, list[str], TemporalAgent[Any, Any]]]:
 BUILT = _build()
 
 
+def _build_capability_form() -> dict[str, tuple[Built, list[str]]]:
+    built: dict[str, tuple[Built, list[str]]] = {}
+    # The capability with the wrapper's arguments above.
+    scenarios.CAPABILITIES = lambda models: [TemporalDurability(models=models)]
+    try:
+        for scenario in SCENARIOS:
+            calls: list[str] = []
+            built[scenario.name] = (scenario.build(f'{scenario.name}_{CAPABILITY_ENGINE}', calls), calls)
+    finally:
+        scenarios.CAPABILITIES = None
+    return built
+
+
+BUILT_CAPABILITY_FORM = _build_capability_form()
+
+
 @workflow.defn
 class ScenarioWorkflow(PydanticAIWorkflow):
     """Runs one scenario's `drive` (one or more agent runs) with the scenario's `TemporalAgent`."""
@@ -55,3 +74,29 @@ class ScenarioWorkflow(PydanticAIWorkflow):
             return {'outcome': await built.drive(durable.run), 'error': None}
         except Exception as error:  # reported, so the test shows which scenario failed and why
             return {'outcome': None, 'error': f'{type(error).__name__}: {error}\n{traceback.format_exc()[-2000:]}'}
+
+
+@workflow.defn
+class CapabilityScenarioWorkflow(PydanticAIWorkflow):
+    """Runs one scenario's `drive` with its agent's own `run()`: the agent has `TemporalDurability`."""
+
+    __pydantic_ai_agents__ = [built.agent for built, _ in BUILT_CAPABILITY_FORM.values()]
+
+    @workflow.run
+    async def run(self, scenario: str) -> dict[str, Any]:
+        built, _ = BUILT_CAPABILITY_FORM[scenario]
+        runs = 0
+
+        async def run_in_this_workflow(prompt: Any, **kwargs: Any) -> Any:
+            nonlocal runs
+            runs += 1
+            return await built.agent.run(prompt, **kwargs)
+
+        try:
+            return {'outcome': await built.drive(run_in_this_workflow), 'error': None, 'runs': runs}
+        except Exception as error:  # reported, so the test shows which scenario failed and why
+            return {
+                'outcome': None,
+                'error': f'{type(error).__name__}: {error}\n{traceback.format_exc()[-2000:]}',
+                'runs': runs,
+            }
