@@ -27,7 +27,6 @@ WRAPPERS = {'dbos': 'DBOSAgent', 'temporal': 'TemporalAgent', 'prefect': 'Prefec
 RUN_METHODS = ('run', 'run_sync', 'run_stream', 'run_stream_events', 'iter')
 WHOLE_ONLY = {
     'DBOSOperationNamer',
-    'TemporalDurability',
     'TemporalOperationNamer',
     'PrefectOperationNamer',
     'AgentEventStream',
