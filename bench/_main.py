@@ -144,11 +144,12 @@ class Engine:
 def run_engines() -> dict[str, Engine]:
     """The engines benchmarked, in order: each has a module `bench._<engine>` with the tasks of `bench._dbos`."""
     return {
-        # ours_capability: durable_dbos.DBOSDurability, run in a bench workflow as 2.68's capability is.
+        # ours_capability: our capability form (DBOSDurability, TemporalDurability, PrefectDurability), run in a
+        # bench workflow (flow) as 2.68's capability is.
         'dbos': Engine('dbos', 'DBOS', 'bench._dbos', (*ALL_VARIANTS, OURS_CAPABILITY)),
         # ours_local: durable_temporal.LocalActivity for the tool, the opt-in for short units.
-        'temporal': Engine('temporal', 'Temporal', 'bench._temporal', (*ALL_VARIANTS, OURS_LOCAL)),
-        'prefect': Engine('prefect', 'Prefect', 'bench._prefect', ALL_VARIANTS),
+        'temporal': Engine('temporal', 'Temporal', 'bench._temporal', (*ALL_VARIANTS, OURS_LOCAL, OURS_CAPABILITY)),
+        'prefect': Engine('prefect', 'Prefect', 'bench._prefect', (*ALL_VARIANTS, OURS_CAPABILITY)),
     }
 
 

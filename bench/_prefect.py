@@ -44,11 +44,13 @@ from typing import Any  # noqa: E402
 from ._measure import check, memory_per_run, run_sections  # noqa: E402
 
 PLAIN, OURS, PAI_WRAPPER, PAI_CAPABILITY = 'plain', 'ours', 'pai_wrapper', 'pai_capability'  # as in _workload
-DURABLE_VARIANTS = (OURS, PAI_WRAPPER, PAI_CAPABILITY)
+OURS_CAPABILITY = 'ours_capability'
+DURABLE_VARIANTS = (OURS, OURS_CAPABILITY, PAI_WRAPPER, PAI_CAPABILITY)
 
 LABELS = {
     PLAIN: 'plain agent.run()',
     OURS: 'ours: durable_prefect.PrefectAgent',
+    OURS_CAPABILITY: 'ours: durable_prefect.PrefectDurability',
     PAI_WRAPPER: 'pydantic-ai PrefectAgent (deprecated)',
     PAI_CAPABILITY: 'pydantic-ai PrefectDurability',
 }
@@ -59,6 +61,9 @@ JOURNALS = {
     OURS: 'flow <name>.run: parameter `inputs` = RunInputs JSON, result = AgentRunResult JSON; one task per model '
     'request (<name>.model_request: ModelResponse JSON) and per tool call (<name>.tool_call.agent.lookup: outcome '
     'JSON); task parameters are a hash, an occurrence number and the run scope; results JSON-serialized',
+    OURS_CAPABILITY: 'our bench flow wrapping agent.run(): parameter `user_prompt`, result = pickled '
+    'AgentRunResult; the tasks of ours, under the same names and encoded alike (PrefectDurability runs on a '
+    'PrefectAgent built around the agent)',
     PAI_WRAPPER: 'flow "<name> Run": no parameters (a closure), result = pickled AgentRunResult; one task per '
     'model request ("Model Request: scripted": pickled ModelResponse) and per tool call ("Call Tool: lookup": '
     'pickled return value); results cloudpickled (Prefect default)',
@@ -150,6 +155,19 @@ def build(names: list[str] | tuple[str, ...]) -> dict[str, Any]:
         agent = PrefectAgent(Agent(model(), name='bench_ours', tools=[tool()]))
         return Variant(OURS, agent.run, 'bench_ours.run')
 
+    def ours_capability() -> Variant:
+        from durable_prefect import PrefectDurability
+        from prefect import flow
+
+        # The same options as `ours`, in the capability form; run as 2.68's capability is (`pai_capability`).
+        agent = Agent(model(), name='bench_ours_capability', tools=[tool()], capabilities=[PrefectDurability()])
+
+        @flow(name='bench_ours_capability.run', persist_result=True)
+        async def run_flow(user_prompt: str) -> Any:
+            return await agent.run(user_prompt)
+
+        return Variant(OURS_CAPABILITY, run_flow, 'bench_ours_capability.run')
+
     def pai_wrapper() -> Variant:
         from pydantic_ai.durable_exec.prefect import PrefectAgent  # pyright: ignore[reportDeprecated]
 
@@ -177,6 +195,7 @@ def build(names: list[str] | tuple[str, ...]) -> dict[str, Any]:
     builders: dict[str, Callable[[], Variant]] = {
         PLAIN: lambda: _workload.build([PLAIN])[PLAIN],
         OURS: ours,
+        OURS_CAPABILITY: ours_capability,
         PAI_WRAPPER: pai_wrapper,
         PAI_CAPABILITY: pai_capability,
     }

@@ -41,12 +41,13 @@ from temporalio.worker import Worker  # noqa: E402
 from . import _workload  # noqa: E402
 from ._measure import check, memory_per_run, run_sections  # noqa: E402
 from ._stats import median, percentile  # noqa: E402
-from ._workload import OURS, OURS_LOCAL, PAI_CAPABILITY, PAI_WRAPPER, PLAIN, prompt  # noqa: E402
+from ._workload import OURS, OURS_CAPABILITY, OURS_LOCAL, PAI_CAPABILITY, PAI_WRAPPER, PLAIN, prompt  # noqa: E402
 
 # variant -> (module with its workflow, the workflow's class, the plugin family whose client runs it)
 WORKFLOWS = {
     OURS: ('bench._temporal_ours', 'OursWorkflow', 'ours'),
     OURS_LOCAL: ('bench._temporal_ours_local', 'OursLocalWorkflow', 'ours'),
+    OURS_CAPABILITY: ('bench._temporal_ours_capability', 'OursCapabilityWorkflow', 'ours'),
     PAI_WRAPPER: ('bench._temporal_pai_wrapper', 'PaiWrapperWorkflow', 'pai'),
     PAI_CAPABILITY: ('bench._temporal_pai_capability', 'PaiCapabilityWorkflow', 'pai'),
 }

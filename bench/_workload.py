@@ -35,7 +35,7 @@ DURABLE_VARIANTS = (OURS, PAI_WRAPPER, PAI_CAPABILITY)
 ALL_VARIANTS = (PLAIN, *DURABLE_VARIANTS)
 OUR_VARIANTS = (OURS, OURS_LOCAL, OURS_CAPABILITY)
 """Our variants: `ours` is the wrapper; `ours_local` is an opt-in form of it, on the engines that have one
-(Temporal); `ours_capability` is the capability form, on the engines that have one (DBOS)."""
+(Temporal); `ours_capability` is the capability form (every engine)."""
 COMPETITORS = (PAI_WRAPPER, PAI_CAPABILITY)
 
 # Per engine: what each variant is (an engine's module may have its own `LABELS`, as bench._prefect does).
@@ -51,6 +51,7 @@ LABELS: dict[str, dict[str, str]] = {
         PLAIN: 'plain agent.run()',
         OURS: 'ours: durable_temporal.TemporalAgent',
         OURS_LOCAL: 'ours, the tool a local activity (opt-in)',
+        OURS_CAPABILITY: 'ours: durable_temporal.TemporalDurability',
         PAI_WRAPPER: 'pydantic-ai TemporalAgent (deprecated)',
         PAI_CAPABILITY: 'pydantic-ai TemporalDurability',
     },
@@ -78,6 +79,8 @@ JOURNALS: dict[str, dict[str, str]] = {
         'far, one JSON payload per value) and per tool call (arguments + carried run context); the workflow '
         'returns the output and the message count (the same in every variant)',
         OURS_LOCAL: 'as ours, but the tool call is a local activity: a marker in the history, no activity task',
+        OURS_CAPABILITY: 'workflow bench_ours_capability running an Agent with TemporalDurability: the activities '
+        'of ours, under the same names and encoded alike (it runs on a TemporalAgent built around the agent)',
         PAI_WRAPPER: 'workflow bench_pai_wrapper: an activity per model request and per tool call (the '
         "toolset's call_tool activity), Pydantic JSON payloads",
         PAI_CAPABILITY: 'workflow bench_pai_capability running an Agent with TemporalDurability: as the wrapper',
