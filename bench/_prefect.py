@@ -15,8 +15,9 @@ names the server's database, for the report. `--url auto` starts a throw-away se
 Every subprocess stores results in a fresh local directory (`PREFECT_LOCAL_STORAGE_PATH`), the one result storage
 of every variant, and persists every result: ours and the competitor's tasks set `persist_result=True`; flows
 persist theirs because `PREFECT_RESULTS_PERSIST_BY_DEFAULT=true` (the competitor's deprecated wrapper leaves its
-flow's `persist_result` unset) or `persist_result=True` (ours, and the bench flow around the capability's agent).
-Each uses its own default serializer: JSON for ours, Prefect's default (cloudpickle) for the competitor.
+flow's `persist_result` unset) or `persist_result=True` (ours, and the bench flows around the agents of both
+capability forms). Each uses its own default serializer: JSON for ours, Prefect's default (cloudpickle) for the
+competitor and for the results of the bench flows.
 
 Prefect is imported only inside the tasks, after the environment is set; importing this module is cheap (no
 Prefect), so `bench._main` can use `prefect_server()`, `LABELS`, `JOURNALS` and `MODES` from it.
