@@ -6,12 +6,13 @@ here, at its source, so the test can compare it with the server's count of HTTP 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from durable_core import without_sdk_retries
 from openai import AsyncOpenAI
 from pydantic_ai import Agent
+from pydantic_ai.capabilities import AbstractCapability
 from pydantic_ai.models.openai import OpenAIChatModel
 from pydantic_ai.models.wrapper import WrapperModel
 from pydantic_ai.providers.openai import OpenAIProvider
@@ -30,13 +31,16 @@ class CountedModel(WrapperModel):
         return await super().request(*args, **kwargs)
 
 
-def provider_agent(base_url: str, name: str) -> Agent[None, str]:
-    """A one-tool agent whose OpenAI client sends an API key and a custom auth header (the secrets)."""
+def provider_agent(base_url: str, name: str, capabilities: Sequence[AbstractCapability[Any]] = ()) -> Agent[None, str]:
+    """A one-tool agent whose OpenAI client sends an API key and a custom auth header (the secrets).
+
+    `capabilities`: a durability capability, in the capability form (`Agent(..., capabilities=[...])`).
+    """
     client = AsyncOpenAI(
         base_url=base_url, api_key=SECRET_KEY, default_headers={'X-Custom-Auth': SECRET_HEADER}, timeout=2.0
     )
     model = without_sdk_retries(OpenAIChatModel('gpt-5', provider=OpenAIProvider(openai_client=client)))
-    agent = Agent(CountedModel(model), name=name)
+    agent = Agent(CountedModel(model), name=name, capabilities=list(capabilities) or None)
 
     @agent.tool_plain
     def lookup(city: str) -> str:
