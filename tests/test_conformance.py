@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import _summary
@@ -20,6 +21,8 @@ import pytest
 from scenarios import SCENARIOS, summarise_calls
 
 ENGINES_DIR = Path(__file__).parent / 'engines'
+_NO = SimpleNamespace(params={})
+"""The call spec of a test that is not parametrized."""
 
 
 class _Driver:
@@ -45,7 +48,11 @@ class _Driver:
 def engine_reports(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Callable[[str], Any]:
     """Each target's report, from its driver. A target's other forms selected in this session start beside it:
     two drivers at a time, so that a form's driver waiting on its engine leaves the CPU to the other's."""
-    selected = {item.callspec.params['engine'] for item in request.session.items if hasattr(item, 'callspec')}
+    selected = {
+        item.callspec.params['engine']
+        for item in request.session.items
+        if getattr(item, 'module', None) is sys.modules[__name__] and 'engine' in getattr(item, 'callspec', _NO).params
+    }
     drivers: dict[str, _Driver] = {}
     cache: dict[str, dict[str, Any]] = {}
 
