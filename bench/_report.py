@@ -492,25 +492,26 @@ def render(document: dict[str, Any]) -> str:
         out += ['', '3. Durable log of one run, bytes (~2 KB text per message); what is counted per engine:']
         for engine in dict.fromkeys(engine_of(w) for w in summary['growth']):
             out.append(f'   {engines.get(engine, {}).get("title", engine)}: {WHAT_IS_STORED.get(engine, "?")}')
-        rows = []
-        steps: list[str] = []
-        for where, growth in summary['growth'].items():
-            for name in VARIANT_ORDER:
-                g = growth['variants'].get(name)
-                if g is None:
-                    continue
-                steps = list(g['bytes'])
-                rows.append(
-                    [
-                        title(document, where),
-                        SHORT[name],
-                        *(str(b) for b in g['bytes'].values()),
-                        g['exponent'],
-                        g['exponent_last_two'],
-                        f'{g["bytes_per_step"]:.0f}',
-                        _fmt(g.get('pg_exponent')),
-                    ]
-                )
+        # Engines may measure different step counts (--quick): one column per count any of them measured.
+        measured = [
+            (where, name, g)
+            for where, growth in summary['growth'].items()
+            for name in VARIANT_ORDER
+            if (g := growth['variants'].get(name)) is not None
+        ]
+        steps = sorted({s for _, _, g in measured for s in g['bytes']}, key=int)
+        rows = [
+            [
+                title(document, where),
+                SHORT[name],
+                *(str(g['bytes'].get(s, '-')) for s in steps),
+                g['exponent'],
+                g['exponent_last_two'],
+                f'{g["bytes_per_step"]:.0f}',
+                _fmt(g.get('pg_exponent')),
+            ]
+            for where, name, g in measured
+        ]
         header = ['engine', 'variant', *(f'{s} steps' for s in steps), 'exponent', 'last two', 'B/step', 'pg exp.']
         out += _table(header, rows)
         for where, growth in summary['growth'].items():
