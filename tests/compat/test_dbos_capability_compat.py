@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from _capability_report import IN_WORKFLOW, MODEL_EVENTS, capability_steps
 from _dbos_program import dbos_program_report
 from _summary import compat_difference
 
@@ -18,27 +19,12 @@ from _summary import compat_difference
 def test_a_capability_agent_runs_the_same_with_both(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     theirs = dbos_program_report('dbos_capability.py', 'pydantic_ai', tmp_path)
     ours = dbos_program_report('dbos_capability.py', 'ours', tmp_path)
-    assert theirs['in_workflow'] == {
-        'output': 'the answer',
-        'model': 2,
-        'tool': 1,
-        'events': sorted(
-            {'PartStartEvent', 'PartDeltaEvent', 'PartEndEvent', 'FinalResultEvent'}
-            | {'FunctionToolCallEvent', 'FunctionToolResultEvent'}
-        ),
-    }
-    assert theirs['forked'] == {
-        **theirs['in_workflow'],
-        'model': 1,
-        'events': sorted({'PartStartEvent', 'PartDeltaEvent', 'PartEndEvent', 'FinalResultEvent'}),
-    }
+    assert theirs['in_workflow'] == IN_WORKFLOW
+    assert theirs['forked'] == {**IN_WORKFLOW, 'model': 1, 'events': MODEL_EVENTS}
     for part in ('in_workflow', 'forked', 'outside'):
         assert ours[part] == theirs[part], part
-    assert ours['steps'] == [
-        'capability_compat.model_request',
-        'capability_compat.event_handler',
-        'capability_compat.event_handler',
-        'capability_compat.model_request',
-    ]
+    assert ours['steps'] == capability_steps(
+        'capability_compat', 'model_request', 'event_handler', 'event_handler', 'model_request'
+    )
     assert len(theirs['steps']) == len(ours['steps'])
     compat_difference(request.node.nodeid, "deliberate: step names are our wrapper's, as DBOSAgent's (migrating.md)")
