@@ -7,16 +7,18 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import pytest
 from durable_core.testing import DurableCallCounter, ScriptedModel, StepLike, ToolCall
+from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter
 from prefect.client.schemas.objects import FlowRun, TaskRun
+from prefect.context import get_run_context
 from pydantic_ai import Agent, RunContext
 
 __all__ = [
@@ -26,10 +28,13 @@ __all__ = [
     'Worker',
     'read_subflow_runs',
     'read_task_runs',
+    'retried_once',
     'wait_for_deployment',
     'wait_for_final_state',
     'weather_agent',
 ]
+
+T = TypeVar('T')
 
 WAIT = 180.0  # generous bound on waiting for a worker; not an assertion on speed
 
@@ -142,3 +147,21 @@ async def wait_for_final_state(flow_run_id: UUID, worker: Worker) -> FlowRun:
                 return flow_run
             await asyncio.sleep(0.25)
     pytest.fail(f'flow run {flow_run_id} did not finish: {worker.output()}')
+
+
+async def retried_once(body: Callable[[], Awaitable[T]], *, persist_result: bool | None = None) -> tuple[list[T], str]:
+    """Run `body` in a `@flow(retries=1)` that fails once after it: Prefect retries the flow, which runs it again.
+
+    Returns what `body` returned in each attempt, in order, and the flow run's id (both attempts share it).
+    """
+    attempts: list[T] = []
+
+    @flow(retries=1, retry_delay_seconds=0, persist_result=persist_result)
+    async def retried() -> str:
+        attempts.append(await body())
+        if len(attempts) == 1:
+            raise RuntimeError('the flow fails once, after the agent run')
+        return str(get_run_context().flow_run.id)  # type: ignore[union-attr]
+
+    flow_run_id = await retried()
+    return attempts, flow_run_id

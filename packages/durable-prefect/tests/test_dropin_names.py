@@ -31,7 +31,7 @@ from pydantic_ai.mcp import MCPToolset
 from pydantic_ai.messages import ModelResponse, PartStartEvent, TextPart
 from pydantic_ai.models.function import FunctionModel
 from pydantic_ai.toolsets import FunctionToolset
-from support import CountingModel, read_subflow_runs, read_task_runs
+from support import CountingModel, read_subflow_runs, read_task_runs, retried_once
 
 
 def _weather_toolset(counter: DurableCallCounter) -> FunctionToolset[None]:
@@ -55,18 +55,13 @@ def _steps() -> list[Any]:
 
 
 async def _run_retried_once(agent: Agent[None, str]) -> tuple[str, str]:
-    """Run `agent` in a flow that fails once after the run; the retry runs it again. Returns output and flow run."""
-    attempts: list[str] = []
+    """Run `agent` in a flow that fails once after the run (`retried_once`); the retry's output, and the flow run."""
 
-    @flow(retries=1, retry_delay_seconds=0)
-    async def outer() -> tuple[str, str]:
-        result = await agent.run('Weather and time in Paris?')
-        attempts.append(result.output)
-        if len(attempts) == 1:
-            raise RuntimeError('the flow fails once, after the agent run')
-        return result.output, str(get_run_context().flow_run.id)  # type: ignore[union-attr]
+    async def body() -> str:
+        return (await agent.run('Weather and time in Paris?')).output
 
-    return await outer()
+    attempts, flow_run_id = await retried_once(body)
+    return attempts[-1], flow_run_id
 
 
 async def test_a_plain_agent_with_2_68s_prefect_model_and_toolset_repeats_nothing_on_a_flow_retry(

@@ -13,7 +13,6 @@ from typing import Any
 
 from durable_core.testing import DurableCallCounter, ToolCall
 from durable_prefect import PrefectAgent
-from prefect import flow
 from pydantic import BaseModel
 from pydantic_ai import Agent, RunContext
 from pydantic_ai.agent import AgentRunResult
@@ -28,7 +27,7 @@ from pydantic_ai.messages import (
     UserPromptPart,
 )
 from pydantic_ai.models.function import AgentInfo, FunctionModel
-from support import CountingModel
+from support import CountingModel, retried_once
 
 # The smallest valid PNG: 1x1 pixel.
 PNG = bytes.fromhex(
@@ -84,17 +83,12 @@ def assert_same_result(recovered: AgentRunResult[Any], original: AgentRunResult[
 async def test_retried_flow_reusing_the_finished_agent_run_gets_the_output_type(tmp_path: Path) -> None:
     agent, counter = _city_agent(tmp_path, 'typed_retry')
     prefect_agent = PrefectAgent(agent)
-    attempts: list[AgentRunResult[Any]] = []
 
-    @flow(retries=1)
-    async def outer() -> str:
-        result = await prefect_agent.run('Which city?')
-        attempts.append(result)
-        if len(attempts) == 1:
-            raise RuntimeError('the flow fails once, after the agent run finished')
-        return result.output.name  # what user code does with a typed output
+    async def body() -> AgentRunResult[Any]:
+        return await prefect_agent.run('Which city?')
 
-    assert await outer() == 'Paris'
+    attempts, _ = await retried_once(body)
+    assert attempts[-1].output.name == 'Paris'  # what user code does with a typed output
     # The agent's run was not executed again on the retry: its finished subflow run was reused.
     assert counter.counts() == {'model': 2, 'lookup:Paris': 1}
     first, retried = attempts
@@ -136,15 +130,10 @@ async def test_message_history_comes_back_unchanged_on_first_execution_and_retry
     assert first.output == 'Still a red pixel.'
     _assert_history_kept(first, history)
 
-    attempts: list[AgentRunResult[Any]] = []
+    async def body() -> AgentRunResult[Any]:
+        return await prefect_agent.run('And now?', message_history=history)
 
-    @flow(retries=1)
-    async def outer() -> None:
-        attempts.append(await prefect_agent.run('And now?', message_history=history))
-        if len(attempts) == 1:
-            raise RuntimeError('the flow fails once, after the agent run finished')
-
-    await outer()
+    attempts, _ = await retried_once(body)
     assert counter.counts() == {'model': 2}  # one request for the first run, one for the flow's, none on retry
     for attempt in attempts:
         _assert_history_kept(attempt, history)

@@ -13,44 +13,38 @@ import pytest
 from durable_core import NotInDurableUnitError
 from durable_prefect import PrefectAgent
 from prefect import flow, task
-from prefect.context import get_run_context
 from pydantic_ai import Agent
 from pydantic_ai.messages import PartDeltaEvent, PartStartEvent, TextPart, TextPartDelta
 from pydantic_ai.models.test import TestModel
-from support import read_subflow_runs, read_task_runs, weather_agent
+from support import read_subflow_runs, read_task_runs, retried_once, weather_agent
 
 
 async def test_iter_in_a_flow_runs_units_as_the_flows_tasks_and_a_retry_repeats_none(tmp_path: Path) -> None:
     agent, counter = weather_agent(tmp_path, name='iter_retried')
     prefect_agent = PrefectAgent(agent)
-    attempts: list[list[str]] = []
 
-    @flow(retries=1, retry_delay_seconds=0)
-    async def outer() -> dict[str, Any]:
+    async def body() -> tuple[list[str], str]:
         nodes: list[str] = []
         async with prefect_agent.iter('Weather in Paris and Rome?') as run:
             async for node in run:
                 nodes.append(type(node).__name__)
-        attempts.append(nodes)
-        if len(attempts) == 1:
-            raise RuntimeError('the flow fails once, after the agent run')
         assert run.result is not None
-        return {'output': run.result.output, 'flow_run_id': str(get_run_context().flow_run.id)}  # type: ignore[union-attr]
+        return nodes, run.result.output
 
-    outcome = await outer()
-    assert outcome['output'] == 'Sunny in Paris and Rome.'
+    attempts, flow_run_id = await retried_once(body)
     assert attempts[0] == attempts[1]
-    assert attempts[0].count('ModelRequestNode') == 3
+    assert attempts[0][1] == 'Sunny in Paris and Rome.'
+    assert attempts[0][0].count('ModelRequestNode') == 3
     # Three model requests and two tool calls, each once over both attempts: the retry loaded them all.
     assert counter.counts() == {'model': 3, 'get_weather:Paris': 1, 'get_weather:Rome': 1}
     # The flow run's own tasks: the first attempt's ran, the retry's loaded their results.
-    task_runs = await read_task_runs(outcome['flow_run_id'], count=10)
+    task_runs = await read_task_runs(flow_run_id, count=10)
     states = sorted((t.name.rsplit('-', 1)[0], t.state_name) for t in task_runs)
     assert states == sorted(
         [('iter_retried.model_request', state) for state in ('Completed', 'Cached') for _ in range(3)]
         + [('iter_retried.tool_call.agent.get_weather', state) for state in ('Completed', 'Cached') for _ in range(2)]
     )
-    assert await read_subflow_runs(outcome['flow_run_id']) == []
+    assert await read_subflow_runs(flow_run_id) == []
 
 
 async def test_two_iters_in_one_flow_are_two_runs(tmp_path: Path) -> None:
