@@ -1,10 +1,11 @@
 """How the recovery-fidelity suites drive the engines, and how they judge what the drivers report.
 
 Session fixtures run each engine's fidelity drivers (`engines/<engine>_fidelity.py`) once, on the session's servers:
-`dbos_fidelity` (a function of the backend), `prefect_fidelity`, `temporal_fidelity`; each gives a report of pickled
-observations by path (see `fidelity.py`) and the call counters of its processes. `tests/conftest.py` imports them,
-so `test_fidelity.py` and `compat/` share one run of each. `compare_paths` compares two reported results, `judge`
-counts a path into the session summary and fails on any difference.
+`dbos_fidelity` (a function of the backend and form), `prefect_fidelity`, `temporal_fidelity`, and the capability
+form's `prefect_capability_fidelity`, `temporal_capability_fidelity`; each gives a report of pickled observations by
+path (see `fidelity.py`) and the call counters of its processes. `tests/conftest.py` imports them (but the last,
+which `test_fidelity.py` imports), so `test_fidelity.py` and `compat/` share one run of each. `compare_paths` compares
+two reported results, `judge` counts a path into the session summary and fails on any difference.
 """
 
 from __future__ import annotations
@@ -272,20 +273,23 @@ async def _completed_tool_activities(handle: Any) -> int:
     return completed
 
 
-async def _temporal_paths(target: str, directory: Path) -> dict[str, Any]:
+async def _temporal_paths(target: str, directory: Path, form: str) -> dict[str, Any]:
     from durable_temporal import PydanticAIPlugin
     from temporalio.client import Client
 
     client = await Client.connect(target, plugins=[PydanticAIPlugin()])
-    task_queue = f'fidelity-{uuid.uuid4().hex}'
-    ids = {name: f'fidelity-{name}-{uuid.uuid4().hex[:8]}' for name in ('crash', 'pair-crash', 'ref', 'pair-ref')}
+    task_queue = f'fidelity-{form}-{uuid.uuid4().hex}'
+    prefix = 'Capability' if form == 'capability' else ''  # the workflows of the form (`_temporal_fidelity_workflow`)
+    ids = {
+        name: f'fidelity-{form}-{name}-{uuid.uuid4().hex[:8]}' for name in ('crash', 'pair-crash', 'ref', 'pair-ref')
+    }
     counters = {name: DurableCallCounter(directory / f'{workflow_id}.log') for name, workflow_id in ids.items()}
 
     def worker(mode: str) -> subprocess.Popen[str]:
         return _driver('temporal_fidelity.py', mode, target, task_queue, str(directory))
 
     async def start(name: str) -> Any:
-        workflow = 'FidelityPairWorkflow' if name.startswith('pair') else 'FidelityWorkflow'
+        workflow = prefix + ('FidelityPairWorkflow' if name.startswith('pair') else 'FidelityWorkflow')
         # A workflow task cut off by the kill is handed on once its timeout passes: 5 s, not the default 10.
         return await client.start_workflow(
             workflow, id=ids[name], task_queue=task_queue, result_type=str, task_timeout=timedelta(seconds=5)
@@ -346,4 +350,13 @@ async def _temporal_paths(target: str, directory: Path) -> dict[str, Any]:
 
 @pytest.fixture(scope='session')
 def temporal_fidelity(tmp_path_factory: pytest.TempPathFactory, temporal_dev_server: Any) -> dict[str, Any]:
-    return asyncio.run(_temporal_paths(temporal_dev_server.target, tmp_path_factory.mktemp('fidelity-temporal')))
+    """The reports of the wrapper form: the workflows run a `TemporalAgent`."""
+    directory = tmp_path_factory.mktemp('fidelity-temporal')
+    return asyncio.run(_temporal_paths(temporal_dev_server.target, directory, 'wrapper'))
+
+
+@pytest.fixture(scope='session')
+def temporal_capability_fidelity(tmp_path_factory: pytest.TempPathFactory, temporal_dev_server: Any) -> dict[str, Any]:
+    """The same reports in the capability form: the workflows run an agent with `TemporalDurability`."""
+    directory = tmp_path_factory.mktemp('fidelity-temporal-capability')
+    return asyncio.run(_temporal_paths(temporal_dev_server.target, directory, 'capability'))

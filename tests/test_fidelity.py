@@ -5,7 +5,9 @@ The program (`fidelity.py`) runs on each engine, in driver subprocesses (`engine
 a SIGKILL in the middle of a tool call, and hands results out through its own handle; Prefect retries a user flow
 that fails after the agent's run, and reruns a flow run whose process was SIGKILLed; Temporal finishes a workflow on
 another worker after the first was SIGKILLed mid-activity, and a `Replayer` replays each history. Each path also
-runs two runs of the agent started together in one workflow or flow (deps R1 and R2, the same tool-call ids).
+runs two runs of the agent started together in one workflow or flow (deps R1 and R2, the same tool-call ids). Every
+engine runs in both forms: the wrapper, and the capability form (an agent with `<Engine>Durability` whose own `run()`
+the program's workflow or flow calls), a summary line each.
 
 Each recovered result is compared with the reference field by field (`fidelity.compare`): result class, output
 class and value, the message history as passed, the messages the run made, usage; and the units each path ran are
@@ -20,7 +22,14 @@ from typing import Any
 
 import fidelity
 import pytest
-from _fidelity_runs import EVERY_RUN, after_one_kill, check_units, compare_paths, judge
+from _fidelity_runs import (
+    EVERY_RUN,
+    after_one_kill,
+    check_units,
+    compare_paths,
+    judge,
+    temporal_capability_fidelity,  # noqa: F401  (a fixture; the others come from conftest.py)
+)
 from fidelity import PAIR, SINGLE, compare, own_data
 
 # ---- the comparison itself ----------------------------------------------------------------------------------------
@@ -218,34 +227,65 @@ def test_prefect_pair_in_one_flow_rerun_after_sigkill_keeps_each_runs_data(
 # ---- Temporal -----------------------------------------------------------------------------------------------------
 
 
-def test_temporal_worker_killed_mid_activity_and_another_finishes_the_run(temporal_fidelity: dict[str, Any]) -> None:
-    report = temporal_fidelity
+TEMPORAL_FORMS = {'temporal': 'temporal_fidelity', 'temporal capability': 'temporal_capability_fidelity'}
+"""Both forms: a `TemporalAgent`, and an agent with `TemporalDurability` run through its own `run()` in a workflow."""
+
+
+CONVERSATION_ID_NOT_REPLAY_STABLE = (
+    "a known bug: core's DurabilityCapability has no get_default_conversation_id (the wrapper's per-run capability "
+    'has), so a capability run in a workflow gets a fresh UUID7 conversation id each time its code runs, and a '
+    'replay returns other messages than the workflow did (PydanticAI 2.68 derives it from the run id)'
+)
+NOT_IN_TEMPORAL_CAPABILITY_FORM = {
+    'test_temporal_replay_returns_exactly_what_the_workflow_returned': CONVERSATION_ID_NOT_REPLAY_STABLE,
+    'test_temporal_pair_replay_returns_exactly_what_the_workflow_returned': CONVERSATION_ID_NOT_REPLAY_STABLE,
+}
+"""Tests that do not pass in the capability form yet, with why: a strict xfail, so the fix shows."""
+
+
+@pytest.fixture(params=sorted(TEMPORAL_FORMS))
+def temporal_report(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any]]:
+    """The engine's label in the summary, and the reports of that form."""
+    reason = NOT_IN_TEMPORAL_CAPABILITY_FORM.get(request.node.originalname)
+    if reason and request.param == 'temporal capability':
+        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+    return request.param, request.getfixturevalue(TEMPORAL_FORMS[request.param])
+
+
+def test_temporal_worker_killed_mid_activity_and_another_finishes_the_run(
+    temporal_report: tuple[str, dict[str, Any]],
+) -> None:
+    engine, report = temporal_report
     comparison = compare_paths(report, 'reference', 'recovered', same_run=False)
     check_units(comparison, 'the killed worker and the one that finished', after_one_kill((SINGLE,)), report['counter'])
-    judge('temporal', comparison)
+    judge(engine, comparison)
 
 
-def test_temporal_replay_returns_exactly_what_the_workflow_returned(temporal_fidelity: dict[str, Any]) -> None:
+def test_temporal_replay_returns_exactly_what_the_workflow_returned(
+    temporal_report: tuple[str, dict[str, Any]],
+) -> None:
     """A `Replayer` replays the killed run's history and the reference's: the same values, timestamps included."""
-    report = temporal_fidelity
+    engine, report = temporal_report
     comparison = compare_paths(report, 'recovered', 'replayed', same_run=True)
     comparison.add(compare_paths(report, 'reference', 'replayed_reference', same_run=True))
     comparison.check('units run by the replays', 0, report['replay:units'])
-    judge('temporal', comparison)
+    judge(engine, comparison)
 
 
 def test_temporal_pair_in_one_workflow_killed_mid_activity_keeps_each_runs_data(
-    temporal_fidelity: dict[str, Any],
+    temporal_report: tuple[str, dict[str, Any]],
 ) -> None:
-    report = temporal_fidelity
+    engine, report = temporal_report
     comparison = compare_paths(report, 'pair_reference', 'pair_recovered', same_run=False)
     check_units(comparison, 'the killed worker and the one that finished', after_one_kill(PAIR), report['pair_counter'])
-    judge('temporal', comparison)
+    judge(engine, comparison)
 
 
-def test_temporal_pair_replay_returns_exactly_what_the_workflow_returned(temporal_fidelity: dict[str, Any]) -> None:
-    report = temporal_fidelity
+def test_temporal_pair_replay_returns_exactly_what_the_workflow_returned(
+    temporal_report: tuple[str, dict[str, Any]],
+) -> None:
+    engine, report = temporal_report
     comparison = compare_paths(report, 'pair_recovered', 'pair_replayed', same_run=True)
     comparison.add(compare_paths(report, 'pair_reference', 'pair_replayed_reference', same_run=True))
     comparison.check('units run by the replays', 0, report['pair_replay:units'])
-    judge('temporal', comparison)
+    judge(engine, comparison)

@@ -1,5 +1,8 @@
 """The workflows of temporal_fidelity.py: the recovery-fidelity program (`fidelity.py`), one run or two together.
 
+Each in both forms: `FidelityWorkflow` runs a `TemporalAgent`; `CapabilityFidelityWorkflow` runs an agent built with
+`TemporalDurability` (the wrapper's arguments) through its own `agent.run()`.
+
 Each workflow returns what its runs returned, pickled (`fidelity.observe`, `fidelity.dumps`), and also appends it
 to `_temporal.RETURNED`, so a `Replayer` shows what the replayed workflow code returned. The worker's copy of the
 agent records units (in activities) into `<workflow id>.log`; a Porto tool call waits while the file `hold` exists
@@ -12,7 +15,7 @@ import asyncio
 from typing import Any
 
 from durable_core import StepPolicy
-from durable_temporal import PydanticAIWorkflow, TemporalAgent
+from durable_temporal import PydanticAIWorkflow, TemporalAgent, TemporalDurability
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -30,9 +33,10 @@ async def hold(city: str) -> None:
 
 # A killed worker's activity is retried once its attempt times out: 10 s, far longer than any unit here takes (the held
 # call is killed well within it), so the only retry is the one the kill causes.
-FIDELITY_AGENT = TemporalAgent(
-    fidelity.build_agent('fidelity', RECORDER.record, hold),
-    activity_config=StepPolicy(retries=9, initial_interval=0.1, backoff_coefficient=1.0, timeout=10),
+ACTIVITY_CONFIG = StepPolicy(retries=9, initial_interval=0.1, backoff_coefficient=1.0, timeout=10)
+FIDELITY_AGENT = TemporalAgent(fidelity.build_agent('fidelity', RECORDER.record, hold), activity_config=ACTIVITY_CONFIG)
+CAPABILITY_FIDELITY_AGENT = fidelity.build_agent(
+    'fidelity_capability', RECORDER.record, hold, [TemporalDurability(activity_config=ACTIVITY_CONFIG)]
 )
 
 
@@ -44,6 +48,10 @@ def _report(value: Any) -> str:
 
 async def _run(requester: str) -> Any:
     return await FIDELITY_AGENT.run(fidelity.PROMPT, **fidelity.run_kwargs(requester))
+
+
+async def _run_capability(requester: str) -> Any:
+    return await CAPABILITY_FIDELITY_AGENT.run(fidelity.PROMPT, **fidelity.run_kwargs(requester))
 
 
 @workflow.defn
@@ -64,4 +72,27 @@ class FidelityPairWorkflow(PydanticAIWorkflow):
     @workflow.run
     async def run(self) -> str:
         results = await asyncio.gather(*(_run(requester) for requester in fidelity.PAIR))
+        return _report([fidelity.observe(result) for result in results])
+
+
+@workflow.defn
+class CapabilityFidelityWorkflow(PydanticAIWorkflow):
+    """The capability form: the agent's own `run()`, durable because it is called in this workflow."""
+
+    __pydantic_ai_agents__ = [CAPABILITY_FIDELITY_AGENT]
+
+    @workflow.run
+    async def run(self) -> str:
+        return _report(fidelity.observe(await _run_capability(fidelity.SINGLE)))
+
+
+@workflow.defn
+class CapabilityFidelityPairWorkflow(PydanticAIWorkflow):
+    """The capability form's two runs started together (deps R1 and R2)."""
+
+    __pydantic_ai_agents__ = [CAPABILITY_FIDELITY_AGENT]
+
+    @workflow.run
+    async def run(self) -> str:
+        results = await asyncio.gather(*(_run_capability(requester) for requester in fidelity.PAIR))
         return _report([fidelity.observe(result) for result in results])

@@ -16,12 +16,19 @@ from datetime import timedelta
 from pathlib import Path
 
 from _temporal import RETURNED, exit_now
-from _temporal_fidelity_workflow import RECORDER, FidelityPairWorkflow, FidelityWorkflow
+from _temporal_fidelity_workflow import (
+    RECORDER,
+    CapabilityFidelityPairWorkflow,
+    CapabilityFidelityWorkflow,
+    FidelityPairWorkflow,
+    FidelityWorkflow,
+)
 from durable_temporal import PydanticAIPlugin
 from temporalio.client import Client
 from temporalio.worker import Replayer, Worker
 
-WORKFLOWS = [FidelityWorkflow, FidelityPairWorkflow]
+WORKFLOWS = [FidelityWorkflow, FidelityPairWorkflow, CapabilityFidelityWorkflow, CapabilityFidelityPairWorkflow]
+"""Both forms' workflows: the test starts those of the form it runs (a `Capability` prefix for the capability form)."""
 
 
 async def replay(client: Client, directory: Path, workflow_ids: list[str]) -> None:
