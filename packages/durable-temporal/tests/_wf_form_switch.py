@@ -7,11 +7,13 @@ with another name, or without the tool the history called: a deploy that changed
 
 The agent asks for a tool that runs as an activity (`lookup`) and one that runs in the workflow (`clock`: the
 wrapper's `tool_activity_config`, the capability's tool metadata), and has an event stream handler, so the history
-holds every kind of activity: model requests, a tool call, event deliveries.
+holds every kind of activity: model requests, a tool call, event deliveries. The worker's copy of `lookup` records
+each attempt in `LOOKUPS`, and waits while `HOLD.held`, so a test can stop the worker in the middle of it.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterable
 from dataclasses import dataclass
 
@@ -19,6 +21,7 @@ from durable_core import StepPolicy
 from durable_core.testing import ScriptedModel, ToolCall
 from durable_temporal import PydanticAIWorkflow, TemporalAgent, TemporalDurability
 from pydantic_ai import Agent, AgentStreamEvent, RunContext
+from pydantic_ai.messages import ToolReturnPart
 from temporalio import workflow
 
 WORKFLOW_NAME = 'FormSwitchWorkflow'
@@ -29,6 +32,15 @@ ACTIVITY_CONFIG = StepPolicy(retries=3, initial_interval=0.1, backoff_coefficien
 @dataclass
 class Traveller:
     name: str
+
+
+@dataclass
+class Hold:
+    held: bool = False
+
+
+HOLD = Hold()
+LOOKUPS: list[str] = []
 
 
 async def notice(ctx: RunContext[Traveller], stream: AsyncIterable[AgentStreamEvent]) -> None:
@@ -52,6 +64,9 @@ def make_agent(
 
         @made.tool
         async def lookup(ctx: RunContext[Traveller], city: str) -> str:
+            LOOKUPS.append(city)
+            while HOLD.held:
+                await asyncio.sleep(0.05)
             return f'{city} costs {100 + len(city) - 2} for {ctx.deps.name}'
 
     @made.tool_plain(metadata={'temporal': False})  # the capability form's way to run a tool in the workflow
@@ -77,8 +92,16 @@ renamed = capability_agent('switch_renamed')
 without_lookup = capability_agent(with_lookup=False)
 
 
-async def _run(agent: TemporalAgent[Traveller, str] | Agent[Traveller, str], prompt: str) -> str:
-    return (await agent.run(prompt, deps=Traveller('Ana'))).output
+async def _run(agent: TemporalAgent[Traveller, str] | Agent[Traveller, str], prompt: str) -> list[str]:
+    """The run's output, then what its tools returned: the deps reached the tool, and the in-workflow tool ran."""
+    result = await agent.run(prompt, deps=Traveller('Ana'))
+    returned = [
+        str(part.content)
+        for message in result.new_messages()
+        for part in message.parts
+        if isinstance(part, ToolReturnPart)
+    ]
+    return [result.output, *returned]
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -86,7 +109,7 @@ class WrapperSwitchWorkflow(PydanticAIWorkflow):
     __pydantic_ai_agents__ = [wrapper]
 
     @workflow.run
-    async def run(self, prompt: str) -> str:
+    async def run(self, prompt: str) -> list[str]:
         return await _run(wrapper, prompt)
 
 
@@ -95,7 +118,7 @@ class CapabilitySwitchWorkflow(PydanticAIWorkflow):
     __pydantic_ai_agents__ = [capability]
 
     @workflow.run
-    async def run(self, prompt: str) -> str:
+    async def run(self, prompt: str) -> list[str]:
         return await _run(capability, prompt)
 
 
@@ -106,7 +129,7 @@ class RenamedSwitchWorkflow(PydanticAIWorkflow):
     __pydantic_ai_agents__ = [renamed]
 
     @workflow.run
-    async def run(self, prompt: str) -> str:
+    async def run(self, prompt: str) -> list[str]:
         return await _run(renamed, prompt)
 
 
@@ -117,5 +140,5 @@ class WithoutLookupSwitchWorkflow(PydanticAIWorkflow):
     __pydantic_ai_agents__ = [without_lookup]
 
     @workflow.run
-    async def run(self, prompt: str) -> str:
+    async def run(self, prompt: str) -> list[str]:
         return await _run(without_lookup, prompt)
