@@ -587,7 +587,12 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
     # ---- wrapping in durable units -------------------------------------------------------------
 
     def _durable_model(
-        self, model: Model, model_key: str | None, event_stream_handler: EventStreamHandler[Any] | None
+        self,
+        model: Model,
+        model_key: str | None,
+        event_stream_handler: EventStreamHandler[Any] | None,
+        *,
+        replay_events: bool | None = None,
     ) -> DurableModel:
         unit = self.unit('model_request')
         return DurableModel(
@@ -598,6 +603,7 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
             cancel_call=self.unit_call('model_cancel'),
             event_stream_handler=event_stream_handler,
             model_key=model_key,
+            replay_events=replay_events,
         )
 
     def unit_call(self, kind: UnitKind, toolset: str | None = None, tool: str | None = None) -> UnitCall:
@@ -1324,7 +1330,9 @@ class _CapabilityRun(_DurabilityWithRequestContext):
             return None
         # A model another capability moved the request to is named as the wrapper names a run's `model=`.
         key = self.model_key if model is self.run_model else self._agent._model_key(model)  # pyright: ignore[reportPrivateUsage]
-        return self._agent._durable_model(model, key, self._handler)  # pyright: ignore[reportPrivateUsage]
+        # The workflow-side stream replays the model events, as 2.68's does: a handler passed to `run()` gets them
+        # there (the capability's own handler got them live in the unit, and its relay skips them).
+        return self._agent._durable_model(model, key, self._handler, replay_events=True)  # pyright: ignore[reportPrivateUsage]
 
     async def wrap_run(self, ctx: RunContext[Any], *, handler: Any) -> Any:
         agent = self._agent

@@ -188,6 +188,7 @@ class DurableModel(WrapperModel):
         cancel_call: UnitCall,
         event_stream_handler: EventStreamHandler[Any] | None,
         model_key: str | None = None,
+        replay_events: bool | None = None,
     ) -> None:
         super().__init__(wrapped)
         self._runner = runner
@@ -197,6 +198,7 @@ class DurableModel(WrapperModel):
         self._event_stream_handler = event_stream_handler
         self.model_key = model_key
         """How the run named this model (`UnitCall.model_key`)."""
+        self._replay_events = event_stream_handler is None if replay_events is None else replay_events
 
     async def request(
         self,
@@ -246,7 +248,7 @@ class DurableModel(WrapperModel):
         yield CompletedStreamedResponse(
             response,
             model_request_parameters=model_request_parameters,
-            replay_events=self._event_stream_handler is None,
+            replay_events=self._replay_events,
         )
 
     async def cancel_suspended_response(self, response: ModelResponse) -> None:
