@@ -1,14 +1,22 @@
-"""Helpers shared by the DBOS tests: a model whose script each test sets, and DBOS record readers."""
+"""Helpers shared by the DBOS tests: a model whose script each test sets, DBOS record readers, and an agent in
+either durable form (`durable_forms`), run the way its form runs durably."""
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterator, Sequence
+import uuid
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from dbos import DBOS
 from durable_core.testing import ScriptedModel, StepLike
+from durable_dbos import DBOSAgent, DBOSDurability
+from pydantic_ai import Agent, Tool
+from pydantic_ai.agent import AgentRunResult
+from pydantic_ai.models import Model
 from pydantic_ai.models.function import FunctionModel
 from pydantic_ai.models.wrapper import WrapperModel
 
@@ -96,3 +104,64 @@ def committed_steps(system_database_url: str, function_name: str) -> int:
             ).scalar_one()
     except sa.exc.DBAPIError:  # the worker has not created the tables yet
         return 0
+
+
+Form = Literal['wrapper', 'capability']
+"""How an agent is made durable: `DBOSAgent(agent)`, or `Agent(..., capabilities=[DBOSDurability(...)])`."""
+
+
+@dataclass(frozen=True)
+class DurableForm:
+    """One agent made durable in one form, and run the way that form runs durably."""
+
+    form: Form
+    agent: DBOSAgent[Any, Any] | Agent[Any, Any]
+
+    @property
+    def name(self) -> str:
+        """The agent's name, which names its steps (`<name>.model_request`, ...)."""
+        assert self.agent.name is not None
+        return self.agent.name
+
+    async def run(self, *args: Any, **kwargs: Any) -> AgentRunResult[Any]:
+        """The wrapper's `run()` starts its own workflow; the capability is durable only in workflow code: ours."""
+        if self.form == 'wrapper':
+            return await self.agent.run(*args, **kwargs)
+        key = str(uuid.uuid4())
+        _capability_calls[key] = functools.partial(self.agent.run, *args, **kwargs)
+        await _run_capability_in_workflow(key)
+        return _capability_results.pop(key)
+
+
+def durable_forms(
+    name: str,
+    model: Model,
+    *,
+    tools: Sequence[Tool[Any] | Callable[..., Any]] = (),
+    output_type: Any = str,
+    **durable: Any,
+) -> dict[Form, DurableForm]:
+    """The agent in both forms, made at import time as DBOS needs: the wrapper's named `name`, the capability's
+    `<name>_capability`.
+
+    `durable` holds the arguments `DBOSAgent` and `DBOSDurability` share (`event_stream_handler=`, step configs).
+    """
+    wrapped = Agent(model, name=name, tools=tools, output_type=output_type)
+    capability = Agent(
+        model, name=f'{name}_capability', tools=tools, output_type=output_type, capabilities=[DBOSDurability(**durable)]
+    )
+    return {
+        'wrapper': DurableForm('wrapper', DBOSAgent(wrapped, **durable)),
+        'capability': DurableForm('capability', capability),
+    }
+
+
+# The capability form's runs, handed to the workflow in this process: the workflow is a harness, never recovered, and
+# its run's arguments (handlers, toolsets) need no serializing.
+_capability_calls: dict[str, Callable[[], Awaitable[AgentRunResult[Any]]]] = {}
+_capability_results: dict[str, AgentRunResult[Any]] = {}
+
+
+@DBOS.workflow(name='tests.run_capability_in_workflow')
+async def _run_capability_in_workflow(key: str) -> None:
+    _capability_results[key] = await _capability_calls.pop(key)()

@@ -85,3 +85,9 @@ def dbos_config(
         return make_dbos_config(_new_url(dbos_backend.name, request, tmp_path_factory), **overrides)
 
     return factory
+
+
+@pytest.fixture(params=['wrapper', 'capability'])
+def form(request: pytest.FixtureRequest) -> str:
+    """The durable form a test's agent takes: `DBOSAgent(agent)`, or `DBOSDurability` in a workflow of the test's."""
+    return request.param

@@ -1,16 +1,20 @@
-"""Event stream handlers inside DBOS steps, and human-in-the-loop runs with deferred tools."""
+"""Event stream handlers inside DBOS steps, and human-in-the-loop runs with deferred tools, in both durable forms.
+
+Each test runs once per form (the `form` fixture): `DBOSAgent(agent).run()`, which starts its own workflow, and
+`Agent(..., capabilities=[DBOSDurability(...)])` run in a workflow of the test's. Both journal the same steps, named
+after their agent.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterable
 
-from _support import SwappableModel, step_names
+from _support import Form, SwappableModel, durable_forms, step_names
 from dbos import DBOS, SetWorkflowID
 from durable_core.testing import ToolCall
 from durable_dbos import DBOSAgent
 from pydantic_ai import (
-    Agent,
     AgentStreamEvent,
     CallDeferred,
     DeferredToolRequests,
@@ -18,6 +22,7 @@ from pydantic_ai import (
     FunctionToolCallEvent,
     FunctionToolResultEvent,
     RunContext,
+    Tool,
     ToolDenied,
 )
 from pydantic_ai.tools import ToolDefinition
@@ -26,8 +31,6 @@ from pydantic_ai.toolsets import ExternalToolset
 seen: list[tuple[str, bool]] = []
 """(event kind, whether the handler ran inside a DBOS step) in delivery order."""
 executed: list[str] = []
-
-events_model = SwappableModel()
 
 
 async def record_events(ctx: RunContext[None], events: AsyncIterable[AgentStreamEvent]) -> None:
@@ -38,33 +41,32 @@ async def record_events(ctx: RunContext[None], events: AsyncIterable[AgentStream
         seen.append((label, DBOS.step_id is not None))
 
 
-events_agent = Agent(events_model, name='events')
-
-
-@events_agent.tool_plain
 def echo(text: str) -> str:
     executed.append(text)
     return text
 
 
-dbos_events = DBOSAgent(events_agent, event_stream_handler=record_events)
-
-hitl_model = SwappableModel()
-hitl_agent = Agent(hitl_model, name='hitl', output_type=[str, DeferredToolRequests])
+events_model = SwappableModel()
+events = durable_forms('events', events_model, tools=[echo], event_stream_handler=record_events)
 
 
-@hitl_agent.tool_plain(requires_approval=True)
 def delete_file(path: str) -> str:
     executed.append(f'delete:{path}')
     return f'deleted {path}'
 
 
-@hitl_agent.tool_plain
 def ask_human(question: str) -> str:
     raise CallDeferred(metadata={'question': question})
 
 
-dbos_hitl = DBOSAgent(hitl_agent, tool_step_config={})
+hitl_model = SwappableModel()
+hitl = durable_forms(
+    'hitl',
+    hitl_model,
+    tools=[Tool(delete_file, requires_approval=True), ask_human],
+    output_type=[str, DeferredToolRequests],
+    tool_step_config={},
+)
 
 
 def _reset() -> None:
@@ -72,12 +74,13 @@ def _reset() -> None:
     executed.clear()
 
 
-async def test_events_reach_the_handler_in_order_each_from_a_step(dbos: DBOS) -> None:
+async def test_events_reach_the_handler_in_order_each_from_a_step(dbos: DBOS, form: Form) -> None:
     _reset()
+    agent = events[form]
     events_model.use([[ToolCall('echo', {'text': 'a'}, 'c1'), ToolCall('echo', {'text': 'b'}, 'c2')], 'Echoed.'])
     workflow_id = f'events-{uuid.uuid4()}'
     with SetWorkflowID(workflow_id):
-        result = await dbos_events.run('Echo twice')
+        result = await agent.run('Echo twice')
     assert result.output == 'Echoed.'
     labels = [label for label, _ in seen]
     tool_events = [label for label in labels if label.startswith('Function')]
@@ -92,31 +95,35 @@ async def test_events_reach_the_handler_in_order_each_from_a_step(dbos: DBOS) ->
     assert 'FinalResultEvent' in labels
     assert all(in_step for _, in_step in seen)
     names = await step_names(workflow_id)
-    assert names.count('events.event_handler') == 4
-    assert names.count('events.model_request') == 2
+    assert names.count(f'{agent.name}.event_handler') == 4
+    assert names.count(f'{agent.name}.model_request') == 2
 
 
-async def test_approval_required_tool_ends_the_run_and_resumes_with_results(dbos: DBOS) -> None:
+async def test_approval_required_tool_ends_the_run_and_resumes_with_results(dbos: DBOS, form: Form) -> None:
     _reset()
     hitl_model.use([[ToolCall('delete_file', {'path': '/tmp/x'}, 'del-1')], 'Deleted it.'])
-    first = await dbos_hitl.run('Delete /tmp/x')
+    first = await hitl[form].run('Delete /tmp/x')
     assert isinstance(first.output, DeferredToolRequests)
     assert [call.tool_call_id for call in first.output.approvals] == ['del-1']
     assert executed == []
 
-    second = await dbos_hitl.run(
-        message_history=first.all_messages(), deferred_tool_results=DeferredToolResults(approvals={'del-1': True})
-    )
+    workflow_id = f'approved-{uuid.uuid4()}'
+    with SetWorkflowID(workflow_id):
+        second = await hitl[form].run(
+            message_history=first.all_messages(), deferred_tool_results=DeferredToolResults(approvals={'del-1': True})
+        )
     assert second.output == 'Deleted it.'
     assert executed == ['delete:/tmp/x']
+    # The approved call runs in the resumed run's own step.
+    assert (await step_names(workflow_id)).count(f'{hitl[form].name}.tool_call.agent.delete_file') == 1
 
 
-async def test_denied_approval_does_not_run_the_tool(dbos: DBOS) -> None:
+async def test_denied_approval_does_not_run_the_tool(dbos: DBOS, form: Form) -> None:
     _reset()
     hitl_model.use([[ToolCall('delete_file', {'path': '/etc'}, 'del-2')], 'Not deleted.'])
-    first = await dbos_hitl.run('Delete /etc')
+    first = await hitl[form].run('Delete /etc')
     assert isinstance(first.output, DeferredToolRequests)
-    second = await dbos_hitl.run(
+    second = await hitl[form].run(
         message_history=first.all_messages(),
         deferred_tool_results=DeferredToolResults(approvals={'del-2': ToolDenied('no')}),
     )
@@ -124,37 +131,34 @@ async def test_denied_approval_does_not_run_the_tool(dbos: DBOS) -> None:
     assert executed == []
 
 
-async def test_external_call_is_deferred_and_resumed_with_its_result(dbos: DBOS) -> None:
+async def test_external_call_is_deferred_and_resumed_with_its_result(dbos: DBOS, form: Form) -> None:
     _reset()
     hitl_model.use([[ToolCall('ask_human', {'question': 'Proceed?'}, 'ask-1')], 'You said yes.'])
-    first = await dbos_hitl.run('Ask me')
+    first = await hitl[form].run('Ask me')
     assert isinstance(first.output, DeferredToolRequests)
     assert [call.tool_call_id for call in first.output.calls] == ['ask-1']
     assert first.output.metadata == {'ask-1': {'question': 'Proceed?'}}
 
-    second = await dbos_hitl.run(
+    second = await hitl[form].run(
         message_history=first.all_messages(), deferred_tool_results=DeferredToolResults(calls={'ask-1': 'yes'})
     )
     assert second.output == 'You said yes.'
 
 
-async def test_an_external_toolset_at_run_time_defers_its_call_and_is_journaled_with_the_run(dbos: DBOS) -> None:
-    """`run(toolsets=[ExternalToolset(...)])`, as PydanticAI 2.68 allows: nothing runs, so the run's inputs hold it."""
+pick_city = ToolDefinition(
+    name='pick_city', parameters_json_schema={'type': 'object', 'properties': {'hint': {'type': 'string'}}}
+)
+
+
+async def test_an_external_toolset_at_run_time_defers_its_call(dbos: DBOS, form: Form) -> None:
+    """`run(toolsets=[ExternalToolset(...)])`, as PydanticAI 2.68 allows: nothing runs its tools."""
     _reset()
     hitl_model.use([[ToolCall('pick_city', {'hint': 'warm'}, 'pick-1')], 'Lisbon it is.'])
-    pick_city = ToolDefinition(
-        name='pick_city', parameters_json_schema={'type': 'object', 'properties': {'hint': {'type': 'string'}}}
-    )
-    workflow_id = f'external-{uuid.uuid4()}'
-    with SetWorkflowID(workflow_id):
-        first = await dbos_hitl.run('Pick a city', toolsets=[ExternalToolset([pick_city])])
+    first = await hitl[form].run('Pick a city', toolsets=[ExternalToolset([pick_city])])
     assert isinstance(first.output, DeferredToolRequests)
     assert [call.tool_name for call in first.output.calls] == ['pick_city']
-    [status] = await DBOS.list_workflows_async(workflow_ids=[workflow_id], load_input=True)
-    assert status.input is not None
-    assert dbos_hitl.decode_inputs(status.input['args'][0]).external_tools == [pick_city]
 
-    second = await dbos_hitl.run(
+    second = await hitl[form].run(
         message_history=first.all_messages(),
         deferred_tool_results=DeferredToolResults(calls={'pick-1': 'Lisbon'}),
         toolsets=[ExternalToolset([pick_city])],
@@ -163,51 +167,74 @@ async def test_an_external_toolset_at_run_time_defers_its_call_and_is_journaled_
     assert executed == []
 
 
-run_handler_model = SwappableModel()
-run_handler_agent = Agent(run_handler_model, name='run_handler')
+async def test_the_wrappers_run_journals_an_external_toolset_with_its_inputs(dbos: DBOS) -> None:
+    """Wrapper only: its run is a workflow of its own, whose inputs a recovery reads back; the capability's run has
+    none (it runs in the app's workflow, whose own inputs a recovery reads back)."""
+    hitl_model.use([[ToolCall('pick_city', {'hint': 'warm'}, 'pick-1')], 'Lisbon it is.'])
+    wrapper = hitl['wrapper'].agent
+    assert isinstance(wrapper, DBOSAgent)
+    workflow_id = f'external-{uuid.uuid4()}'
+    with SetWorkflowID(workflow_id):
+        await wrapper.run('Pick a city', toolsets=[ExternalToolset([pick_city])])
+    [status] = await DBOS.list_workflows_async(workflow_ids=[workflow_id], load_input=True)
+    assert status.input is not None
+    assert wrapper.decode_inputs(status.input['args'][0]).external_tools == [pick_city]
 
 
-@run_handler_agent.tool_plain
 def shout(text: str) -> str:
     executed.append(text)
     return text.upper()
 
 
-dbos_run_handler = DBOSAgent(run_handler_agent)
+run_handler_model = SwappableModel()
+run_handler = durable_forms('run_handler', run_handler_model, tools=[shout])
 """No handler of its own: the one passed to `run()` gets every event."""
 
 
 @DBOS.workflow()
-async def run_with_handler_in_workflow(prompt: str) -> str:
-    return (await dbos_run_handler.run(prompt, event_stream_handler=record_events)).output
+async def run_with_handler_in_workflow(form: Form, prompt: str) -> str:
+    return (await run_handler[form].agent.run(prompt, event_stream_handler=record_events)).output
 
 
-async def test_a_handler_passed_to_run_gets_every_event_and_adds_no_step(dbos: DBOS) -> None:
+async def test_a_handler_passed_to_run_gets_every_event_and_adds_no_step(dbos: DBOS, form: Form) -> None:
     _reset()
     run_handler_model.use([[ToolCall('shout', {'text': 'a'}, 'c1')], 'Shouted.'])
     with_handler = f'run-handler-{uuid.uuid4()}'
     with SetWorkflowID(with_handler):
-        result = await dbos_run_handler.run('Shout', event_stream_handler=record_events)
+        result = await run_handler[form].run('Shout', event_stream_handler=record_events)
     assert result.output == 'Shouted.'
     tool_events = [(label, in_step) for label, in_step in seen if label.startswith('Function')]
     # Tool events are delivered in workflow code: no step journals them, so a run journals the same steps whether
     # or not its caller passed a handler (a recovery in another process has none).
     assert tool_events == [('FunctionToolCallEvent:c1', False), ('FunctionToolResultEvent:c1', False)]
+    assert [label for label, _ in seen] == [
+        'PartStartEvent',
+        'PartEndEvent',
+        'FunctionToolCallEvent:c1',
+        'FunctionToolResultEvent:c1',
+        'PartStartEvent',
+        'FinalResultEvent',
+        'PartEndEvent',
+    ]
     model_events = [in_step for label, in_step in seen if not label.startswith('Function')]
-    assert model_events
-    assert all(model_events)
+    # The wrapper's model step hands its live stream to the handler; PydanticAI 2.68 documents that a handler passed
+    # to the run of an agent with a durability capability runs workflow-side, its model events replayed after the
+    # model step completes (the capability's own handler is the one that gets them inside the step).
+    assert model_events == [form == 'wrapper'] * len(model_events)
     assert executed == ['a']
 
     _reset()
     run_handler_model.use([[ToolCall('shout', {'text': 'a'}, 'c1')], 'Shouted.'])
     without_handler = f'run-handler-{uuid.uuid4()}'
     with SetWorkflowID(without_handler):
-        await dbos_run_handler.run('Shout')
+        await run_handler[form].run('Shout')
     assert seen == []
-    assert await step_names(with_handler) == await step_names(without_handler)
+    steps = await step_names(with_handler)
+    assert steps == await step_names(without_handler)
+    assert steps.count(f'{run_handler[form].name}.model_request') == 2
 
 
-async def test_a_handler_passed_to_run_replaces_the_wrappers_in_the_same_steps(dbos: DBOS) -> None:
+async def test_a_handler_passed_to_run_replaces_the_agents_in_the_same_steps(dbos: DBOS, form: Form) -> None:
     _reset()
     other: list[str] = []
 
@@ -218,17 +245,25 @@ async def test_a_handler_passed_to_run_replaces_the_wrappers_in_the_same_steps(d
     events_model.use([[ToolCall('echo', {'text': 'a'}, 'c1')], 'Echoed.'])
     workflow_id = f'events-run-handler-{uuid.uuid4()}'
     with SetWorkflowID(workflow_id):
-        await dbos_events.run('Echo', event_stream_handler=other_handler)
-    assert seen == []  # the wrapper's handler is replaced for this run, as in PydanticAI
+        await events[form].run('Echo', event_stream_handler=other_handler)
     assert other.count('FunctionToolCallEvent') == 1
     assert 'PartStartEvent' in other
+    if form == 'wrapper':
+        assert seen == []  # the wrapper's handler is replaced for this run, as the agent's own in PydanticAI
+    else:
+        # By design: the capability's handler is a capability of the agent, which PydanticAI 2.68 keeps beside a
+        # handler passed to the run; it gets the same events, from the same steps.
+        assert [label.split(':')[0] for label, _ in seen] == other
+        assert all(in_step for _, in_step in seen)
     names = await step_names(workflow_id)
-    assert names.count('events.event_handler') == 2  # the same event steps the wrapper's handler journals
+    assert names.count(f'{events[form].name}.event_handler') == 2  # the same event steps the agent's handler journals
 
 
-async def test_a_handler_passed_to_run_in_workflow_code_reaches_the_child_run(dbos: DBOS) -> None:
+async def test_a_handler_passed_to_run_in_workflow_code_reaches_the_run(dbos: DBOS, form: Form) -> None:
+    """The wrapper's run is a child workflow of the app's; the capability's runs in the app's workflow itself."""
     _reset()
     run_handler_model.use([[ToolCall('shout', {'text': 'b'}, 'c2')], 'Shouted.'])
-    assert await run_with_handler_in_workflow('Shout') == 'Shouted.'
+    assert await run_with_handler_in_workflow(form, 'Shout') == 'Shouted.'
     assert ('FunctionToolResultEvent:c2', False) in seen
-    assert any(in_step for _, in_step in seen)
+    # Model events from inside the model step for the wrapper, replayed workflow-side for the capability (see above).
+    assert [in_step for label, in_step in seen if label == 'PartStartEvent'] == [form == 'wrapper'] * 2
