@@ -231,24 +231,9 @@ TEMPORAL_FORMS = {'temporal': 'temporal_fidelity', 'temporal capability': 'tempo
 """Both forms: a `TemporalAgent`, and an agent with `TemporalDurability` run through its own `run()` in a workflow."""
 
 
-CONVERSATION_ID_NOT_REPLAY_STABLE = (
-    "a known bug: core's DurabilityCapability has no get_default_conversation_id (the wrapper's per-run capability "
-    'has), so a capability run in a workflow gets a fresh UUID7 conversation id each time its code runs, and a '
-    'replay returns other messages than the workflow did (PydanticAI 2.68 derives it from the run id)'
-)
-NOT_IN_TEMPORAL_CAPABILITY_FORM = {
-    'test_temporal_replay_returns_exactly_what_the_workflow_returned': CONVERSATION_ID_NOT_REPLAY_STABLE,
-    'test_temporal_pair_replay_returns_exactly_what_the_workflow_returned': CONVERSATION_ID_NOT_REPLAY_STABLE,
-}
-"""Tests that do not pass in the capability form yet, with why: a strict xfail, so the fix shows."""
-
-
 @pytest.fixture(params=sorted(TEMPORAL_FORMS))
 def temporal_report(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any]]:
     """The engine's label in the summary, and the reports of that form."""
-    reason = NOT_IN_TEMPORAL_CAPABILITY_FORM.get(request.node.originalname)
-    if reason and request.param == 'temporal capability':
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
     return request.param, request.getfixturevalue(TEMPORAL_FORMS[request.param])
 
 

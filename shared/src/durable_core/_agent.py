@@ -1234,6 +1234,13 @@ class DurabilityCapability(AbstractCapability[AgentDepsT]):
         durable = self._durable_in_context()
         return None if durable is None else durable._durable_run_id()  # pyright: ignore[reportPrivateUsage]
 
+    def get_default_conversation_id(self, run_id: str) -> str | None:
+        # As the wrapper's runs: derived from the replay-stable run id, so a replayed or recovered run's messages
+        # carry the conversation id they had (a fresh UUID7 each time the workflow code runs, otherwise).
+        if self._durable_in_context() is None:
+            return None
+        return replay_stable_uuid('conversation', run_id)
+
     async def resolve_model_id(self, ctx: ModelResolutionContext[AgentDepsT], *, model_id: str) -> Model | None:
         """`run(model='key')`: the model registered under that key (`models=`), in every context, as 2.68's."""
         models: Mapping[str, Any] | None = self._wrapper_arguments.get('models')
