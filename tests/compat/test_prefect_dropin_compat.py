@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import pytest
 from _summary import compat_difference
 from durable_core.testing import DurableCallCounter, OpenAICompatibleServer, ScriptedModel, ToolCall
 from pydantic_ai import Agent, PydanticAIDeprecationWarning, RunContext, UserError
+from pydantic_ai.capabilities import AbstractCapability
 from pydantic_ai.models.openai import OpenAIChatModel
 from pydantic_ai.models.test import TestModel
 from pydantic_ai.providers.openai import OpenAIProvider
@@ -52,9 +54,11 @@ class _CountingModel(ScriptedModel):
         return super()._take_step(messages)
 
 
-def _weather_agent(counter: DurableCallCounter, name: str) -> Agent[None, str]:
+def _weather_agent(
+    counter: DurableCallCounter, name: str, capabilities: Sequence[AbstractCapability[None]] = ()
+) -> Agent[None, str]:
     model = _CountingModel([[ToolCall('get_weather', {'city': 'Paris'})], 'Sunny in Paris.'], counter)
-    agent = Agent(model, name=name)
+    agent = Agent(model, name=name, capabilities=capabilities)
 
     @agent.tool
     def get_weather(ctx: RunContext[None], city: str) -> str:
