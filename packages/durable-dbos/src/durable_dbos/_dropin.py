@@ -1,8 +1,9 @@
 """Names of PydanticAI 2.68's `durable_exec.dbos` that 2.68 code imports, beyond `DBOSAgent` and `StepConfig`.
 
 `DBOSModel` works as 2.68's does: a model whose requests are DBOS steps. `ChildWorkflowConfig` is 2.68's config
-shape. `DBOSOperationNamer` (2.68's namer of the capability's steps) is not provided: building one raises a
-`DurableUsageError` that names `durable_unit_names()`, so 2.68 code fails where it starts, not in a run.
+shape, which `DBOSDurability` runs. `DBOSOperationNamer` (2.68's namer of the capability's steps) is not provided:
+building one raises a `DurableUsageError` that names `durable_unit_names()`, so 2.68 code fails where it starts,
+not in a run.
 """
 
 from __future__ import annotations
@@ -71,11 +72,13 @@ class DBOSModel(UnitModel):
 
 
 class ChildWorkflowConfig(TypedDict, total=False):
-    """PydanticAI 2.68's config of a tool call run as a DBOS child workflow, given in a tool's metadata.
+    """The config of a tool call run as a DBOS child workflow: `metadata={'dbos': {'child_workflow': ...}}`.
 
-    Only 2.68's `DBOSDurability` reads it; 2.68's `DBOSAgent` ignores it, and so does ours: every tool call of a
-    `DBOSAgent` that is journaled is a step (`tool_step_config=`, `tool_step_config_by_name=`). For a tool that
-    should run as a workflow of its own, have the tool run another `DBOSAgent`, whose `run()` from a step starts one.
+    As 2.68's: `DBOSDurability` runs each call of an async function tool whose metadata (its own, or set by a
+    `SetToolMetadata` capability) selects one as a child workflow of the run's workflow, registered when the agent is
+    created, as `<agent>.child_workflow.<toolset id>`. 2.68's `DBOSAgent` ignores the metadata, and so does ours
+    (parity: a deploy between the two forms must not change how a tool runs behind the user's back): every tool call
+    of a `DBOSAgent` that is journaled is a step (`tool_step_config=`, `tool_step_config_by_name=`).
     """
 
     workflow_timeout_sec: float
