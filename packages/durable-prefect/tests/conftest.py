@@ -62,3 +62,9 @@ def _drain_prefect_workers() -> None:
 @pytest.fixture(scope='session')
 def prefect_api_url(prefect_server: PrefectServer) -> str:
     return prefect_server.api_url
+
+
+@pytest.fixture(params=['wrapper', 'capability'])
+def form(request: pytest.FixtureRequest) -> str:
+    """The durable form a test's agent takes: `PrefectAgent(agent)`, or `PrefectDurability` in a flow."""
+    return request.param

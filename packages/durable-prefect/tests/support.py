@@ -1,31 +1,40 @@
-"""Shared helpers of durable-prefect's tests: counted scripted agents, Prefect API reads, and worker processes."""
+"""Shared helpers of durable-prefect's tests: counted scripted agents, Prefect API reads, worker processes, and an
+agent in either durable form (`durable_form`), run the way its form runs durably."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import signal
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
-from uuid import UUID
+from typing import Any, Literal, TypeVar
+from uuid import UUID, uuid4
 
 import pytest
 from durable_core.testing import DurableCallCounter, ScriptedModel, StepLike, ToolCall
+from durable_prefect import PrefectAgent, PrefectDurability
 from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter
 from prefect.client.schemas.objects import FlowRun, TaskRun
 from prefect.context import get_run_context
-from pydantic_ai import Agent, RunContext
+from pydantic_ai import Agent, RunContext, Tool
+from pydantic_ai.agent import AgentRunResult
+from pydantic_ai.models import Model
 
 __all__ = [
     'WAIT',
     'CountingModel',
+    'DurableForm',
+    'Form',
     'ToolCall',
     'Worker',
+    'durable_form',
     'read_subflow_runs',
     'read_task_runs',
     'retried_once',
@@ -165,3 +174,63 @@ async def retried_once(body: Callable[[], Awaitable[T]], *, persist_result: bool
 
     flow_run_id = await retried()
     return attempts, flow_run_id
+
+
+Form = Literal['wrapper', 'capability']
+"""How an agent is made durable: `PrefectAgent(agent)`, or `Agent(..., capabilities=[PrefectDurability(...)])`."""
+
+
+@dataclass(frozen=True)
+class DurableForm:
+    """One agent made durable in one form, and run the way that form runs durably."""
+
+    form: Form
+    agent: PrefectAgent[Any, Any] | Agent[Any, Any]
+    """Its `run()` in a flow is durable in both forms."""
+
+    @property
+    def name(self) -> str:
+        """The agent's name, which names its tasks (`<name>.model_request`, ...)."""
+        assert self.agent.name is not None
+        return self.agent.name
+
+    async def run(self, *args: Any, **kwargs: Any) -> AgentRunResult[Any]:
+        """The wrapper's `run()` starts a flow of its own; the capability is durable only in a flow: ours."""
+        if self.form == 'wrapper':
+            return await self.agent.run(*args, **kwargs)
+        key = str(uuid4())
+        _capability_calls[key] = functools.partial(self.agent.run, *args, **kwargs)
+        await _run_capability_in_flow(key)
+        return _capability_results.pop(key)
+
+
+def durable_form(
+    form: Form,
+    model: Model,
+    *,
+    name: str,
+    tools: Sequence[Tool[Any] | Callable[..., Any]] = (),
+    output_type: Any = str,
+    **durable: Any,
+) -> DurableForm:
+    """The agent in `form`: the wrapper's named `name`, the capability's `<name>_capability` (names are unique).
+
+    `durable` holds the arguments `PrefectAgent` and `PrefectDurability` share (`event_stream_handler=`, configs).
+    """
+    if form == 'wrapper':
+        return DurableForm(form, PrefectAgent(Agent(model, name=name, tools=tools, output_type=output_type), **durable))
+    capability = PrefectDurability(**durable)
+    return DurableForm(
+        form, Agent(model, name=f'{name}_capability', tools=tools, output_type=output_type, capabilities=[capability])
+    )
+
+
+# The capability form's runs, handed to the flow in this process: the flow is a harness, and its run's arguments
+# (handlers, message histories) need no serializing as flow parameters.
+_capability_calls: dict[str, Callable[[], Awaitable[AgentRunResult[Any]]]] = {}
+_capability_results: dict[str, AgentRunResult[Any]] = {}
+
+
+@flow(name='tests.run_capability_in_flow')
+async def _run_capability_in_flow(key: str) -> None:
+    _capability_results[key] = await _capability_calls.pop(key)()

@@ -1,4 +1,8 @@
-"""Human in the loop: deferred tools end the run; a flow pauses for approval, resumes, and the agent finishes."""
+"""Human in the loop: deferred tools end the run; a flow pauses for approval, resumes, and the agent finishes.
+
+Each test runs once per form (the `form` fixture): `PrefectAgent(agent)`, and `Agent(..., capabilities=
+[PrefectDurability()])` run in a flow.
+"""
 
 from __future__ import annotations
 
@@ -8,43 +12,42 @@ from typing import Any
 
 import pytest
 from durable_core.testing import DurableCallCounter, ToolCall
-from durable_prefect import PrefectAgent
 from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.context import get_run_context
 from prefect.flow_runs import apause_flow_run, aresume_flow_run
 from prefect.input import RunInput
-from pydantic_ai import Agent, DeferredToolRequests, DeferredToolResults, RunContext
-from support import CountingModel
+from pydantic_ai import DeferredToolRequests, DeferredToolResults, RunContext, Tool
+from support import CountingModel, DurableForm, Form, durable_form
 
 
 class Approval(RunInput):
     approved: bool
 
 
-def _agent(tmp_path: Path) -> tuple[PrefectAgent[None, str | DeferredToolRequests], DurableCallCounter]:
+def _agent(tmp_path: Path, form: Form) -> tuple[DurableForm, DurableCallCounter]:
     counter = DurableCallCounter(tmp_path / 'calls.log')
     model = CountingModel([[ToolCall('delete_file', {'path': 'notes.txt'})], 'notes.txt is deleted'], counter)
-    agent = Agent(model, name='hitl', output_type=[str, DeferredToolRequests])
 
-    @agent.tool(requires_approval=True)
     def delete_file(ctx: RunContext[Any], path: str) -> str:
         counter.record(f'delete_file:{path}')
         return f'deleted {path}'
 
-    return PrefectAgent(agent), counter
+    tools = [Tool(delete_file, requires_approval=True)]
+    return durable_form(form, model, name='hitl', tools=tools, output_type=[str, DeferredToolRequests]), counter
 
 
-async def test_deferred_tool_ends_the_run_with_requests(tmp_path: Path) -> None:
-    prefect_agent, counter = _agent(tmp_path)
-    result = await prefect_agent.run('delete notes.txt')
+async def test_deferred_tool_ends_the_run_with_requests(tmp_path: Path, form: Form) -> None:
+    agent, counter = _agent(tmp_path, form)
+    result = await agent.run('delete notes.txt')
     assert isinstance(result.output, DeferredToolRequests)
     assert [call.tool_name for call in result.output.approvals] == ['delete_file']
     assert counter.counts() == {'model': 1}
 
 
-async def test_flow_pauses_for_approval_and_resumes_the_agent(tmp_path: Path) -> None:
-    prefect_agent, counter = _agent(tmp_path)
+async def test_flow_pauses_for_approval_and_resumes_the_agent(tmp_path: Path, form: Form) -> None:
+    durable, counter = _agent(tmp_path, form)
+    prefect_agent = durable.agent  # its `run()` in a flow is durable in both forms
     flow_run_ids: list[Any] = []
 
     @flow
