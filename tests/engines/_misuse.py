@@ -2,11 +2,15 @@
 
 `construction_cases(wrap)` are refused when an agent is wrapped; `run_time_cases(run_with, wrapper)` when a run is
 started. Each engine driver adds its own cases (config keys, entry points it does not support, ...) around them.
+In the capability form, `capability_construction_cases(durability, use)` give the same configs to the engine's
+capability, refused at the agent's creation or first durable use, and `run_time_cases(..., capability=True)` make
+the same bad runs through the agent's own `run()`, in a workflow or flow (`Contained`, on DBOS and Prefect).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import itertools
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,42 +59,55 @@ def _toolset_function() -> Callable[[RunContext[None]], FunctionToolset[None]]:
     return tools
 
 
-def _derived_twins(wrap: Callable[..., Any]) -> Any:
-    """Two dynamic toolsets without an id whose functions share a qualified name, so their derived ids collide."""
-    return wrap(Agent(TestModel(), name='misuse_dynamic', toolsets=[_toolset_function(), _toolset_function()]))
-
-
 def _twins() -> list[FunctionToolset[None]]:
     return [FunctionToolset[None](id='x'), FunctionToolset[None](id='x')]
 
 
-CONSTRUCTION: list[tuple[str, Callable[[Callable[..., Any]], Any], str]] = [
-    ('missing agent name', lambda wrap: wrap(Agent(TestModel())), "name='my_agent'"),
-    ('malformed agent name', lambda wrap: wrap(Agent(TestModel(), name='two words')), 'letters, digits'),
+Arguments = Callable[[], dict[str, Any]]
+"""Builds keyword arguments anew for each attempt (toolsets and models are not shared between agents)."""
+
+CONSTRUCTION: list[tuple[str, Arguments, Arguments, str]] = [
+    # (case, the agent's arguments, the durability's: the wrapper's config or the capability's, the fix)
+    ('missing agent name', lambda: {'model': TestModel()}, dict, "name='my_agent'"),
+    ('malformed agent name', lambda: {'model': TestModel(), 'name': 'two words'}, dict, 'letters, digits'),
     (
         'toolset without id',
-        lambda wrap: wrap(Agent(TestModel(), name='m_no_id', toolsets=[FunctionToolset[None]()])),
+        lambda: {'model': TestModel(), 'name': 'm_no_id', 'toolsets': [FunctionToolset[None]()]},
+        dict,
         "FunctionToolset(..., id='my_toolset')",
     ),
     (
         'duplicate toolset id',
-        lambda wrap: wrap(Agent(TestModel(), name='m_dup_id', toolsets=_twins())),
+        lambda: {'model': TestModel(), 'name': 'm_dup_id', 'toolsets': _twins()},
+        dict,
         'each must be unique',
     ),
-    ('dynamic toolsets whose derived ids collide', _derived_twins, 'give one an id: @agent.toolset(id='),
+    (
+        # Two dynamic toolsets without an id whose functions share a qualified name, so their derived ids collide.
+        'dynamic toolsets whose derived ids collide',
+        lambda: {
+            'model': TestModel(),
+            'name': 'misuse_dynamic',
+            'toolsets': [_toolset_function(), _toolset_function()],
+        },
+        dict,
+        'give one an id: @agent.toolset(id=',
+    ),
     (
         'reserved model key',
-        lambda wrap: wrap(Agent(TestModel(), name='m_key'), models={'default': TestModel()}),
+        lambda: {'model': TestModel(), 'name': 'm_key'},
+        lambda: {'models': {'default': TestModel()}},
         'Choose another key',
     ),
-    ('agent without a model', lambda wrap: wrap(Agent(name='m_no_model')), 'models={"fast": model}'),
+    ('agent without a model', lambda: {'name': 'm_no_model'}, dict, 'models={"fast": model}'),
     (
         'unknown parallel execution mode',
-        lambda wrap: wrap(Agent(TestModel(), name='m_mode'), parallel_execution_mode='fast'),
+        lambda: {'model': TestModel(), 'name': 'm_mode'},
+        lambda: {'parallel_execution_mode': 'fast'},
         "'parallel_ordered_events' or 'sequential'",
     ),
 ]
-CONSTRUCTION_CASES = [name for name, _, _ in CONSTRUCTION]
+CONSTRUCTION_CASES = [name for name, _, _, _ in CONSTRUCTION]
 
 
 TOOLS_INLINE_ACCEPTS = ('toolset without id',)
@@ -103,8 +120,31 @@ def construction_cases(wrap: Callable[..., Any], *, tools_inline: bool = False) 
     `tools_inline`: the engine's function tools run in workflow code by default, so it accepts `TOOLS_INLINE_ACCEPTS`.
     """
     return [
-        Case(name, construct(lambda build=build: build(wrap)), fix)
-        for name, build, fix in CONSTRUCTION
+        Case(name, construct(lambda agent=agent, config=config: wrap(Agent(**agent()), **config())), fix)
+        for name, agent, config, fix in CONSTRUCTION
+        if not (tools_inline and name in TOOLS_INLINE_ACCEPTS)
+    ]
+
+
+def capability_construction_cases(
+    durability: Callable[..., AbstractCapability[Any]],
+    use: Callable[[Agent[Any, Any]], Awaitable[Any]],
+    *,
+    tools_inline: bool = False,
+) -> list[Case]:
+    """The shared cases in the capability form: the config goes to `durability(**config)`, the engine's capability.
+
+    `Agent(..., capabilities=[durability(**config)])` refuses some at once (a missing name); the others are refused
+    when the capability builds its wrapper, at the agent's first durable use: `use(agent)` runs it in the driver's
+    workflow or flow, or registers it on a worker.
+    """
+
+    async def attempt(agent: Arguments, config: Arguments) -> Any:
+        return await use(Agent(**agent(), capabilities=[durability(**config())]))
+
+    return [
+        Case(name, lambda agent=agent, config=config: attempt(agent, config), fix)
+        for name, agent, config, fix in CONSTRUCTION
         if not (tools_inline and name in TOOLS_INLINE_ACCEPTS)
     ]
 
@@ -125,7 +165,7 @@ RUN_TIME: list[tuple[str, Callable[[], dict[str, Any]], str]] = [
     (
         'event handler at run time',
         lambda: {'event_stream_handler': noop_handler},
-        '{wrapper}(agent, event_stream_handler=handler)',
+        '{configure}event_stream_handler=handler)',
     ),
     ('output type at run time', lambda: {'output_type': int}, 'on the `Agent` itself'),
     ('capabilities at run time', lambda: {'capabilities': [AbstractCapability()]}, 'to the `Agent` itself'),
@@ -146,16 +186,55 @@ def run_time_kwargs(name: str) -> dict[str, Any]:
     return {'deps': NO_DEPS, **kwargs()}
 
 
-def run_time_cases(run_case: Callable[[str], Awaitable[Any]], wrapper: str, *, in_process: bool) -> list[Case]:
+def run_time_cases(
+    run_case: Callable[[str], Awaitable[Any]],
+    wrapper: str,
+    *,
+    in_process: bool,
+    capability: bool = False,
+    leave_out: Collection[str] = (),
+) -> list[Case]:
     """The shared cases refused when a run starts; `run_case(name)` runs the agent with `run_time_kwargs(name)`.
 
     `in_process`: the engine's units run in the caller's process, so it accepts `RUN_IN_PROCESS_ACCEPTS`.
+    `capability`: `wrapper` is the engine's capability (`TemporalDurability`), configured without the agent.
+    `leave_out`: cases that have no meaning in this form (`tests/test_bad_input.py` says why).
     """
+    configure = f'{wrapper}(' if capability else f'{wrapper}(agent, '
     return [
-        Case(name, lambda name=name: run_case(name), fix.replace('{wrapper}', wrapper))
+        Case(name, lambda name=name: run_case(name), fix.replace('{configure}', configure))
         for name, _, fix in RUN_TIME
-        if not (in_process and name in RUN_IN_PROCESS_ACCEPTS)
+        if not (in_process and name in RUN_IN_PROCESS_ACCEPTS) and name not in leave_out
     ]
+
+
+class Contained:
+    """Attempts run in a driver's container (a `@DBOS.workflow`, a Prefect `@flow`), as a capability agent's are.
+
+    The container takes only a key; its body, `body(key)`, awaits the attempt that key names, in this process.
+    """
+
+    def __init__(self, container: Callable[[str], Awaitable[Any]]) -> None:
+        self._container = container
+        self._keys = itertools.count(1)
+        self._pending: dict[str, Callable[[], Awaitable[Any]]] = {}
+
+    def __call__(self, attempt: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
+        """`attempt`, to be awaited in a container of its own."""
+
+        async def contained() -> Any:
+            key = str(next(self._keys))
+            self._pending[key] = attempt
+            return await self._container(key)
+
+        return contained
+
+    async def body(self, key: str) -> Any:
+        return await self._pending.pop(key)()
+
+    async def run(self, agent: Agent[Any, Any]) -> Any:
+        """A plain run of `agent` in a container: the first durable use of a capability agent."""
+        return await self(lambda: agent.run('Hi'))()
 
 
 def _class_name(error: BaseException) -> str:
@@ -176,6 +255,9 @@ async def misuse_entry_point(durable: Any, entry_point: str) -> None:
     elif entry_point == 'override':
         with durable.override(model=TestModel()):
             pass
+    elif entry_point == 'override and run':  # the capability form: the plain agent's override, seen by its run
+        with durable.override(model=TestModel()):
+            await durable.run('Hi', deps=NO_DEPS)
     elif entry_point == 'run_sync':
         durable.run_sync('Hi', deps=NO_DEPS)
     elif entry_point == 'realtime':

@@ -6,7 +6,7 @@ The workflow sandbox imports this module again for every workflow run, and build
 from __future__ import annotations
 
 from durable_core import StepPolicy
-from durable_temporal import PydanticAIWorkflow, TemporalAgent
+from durable_temporal import PydanticAIWorkflow, TemporalAgent, TemporalDurability
 from pydantic_ai import Agent
 from pydantic_ai.models.test import TestModel
 from temporalio import workflow
@@ -50,3 +50,51 @@ class TwinsWorkflow(PydanticAIWorkflow):
     @workflow.run
     async def run(self) -> None:
         pass
+
+
+# The capability form: a plain agent with `TemporalDurability`, run by its own `run()` in the workflow.
+CAPABILITY_AGENT = Agent(TestModel(), name='misuse_capability', deps_type=Handle, capabilities=[TemporalDurability()])
+PLAIN_AGENT = Agent(TestModel(), name='misuse_plain')
+UNREGISTERED_AGENT = Agent(TestModel(), name='misuse_unregistered', capabilities=[TemporalDurability()])
+
+
+@workflow.defn
+class CapabilityMisuseWorkflow(PydanticAIWorkflow):
+    """The capability form of `MisuseWorkflow`'s cases, and its own misuse."""
+
+    __pydantic_ai_agents__ = [CAPABILITY_AGENT]
+
+    @workflow.run
+    async def run(self, case: str) -> str:
+        if case in RUN_TIME_CASES:
+            await CAPABILITY_AGENT.run('Hi', **run_time_kwargs(case))
+        elif case in [*ENTRY_POINTS, 'override and run']:
+            await misuse_entry_point(CAPABILITY_AGENT, case)
+        elif case == 'capability for one run':
+            await PLAIN_AGENT.run('Hi', capabilities=[TemporalDurability()])
+        elif case == 'control':
+            return (await CAPABILITY_AGENT.run('Hi', deps=NO_DEPS)).output
+        return 'no error'
+
+
+@workflow.defn
+class CapabilityTwinsWorkflow(PydanticAIWorkflow):
+    """Lists two different capability agents with one name, so their activities' names clash."""
+
+    __pydantic_ai_agents__ = [
+        CAPABILITY_AGENT,
+        Agent(TestModel(), name='misuse_capability', capabilities=[TemporalDurability()]),
+    ]
+
+    @workflow.run
+    async def run(self) -> None:
+        pass
+
+
+@workflow.defn
+class UnregisteredCapabilityWorkflow:
+    """Runs a capability agent that its worker did not register (it is listed nowhere)."""
+
+    @workflow.run
+    async def run(self) -> str:
+        return (await UNREGISTERED_AGENT.run('Hi')).output

@@ -1,6 +1,11 @@
 """The misuse table on DBOS: each case is tried, and the error and what was journaled are reported.
 
-Usage: dbos_misuse.py DB_URL OUT_JSON. Agents that run-time cases need are built before DBOS.launch().
+Usage: dbos_misuse.py FORM DB_URL OUT_JSON.
+FORM `wrapper`: the cases of `DBOSAgent`. Agents that run-time cases need are built before DBOS.launch().
+FORM `capability`: their twins in the capability form, `Agent(..., capabilities=[DBOSDurability(...)])`: each bad
+config goes to `DBOSDurability`, and each run is the agent's own `run()` in a `@DBOS.workflow` of this driver's
+(`misuse_container`), where the capability refuses what it refuses: at the agent's first run, for a bad config.
+Then the capability form's own misuse, and a valid run as a control that the count sees what a run journals.
 """
 
 from __future__ import annotations
@@ -11,13 +16,28 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from _misuse import Case, Handle, construct, construction_cases, misuse_entry_point, run_cases, run_time_cases
+from _capability import parse_form
+from _misuse import (
+    NO_DEPS,
+    Case,
+    Contained,
+    Handle,
+    capability_construction_cases,
+    construct,
+    construction_cases,
+    misuse_entry_point,
+    run_cases,
+    run_time_cases,
+)
 from _misuse import run_time_kwargs as misused
 from dbos import DBOS
-from durable_dbos import DBOSAgent
+from durable_dbos import DBOSAgent, DBOSDurability, StepConfig
 from pydantic_ai import Agent
 from pydantic_ai.models.test import TestModel
 from pydantic_ai.toolsets import FunctionToolset
+
+CONTAINER = 'misuse_container'
+CONTROL = 'a valid run (control)'
 
 agent = Agent(TestModel(), name='misuse_table', deps_type=Handle)
 dbos_agent = DBOSAgent(agent)
@@ -32,31 +52,126 @@ async def in_workflow(entry_point: str) -> None:
     await misuse_entry_point(dbos_agent, entry_point)
 
 
-BEFORE_LAUNCH = [
-    *construction_cases(DBOSAgent, tools_inline=True),
-    Case(
-        'toolset without id whose tools are steps',
-        construct(
-            lambda: DBOSAgent(
-                Agent(TestModel(), name='m_no_id_steps', toolsets=[FunctionToolset[None]()]), tool_step_config={}
-            )
+def wrapper_table() -> tuple[list[Case], list[Case]]:
+    """The wrapper's cases, those tried before DBOS.launch() and those after."""
+    before_launch = [
+        *construction_cases(DBOSAgent, tools_inline=True),
+        Case(
+            'toolset without id whose tools are steps',
+            construct(
+                lambda: DBOSAgent(
+                    Agent(TestModel(), name='m_no_id_steps', toolsets=[FunctionToolset[None]()]), tool_step_config={}
+                )
+            ),
+            "FunctionToolset(..., id='my_toolset')",
         ),
-        "FunctionToolset(..., id='my_toolset')",
-    ),
-    Case('duplicate agent name', construct(lambda: DBOSAgent(Agent(TestModel(), name='misuse_table'))), 'unique name'),
-    Case(
-        'unknown step config key',
-        construct(lambda: DBOSAgent(Agent(TestModel(), name='m_cfg'), model_step_config={'retry': 3})),  # type: ignore[typeddict-unknown-key]
-        'the keys are',
-    ),
-]
-AFTER_LAUNCH = [
-    *run_time_cases(run_case, 'DBOSAgent', in_process=True),
-    Case('run_stream inside a workflow', lambda: in_workflow('run_stream'), 'event_stream_handler'),
-    Case('run_stream_events inside a workflow', lambda: in_workflow('run_stream_events'), 'event_stream_handler'),
-    Case('override of the model inside a workflow', lambda: in_workflow('override'), 'models='),
-    Case('realtime session inside a workflow', lambda: in_workflow('realtime'), 'outside the workflow'),
-]
+        Case(
+            'duplicate agent name', construct(lambda: DBOSAgent(Agent(TestModel(), name='misuse_table'))), 'unique name'
+        ),
+        Case(
+            'unknown step config key',
+            construct(lambda: DBOSAgent(Agent(TestModel(), name='m_cfg'), model_step_config={'retry': 3})),  # type: ignore[typeddict-unknown-key]
+            'the keys are',
+        ),
+    ]
+    after_launch = [
+        *run_time_cases(run_case, 'DBOSAgent', in_process=True),
+        Case('run_stream inside a workflow', lambda: in_workflow('run_stream'), 'event_stream_handler'),
+        Case('run_stream_events inside a workflow', lambda: in_workflow('run_stream_events'), 'event_stream_handler'),
+        Case('override of the model inside a workflow', lambda: in_workflow('override'), 'models='),
+        Case('realtime session inside a workflow', lambda: in_workflow('realtime'), 'outside the workflow'),
+        Case(CONTROL, lambda: dbos_agent.run('Hi', deps=NO_DEPS), ''),
+    ]
+    return before_launch, after_launch
+
+
+@DBOS.workflow(name=CONTAINER)
+async def container(key: str) -> None:
+    """The capability form's workflow: the attempt `key` names, as an application's workflow runs its agent."""
+    await INSIDE.body(key)
+
+
+INSIDE = Contained(container)
+
+
+def capability_table() -> list[Case]:
+    """The capability form's cases, all tried after DBOS.launch(), each run in a workflow of its own."""
+    durability = DBOSDurability[Handle]()
+    capable = Agent(TestModel(), name='misuse_capability', deps_type=Handle, capabilities=[durability])
+
+    def with_durability(name: str, **config: Any) -> Any:
+        return INSIDE.run(Agent(TestModel(), name=name, capabilities=[DBOSDurability(**config)]))
+
+    async def duplicate_name() -> Any:
+        # The capability's wrapper holds the name; it is built at the agent's first run, or when asked for.
+        assert durability.durable_agent.name == 'misuse_capability'
+        return await INSIDE.run(Agent(TestModel(), name='misuse_capability', capabilities=[DBOSDurability()]))
+
+    async def capability_run_case(name: str) -> Any:
+        return await INSIDE(lambda: capable.run('Hi', **misused(name)))()
+
+    return [
+        *capability_construction_cases(DBOSDurability, INSIDE.run, tools_inline=True),
+        Case(
+            'toolset without id whose tools are steps',
+            lambda: INSIDE.run(
+                Agent(
+                    TestModel(),
+                    name='m_no_id_steps',
+                    toolsets=[FunctionToolset[None]()],
+                    capabilities=[DBOSDurability(tool_step_config={})],
+                )
+            ),
+            "FunctionToolset(..., id='my_toolset')",
+        ),
+        Case('duplicate agent name', duplicate_name, 'unique name'),
+        Case(
+            'unknown step config key', lambda: with_durability('m_cfg', model_step_config={'retry': 3}), 'the keys are'
+        ),
+        *run_time_cases(
+            capability_run_case,
+            'DBOSDurability',
+            in_process=True,
+            capability=True,
+            leave_out=(
+                'deps that cannot be serialized',
+                'deps of a subclass of deps_type',
+                'output type at run time',
+                'headers in run model settings',
+            ),
+        ),
+        Case(
+            'override of the model inside a workflow',
+            INSIDE(lambda: misuse_entry_point(capable, 'override and run')),
+            'models=',
+        ),
+        Case(
+            'realtime session inside a workflow',
+            INSIDE(lambda: misuse_entry_point(capable, 'realtime')),
+            'outside the workflow',
+        ),
+        Case(
+            'two durability capabilities on one agent',
+            construct(lambda: Agent(TestModel(), name='m_twice', capabilities=[DBOSDurability(), DBOSDurability()])),
+            'Keep one of them',
+        ),
+        Case(
+            'wrapper around a capability agent',
+            construct(lambda: DBOSAgent(capable)),
+            'wrap an agent without the capability',
+        ),
+        Case(
+            'durability capability given for one run',
+            INSIDE(lambda: Agent(TestModel(), name='m_per_run').run('Hi', capabilities=[DBOSDurability()])),
+            "give it when the agent is created, Agent(..., name='my_agent', capabilities=[DBOSDurability(...)])",
+        ),
+        Case(
+            'config for a tool the agent lacks',
+            lambda: with_durability('m_lacks', tool_step_config_by_name={'get_wether': StepConfig()}),
+            'its function tools are',
+        ),
+        Case(CONTROL, INSIDE(lambda: capable.run('Hi', deps=NO_DEPS)), ''),
+    ]
 
 
 async def journaled() -> int:
@@ -73,13 +188,27 @@ async def journaled() -> int:
     return count
 
 
-async def main(out: Path) -> None:
-    results = await run_cases('dbos', BEFORE_LAUNCH, None)
-    DBOS.launch()
-    results += await run_cases('dbos', AFTER_LAUNCH, journaled)
+async def journaled_by_capabilities() -> int:
+    """Records the capability form left: any workflow but the containers (it starts none), and every step."""
+    workflows = await DBOS.list_workflows_async()
+    count = sum(1 for workflow in workflows if workflow.name != CONTAINER)
+    for workflow in workflows:
+        count += len(await DBOS.list_workflow_steps_async(workflow.workflow_id))
+    return count
+
+
+async def main(form: str, out: Path) -> None:
+    if form == 'wrapper':
+        before_launch, after_launch = wrapper_table()
+        results = await run_cases('dbos', before_launch, None)
+        DBOS.launch()
+        results += await run_cases('dbos', after_launch, journaled)
+    else:
+        DBOS.launch()
+        results = await run_cases('dbos', capability_table(), journaled_by_capabilities)
     out.write_text(json.dumps(results))
 
 
-DBOS(config={'name': 'misuse-table', 'system_database_url': sys.argv[1], 'log_level': 'ERROR'})
-asyncio.run(main(Path(sys.argv[2])))
+DBOS(config={'name': 'misuse-table', 'system_database_url': sys.argv[2], 'log_level': 'ERROR'})
+asyncio.run(main(parse_form(sys.argv[1]), Path(sys.argv[3])))
 DBOS.destroy()
