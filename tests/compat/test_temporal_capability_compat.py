@@ -67,20 +67,7 @@ def test_a_capability_agent_runs_the_same_with_both(
     )
 
 
-OUR_REPLAYER_BUG = pytest.mark.xfail(
-    strict=True,
-    reason='our bug: a Replayer without our plugin (the stock pydantic_data_converter, as PydanticAI documents) '
-    "fails to replay a TemporalDurability agent's run with AgentNotRegisteredError: the registration check runs in "
-    "replay too, and only a worker or replayer with our plugin records the agent (2.68's replays; our wrapper does)",
-)
-"""Marks twins that fail with ours, each for a bug of ours named in its reason."""
-
-KNOWN = {'replay_capability': OUR_REPLAYER_BUG}
-
-
-@pytest.mark.parametrize(
-    'program', [pytest.param(program, marks=KNOWN.get(program, ())) for program in CAPABILITY_TWINS]
-)
+@pytest.mark.parametrize('program', CAPABILITY_TWINS)
 def test_capability_twin_observes_the_same_with_both(program: str, temporal_dev_server: Any, tmp_path: Path) -> None:
     theirs = _run('pai', program, temporal_dev_server.target, tmp_path)
     ours = _run('ours', program, temporal_dev_server.target, tmp_path)

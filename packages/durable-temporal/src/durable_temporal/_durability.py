@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, Generic, cast
 
 from durable_core import DurableUsageError, StepPolicy
-from durable_core.engine import DurabilityCapability, ParallelExecutionMode
-from pydantic_ai import RunContext
+from durable_core.engine import DurabilityCapability, ParallelExecutionMode, UnitCall
 from pydantic_ai.agent import AbstractAgent, EventStreamHandler
 from pydantic_ai.capabilities import AbstractCapability
 from pydantic_ai.exceptions import (
@@ -89,6 +88,13 @@ class _CapabilityTemporalAgent(TemporalAgent[AgentDepsT, OutputDataT], Generic[A
 
     def _non_retryable_model_errors(self) -> tuple[type[BaseException], ...]:
         return self._non_retryable
+
+    async def _run_unit(self, call: UnitCall, execute: Callable[[], Coroutine[Any, Any, str]]) -> str:
+        # Checked where this worker would schedule a new activity: replaying history (a `Replayer`, with or without
+        # our plugin, or a worker catching up on a run) schedules none, so it needs no registration.
+        if not workflow.unsafe.is_replaying():
+            _require_registered(self)
+        return await super()._run_unit(call, execute)
 
 
 class TemporalDurability(DurabilityCapability[AgentDepsT], Generic[AgentDepsT]):
@@ -175,12 +181,6 @@ class TemporalDurability(DurabilityCapability[AgentDepsT], Generic[AgentDepsT]):
         durable = self.durable_agent
         assert isinstance(durable, TemporalAgent)
         return durable
-
-    async def for_run(self, ctx: RunContext[AgentDepsT]) -> AbstractCapability[AgentDepsT]:
-        """In a workflow, refuse an agent its worker did not register; then the wrapper's per-run hooks."""
-        if workflow.in_workflow():
-            _require_registered(self.temporal_agent)
-        return await super().for_run(ctx)
 
 
 def temporal_agent_of(agent: object) -> TemporalAgent[Any, Any] | None:
