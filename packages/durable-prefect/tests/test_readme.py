@@ -1,7 +1,8 @@
-"""Every Python example in the package README runs as written, each in a fresh process.
+"""Every Python example in the package README runs as written, as `python example.py` in a fresh process.
 
-`'openai:gpt-5'` in the examples talks to a local OpenAI-compatible server, which calls each offered
-tool once with arguments made from its schema, then answers in text.
+Each runs without an API key, on PydanticAI's `TestModel`; an example that reads `OPENAI_API_KEY` runs again
+with one, its `'openai:...'` models talking to a local OpenAI-compatible server, which calls each offered tool
+once with arguments made from its schema, then answers in text.
 """
 
 from __future__ import annotations

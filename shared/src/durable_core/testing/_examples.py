@@ -1,8 +1,8 @@
-"""Running documentation examples as written: Python blocks of a Markdown file, each in a fresh process.
+"""Running documentation examples as written: Python blocks of a Markdown file, each as `python example.py`.
 
-An example that says `Agent('openai:gpt-5')` talks to a local `OpenAICompatibleServer` (through
-`OPENAI_BASE_URL`), which answers with `call_each_tool_once`: it calls every offered tool once, with
-arguments made from the tool's schema, then answers in text.
+An example runs offline on PydanticAI's `TestModel` unless `OPENAI_API_KEY` is set. Given `llm=`, it runs with a
+key and `OPENAI_BASE_URL` pointing at a local `OpenAICompatibleServer`, which answers with `call_each_tool_once`:
+it calls every offered tool once, with arguments made from the tool's schema, then answers in text.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -42,21 +43,49 @@ def call_each_tool_once(request: RecordedRequest) -> StepLike:
 
 
 def run_example(
-    code: str, *, cwd: Path, llm: OpenAICompatibleServer, timeout: float = 180
+    code: str,
+    *,
+    cwd: Path,
+    llm: OpenAICompatibleServer | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 180,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `code` as `example.py` in `cwd`, in a fresh interpreter, with OpenAI pointed at `llm`."""
+    """Run `code` as `python example.py` in `cwd`, in a fresh interpreter, as a user would.
+
+    Args:
+        code: The example's source.
+        cwd: The directory to write `example.py` to and run it in.
+        llm: The server OpenAI is pointed at (`OPENAI_API_KEY` and `OPENAI_BASE_URL`); without it, both are unset,
+            as on a machine with no key.
+        env: Extra environment variables, such as the address of an engine's server.
+        timeout: Seconds before the run is killed.
+
+    Returns:
+        The finished process, with its exit code and output.
+    """
     (cwd / 'example.py').write_text(code)
-    env = {**os.environ, 'OPENAI_API_KEY': 'test-key', 'OPENAI_BASE_URL': llm.base_url}
+    environ = {k: v for k, v in os.environ.items() if k not in ('OPENAI_API_KEY', 'OPENAI_BASE_URL')}
+    if llm is not None:
+        environ |= {'OPENAI_API_KEY': 'test-key', 'OPENAI_BASE_URL': llm.base_url}
     return subprocess.run(
-        [sys.executable, 'example.py'], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+        [sys.executable, 'example.py'],
+        cwd=cwd,
+        env=environ | dict(env or {}),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
 class ReadmeExamples:
-    """Tests that every ```python block of a README runs as written, each in a fresh process.
+    """Tests that every ```python block of a README runs as written, as `python example.py` in a fresh process.
 
-    Subclass it as `TestReadme` in a package's tests, naming the file; pytest collects the tests below. The
-    examples' `'openai:...'` models talk to one `OpenAICompatibleServer` answering with `call_each_tool_once`.
+    Subclass it as `TestReadme` in a package's tests, naming the file; pytest collects the tests below. Each block
+    runs without `OPENAI_API_KEY`, as on a machine with no key (its models must then be `TestModel`s); a block that
+    reads `OPENAI_API_KEY` runs a second time with a key, its `'openai:...'` models talking to one local
+    `OpenAICompatibleServer` answering with `call_each_tool_once`. Every block must exit 0 and print something: a
+    block whose `main()` is never called prints nothing, and fails. Override `example_env` to give the examples the
+    address of a server.
 
     Example:
         ```python
@@ -72,7 +101,7 @@ class ReadmeExamples:
 
     @classmethod
     def setup_class(cls) -> None:
-        """Start the model server the examples talk to."""
+        """Start the model server the examples talk to when given a key."""
         cls.llm = OpenAICompatibleServer(call_each_tool_once).start()
 
     @classmethod
@@ -80,19 +109,32 @@ class ReadmeExamples:
         """Stop the model server."""
         cls.llm.stop()
 
+    def example_env(self) -> dict[str, str]:
+        """Environment variables every example runs with, besides the test's own (none by default)."""
+        return {}
+
     def pytest_generate_tests(self, metafunc: Any) -> None:
-        """One `test_example_runs` per block of the README."""
+        """One `test_example_runs` per block of the README, and one more with a key for a block that reads it."""
         if 'block' in metafunc.fixturenames:
-            blocks = python_blocks(self.readme)
-            metafunc.parametrize('block', blocks, ids=[f'block{n}' for n in range(len(blocks))])
+            cases: list[tuple[str, bool]] = []
+            ids: list[str] = []
+            for n, block in enumerate(python_blocks(self.readme)):
+                cases.append((block, False))
+                ids.append(f'block{n}-offline')
+                if 'OPENAI_API_KEY' in block:
+                    cases.append((block, True))
+                    ids.append(f'block{n}-openai')
+            metafunc.parametrize(('block', 'with_key'), cases, ids=ids)
 
     def test_readme_has_examples(self) -> None:
         """The README still has its examples (a broken fence would silently drop them)."""
         assert len(python_blocks(self.readme)) >= self.min_examples
 
-    def test_example_runs(self, block: str, tmp_path: Path) -> None:
-        """The block runs to its end and, if it prints, prints something."""
-        done = run_example(block, cwd=tmp_path, llm=self.llm)
+    def test_example_runs(self, block: str, with_key: bool, tmp_path: Path) -> None:
+        """The block runs to its end and prints its result; with a key, its model requests reach the server."""
+        requests_before = self.llm.calls.total
+        done = run_example(block, cwd=tmp_path, llm=self.llm if with_key else None, env=self.example_env())
         assert done.returncode == 0, done.stderr[-3000:]
-        if 'print(' in block:
-            assert done.stdout.strip()
+        assert done.stdout.strip(), f'the example printed nothing: is its main() called?\n{done.stderr[-3000:]}'
+        if with_key:
+            assert self.llm.calls.total > requests_before, 'with OPENAI_API_KEY set, the example did not use OpenAI'
