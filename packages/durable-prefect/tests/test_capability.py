@@ -7,7 +7,7 @@ would without the capability; misuse is refused naming the fix.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from durable_prefect import PrefectAgent, PrefectDurability, TaskConfig
 from prefect import flow
 from prefect.context import get_run_context
 from pydantic_ai import Agent, AgentStreamEvent, RunContext, UserError
+from pydantic_ai.capabilities import AbstractCapability, SetToolMetadata
 from pydantic_ai.messages import FunctionToolCallEvent, PartStartEvent
 from pydantic_ai.models.test import TestModel
 from support import CountingModel, read_subflow_runs, read_task_runs
@@ -25,12 +26,14 @@ from support import CountingModel, read_subflow_runs, read_task_runs
 STEPS = [[ToolCall('lookup', {'key': 'a'}), ToolCall('clock', {})], 'done']
 
 
-def capability_agent(tmp_path: Path, name: str, **durability: Any) -> tuple[Agent[None, str], DurableCallCounter]:
+def capability_agent(
+    tmp_path: Path, name: str, *, capabilities: Sequence[AbstractCapability[None]] = (), **durability: Any
+) -> tuple[Agent[None, str], DurableCallCounter]:
     counter = DurableCallCounter(tmp_path / f'{name}.log')
     agent = Agent(
         CountingModel(STEPS, counter),
         name=name,
-        capabilities=[PrefectDurability(**durability)],
+        capabilities=[*capabilities, PrefectDurability(**durability)],
     )
 
     @agent.tool_plain  # registered after the agent is created
@@ -111,6 +114,35 @@ async def test_in_a_subflow_a_retry_of_its_parent_loads_the_runs_tasks(tmp_path:
     assert counter.counts() == {'model': 2, 'lookup:a': 1, 'clock': 2}
     # The parent's retry ran the subflow as a new flow run, whose units loaded the first one's results.
     assert sorted(run.state_name for run in await read_subflow_runs(flow_run_id)) == ['Completed', 'Failed']
+
+
+async def test_set_tool_metadata_gives_a_tool_its_task_config_as_in_2_68(tmp_path: Path) -> None:
+    # `clock`'s own metadata keeps it in flow code; the capability's `{'prefect': TaskConfig()}` makes it a task.
+    set_metadata = SetToolMetadata[None](tools=['clock'], prefect=TaskConfig(retries=0))
+    agent, counter = capability_agent(tmp_path, 'capability_set_metadata', capabilities=[set_metadata])
+    attempts: list[str] = []
+
+    @flow(retries=1, retry_delay_seconds=0, persist_result=True)
+    async def users_flow() -> str:
+        attempts.append((await agent.run('Look it up')).output)
+        if len(attempts) == 1:
+            raise RuntimeError('the flow fails once, after the agent run')
+        return attempts[-1]
+
+    assert await users_flow() == 'done'
+    # Over both attempts, clock ran once: the retry loaded its task's result.
+    assert counter.counts() == {'model': 2, 'lookup:a': 1, 'clock': 1}
+    assert 'capability_set_metadata.tool_call.agent.clock' in agent_units(agent)
+
+
+async def test_a_set_tool_metadata_selector_function_setting_prefect_is_refused_at_the_first_run(
+    tmp_path: Path,
+) -> None:
+    set_metadata = SetToolMetadata[None](tools=lambda ctx, tool_def: True, prefect=False)
+    agent, counter = capability_agent(tmp_path, 'capability_selector', capabilities=[set_metadata])
+    with pytest.raises(DurableUsageError, match=r"selector function.*SetToolMetadata\(tools=\['my_tool'\], prefect="):
+        await agent.run('Look it up')
+    assert counter.counts() == {}
 
 
 async def test_outside_a_flow_the_agent_runs_as_without_the_capability(tmp_path: Path) -> None:

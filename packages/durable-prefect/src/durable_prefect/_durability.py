@@ -16,6 +16,7 @@ from pydantic_ai.toolsets import FunctionToolset
 from ._agent import PrefectAgent
 from ._config import TaskConfigLike
 from ._scope import CURRENT_SCOPE, next_in_attempt
+from ._tool_metadata import effective_metadata, set_tool_metadata
 
 __all__ = ['PrefectDurability']
 
@@ -49,13 +50,14 @@ class _CapabilityPrefectAgent(PrefectAgent[AgentDepsT, OutputDataT], Generic[Age
 
 
 def _metadata_task_configs(agent: AbstractAgent[Any, Any]) -> Iterator[tuple[str, TaskConfigLike | None]]:
-    """The task configs the agent's function tools give in their metadata, by tool name."""
+    """The task configs the agent's function tools give in their metadata (or a `SetToolMetadata` does), by name."""
+    set_metadata = set_tool_metadata(agent, 'prefect')
     leaves: list[FunctionToolset[Any]] = []
     for toolset in agent.toolsets:
         toolset.apply(lambda leaf: leaves.append(leaf) if isinstance(leaf, FunctionToolset) else None)
     for leaf in leaves:
         for name, tool in leaf.tools.items():
-            config = (tool.metadata or {}).get('prefect')
+            config = effective_metadata(tool.tool_def, set_metadata).get('prefect')
             if config is False:
                 yield name, None
             elif config is not None:
@@ -99,7 +101,9 @@ class PrefectDurability(DurabilityCapability[AgentDepsT], Generic[AgentDepsT]):
             tool_task_config: Task options of function-tool calls (every function tool is a task).
             tool_task_config_by_name: Task options per tool name; `None` runs that tool in flow code (ours). As in
                 2.68, a tool's metadata can also give them: `metadata={'prefect': TaskConfig(...)}`, or `False` to
-                run it in flow code; this argument wins over the metadata.
+                run it in flow code, or a `SetToolMetadata(tools=[...], prefect=...)` capability (selecting by name
+                or metadata; a selector function is refused: the tasks are fixed before the runs); this argument
+                wins over the metadata.
             parallel_execution_mode: `'parallel_ordered_events'` or `'sequential'`, as `PrefectAgent`'s (ours).
         """
         super().__init__(
