@@ -9,6 +9,7 @@ from durable_core import StepPolicy
 from durable_core.testing import ScriptedModel, ToolCall
 from durable_temporal import PydanticAIWorkflow, TemporalAgent, TemporalDurability
 from pydantic_ai import Agent, AgentStreamEvent, RunContext
+from pydantic_ai.capabilities import AbstractCapability, SetToolMetadata
 from pydantic_ai.exceptions import ModelRequestTimeout
 from pydantic_ai.messages import ModelMessage, ModelResponse
 from pydantic_ai.models.function import AgentInfo, FunctionModel
@@ -31,7 +32,7 @@ def script() -> ScriptedModel:
     )
 
 
-def make_agent(name: str, capabilities: list[TemporalDurability[None]]) -> Agent[None, str]:
+def make_agent(name: str, capabilities: list[AbstractCapability[None]]) -> Agent[None, str]:
     made = Agent(script(), name=name, capabilities=capabilities)
 
     @made.tool_plain  # registered after the agent is created, as `@agent.tool_plain` does
@@ -132,3 +133,18 @@ class TimingOutWorkflow(PydanticAIWorkflow):
     @workflow.run
     async def run(self, prompt: str) -> str:
         return (await timing_out_agent.run(prompt)).output
+
+
+# `SetToolMetadata` keeps `lookup` in the workflow, as its own `metadata={'temporal': False}` would.
+set_metadata_agent = make_agent(
+    'capability_set_metadata', [SetToolMetadata(tools=['lookup'], temporal=False), TemporalDurability()]
+)
+
+
+@workflow.defn
+class SetMetadataWorkflow(PydanticAIWorkflow):
+    __pydantic_ai_agents__ = [set_metadata_agent]
+
+    @workflow.run
+    async def run(self, prompt: str) -> str:
+        return (await set_metadata_agent.run(prompt)).output

@@ -19,6 +19,7 @@ from _wf_capability import (
     TOOL_CALLS,
     CapabilityWorkflow,
     ModelChoiceWorkflow,
+    SetMetadataWorkflow,
     TimingOutWorkflow,
     TwinWorkflow,
     UnregisteredWorkflow,
@@ -30,6 +31,7 @@ from durable_core import DurableUsageError
 from durable_core.testing import ScriptedModel
 from durable_temporal import AgentPlugin, LocalActivity, PydanticAIPlugin, TemporalAgent, TemporalDurability
 from pydantic_ai import Agent
+from pydantic_ai.capabilities import SetToolMetadata
 from pydantic_ai.models.test import TestModel
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.worker import Replayer, Worker
@@ -196,6 +198,24 @@ def test_a_tool_asking_for_a_child_workflow_is_refused_naming_the_fix() -> None:
         return 'child'
 
     with pytest.raises(DurableUsageError, match='child workflow'):
+        AgentPlugin(agent).configure_worker({})
+
+
+async def test_set_tool_metadata_gives_a_tool_its_activity_config_as_in_2_68(
+    plugin_client: Client, task_queue: str
+) -> None:
+    async with Worker(plugin_client, task_queue=task_queue, workflows=[SetMetadataWorkflow]):
+        output, handle = await _run(plugin_client, task_queue, SetMetadataWorkflow, 'Find a')
+
+    assert output == 'Found a.'
+    # `SetToolMetadata(tools=['lookup'], temporal=False)`: lookup ran in the workflow, as `clock` (its own metadata).
+    assert await activity_types(handle) == ['capability_set_metadata.model_request'] * 2
+
+
+def test_a_set_tool_metadata_selector_function_setting_temporal_is_refused_when_the_worker_registers_it() -> None:
+    selector = SetToolMetadata[None](tools=lambda ctx, tool_def: True, temporal=False)
+    agent = Agent(TestModel(), name='capability_selector', capabilities=[selector, TemporalDurability()])
+    with pytest.raises(DurableUsageError, match=r"selector function.*SetToolMetadata\(tools=\['my_tool'\], temporal="):
         AgentPlugin(agent).configure_worker({})
 
 

@@ -26,6 +26,7 @@ from ._agent import TemporalAgent
 from ._config import ActivityConfigLike, LocalActivity, ToolActivityConfig, resolve_config
 from ._dropin import TemporalRunContext
 from ._registry import is_registered
+from ._tool_metadata import effective_metadata, set_tool_metadata
 
 __all__ = ['AgentNotRegisteredError', 'TemporalDurability', 'temporal_agent_of']
 
@@ -110,7 +111,9 @@ class TemporalDurability(DurabilityCapability[AgentDepsT], Generic[AgentDepsT]):
     in a workflow whose worker did not register it fails the workflow task at once, naming that fix.
 
     A tool's own activity config is its `metadata={'temporal': ActivityConfig(...)}` (or a `StepPolicy`, or a
-    `LocalActivity`); `False` runs an async tool in the workflow, as 2.68's.
+    `LocalActivity`); `False` runs an async tool in the workflow, as 2.68's. A `SetToolMetadata(tools=[...],
+    temporal=...)` capability sets it too, selecting tools by name or metadata; one with a selector function, which
+    only a run can answer, is refused when the worker registers the agent: the activities are fixed before.
     """
 
     def __init__(
@@ -221,14 +224,18 @@ def _require_registered(agent: TemporalAgent[Any, Any]) -> None:
 
 
 def _tool_configs_from_metadata(agent: AbstractAgent[Any, Any]) -> dict[str, dict[str, ToolActivityConfig]]:
-    """The tools' `metadata={'temporal': ...}` configs, by toolset id and tool name (`tool_activity_config`)."""
+    """The tools' `metadata={'temporal': ...}` configs, by toolset id and tool name (`tool_activity_config`).
+
+    A tool's own, or set by a `SetToolMetadata` capability (selecting by name or metadata), as 2.68 reads them.
+    """
     configs: dict[str, dict[str, ToolActivityConfig]] = {}
+    set_metadata = set_tool_metadata(agent, TEMPORAL_METADATA_KEY)
 
     def visit(toolset: AbstractToolset[Any]) -> None:
         if not isinstance(toolset, FunctionToolset) or toolset.id is None:
             return
         for tool_name, tool in toolset.tools.items():
-            metadata = tool.metadata or {}
+            metadata = effective_metadata(tool.tool_def, set_metadata)
             if TEMPORAL_METADATA_KEY not in metadata:
                 continue
             value: Any = metadata[TEMPORAL_METADATA_KEY]
