@@ -36,7 +36,9 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
     Create it before `DBOS.launch()`, in every process that runs or reads its workflows: one created after launch
     runs, with a `CreatedAfterLaunchWarning`, but DBOS may not recover its workflows. Function tools follow
     DBOS's convention: a tool decorated with `@DBOS.step` is durable, a plain one runs in workflow
-    code; `tool_step_config=` makes every function tool a step without the decorator.
+    code; `tool_step_config=` makes every function tool a step without the decorator. A tool's
+    `metadata={'dbos': {'child_workflow': ...}}` is ignored, as by 2.68's `DBOSAgent`: only `DBOSDurability` runs
+    such a tool as a child workflow.
     """
 
     engine_name = 'DBOS'
