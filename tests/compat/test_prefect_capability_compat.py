@@ -17,20 +17,11 @@ from typing import Any
 
 import pytest
 from _summary import compat_difference
-from durable_core.testing import DurableCallCounter, ScriptedModel, ToolCall
+from durable_core.testing import DurableCallCounter, ToolCall
 from pydantic_ai import Agent, AgentStreamEvent, RunContext
+from test_prefect_dropin_compat import _CountingModel  # pyright: ignore[reportPrivateUsage]
 
 MODULES = {'pydantic_ai': 'pydantic_ai.durable_exec.prefect', 'ours': 'durable_prefect'}
-
-
-class _CountingModel(ScriptedModel):
-    def __init__(self, steps: list[Any], counter: DurableCallCounter) -> None:
-        super().__init__(steps, position='history')
-        self.counter = counter
-
-    def _take_step(self, messages: Any) -> Any:
-        self.counter.record('model')
-        return super()._take_step(messages)
 
 
 async def _program(impl: str, tmp_path: Path) -> dict[str, Any]:
