@@ -85,12 +85,17 @@ _STREAMS = (
     "The plain agent's own entry point, which the capability does not refuse (nor does 2.68's): its model requests "
     "are units, as run()'s are; the wrapper refuses it because its own run is a unit."
 )
+_RUN_TIME_TOOLSETS_IN_PROCESS = (
+    'Accepted by design, as by 2.68 (a function toolset): units run in process need no registration, so a toolset '
+    "the user's workflow code passes to run() becomes units under its id, and the same code passes it on recovery."
+)
 NOT_IN_CAPABILITY_FORM: dict[str, dict[str, str]] = {
     'dbos-sqlite': {
         'deps that cannot be serialized': _IN_PROCESS_DEPS,
         'deps of a subclass of deps_type': _IN_PROCESS_DEPS,
         'output type at run time': _NO_RUN_ARGUMENTS,
         'headers in run model settings': 'No step journals its inputs, so the model settings of a run reach no record.',
+        'toolsets at run time': _RUN_TIME_TOOLSETS_IN_PROCESS,
         'run_stream inside a workflow': _STREAMS,
         'run_stream_events inside a workflow': _STREAMS,
     },
@@ -99,6 +104,7 @@ NOT_IN_CAPABILITY_FORM: dict[str, dict[str, str]] = {
         'deps of a subclass of deps_type': _IN_PROCESS_DEPS,
         'output type at run time': _NO_RUN_ARGUMENTS,
         'headers in run model settings': 'Tasks persist their results, not their inputs: no record holds the settings.',
+        'toolsets at run time': _RUN_TIME_TOOLSETS_IN_PROCESS,
         'unregistered model instance inside a flow': 'Every run of the capability form is in a flow: that is the '
         "shared 'unregistered model instance'.",
         'run_stream_events inside a flow': _STREAMS,
@@ -134,10 +140,6 @@ CAPABILITY_ONLY = {
 }
 """The capability form's own misuse, after its twins of the wrapper's cases."""
 
-_RUN_TIME_TOOLSETS = (
-    "Known gap: a toolset passed to run() in durable code is accepted (core's DurabilityCapability checks no run "
-    "arguments); the wrapper refuses it, and so does 2.68's capability (an executing one; on DBOS, MCP and dynamic)."
-)
 _RUN_TIME_CAPABILITIES = (
     'Known gap: a capability passed to run() in durable code is accepted; the wrapper refuses it, and so does '
     "2.68's capability (one not marked safe at run time)."
@@ -145,28 +147,19 @@ _RUN_TIME_CAPABILITIES = (
 _REALTIME = "Known gap: the plain agent's realtime() in durable code is not refused (the capability does not see it)."
 KNOWN_CAPABILITY_GAPS: dict[str, dict[str, str]] = {
     'dbos-sqlite': {
-        'toolsets at run time': _RUN_TIME_TOOLSETS,
         'capabilities at run time': _RUN_TIME_CAPABILITIES,
         'realtime session inside a workflow': _REALTIME,
     },
     'prefect': {
-        'toolsets at run time': _RUN_TIME_TOOLSETS,
         'capabilities at run time': _RUN_TIME_CAPABILITIES,
         'iter inside a task': 'Known gap: in a task of the flow the capability is transparent, so the run is silently '
         'not durable (none of its own tasks); the wrapper refuses iter() there, naming run().',
         'realtime session inside a flow': _REALTIME,
     },
     'temporal': {
-        'deps that cannot be serialized': 'Known gap: accepted when the run starts; it fails only when an activity '
-        'that carries the run context (a tool call) is scheduled, after the model request was journaled: half-run.',
-        'deps of a subclass of deps_type': 'Known gap: accepted; the wrapper refuses it (activities get the deps as '
-        'the declared deps_type, losing what the subclass adds).',
-        'toolsets at run time': _RUN_TIME_TOOLSETS,
         'event handler at run time': 'Known gap: accepted, and called in workflow code, where model events (inside '
         'activities) cannot reach it; the wrapper refuses it.',
         'capabilities at run time': _RUN_TIME_CAPABILITIES,
-        'headers in run model settings': "Known gap: accepted, and the header's value is journaled: it is in the "
-        "model request activity's input in the workflow history.",
         'realtime session inside a workflow': _REALTIME,
     },
 }

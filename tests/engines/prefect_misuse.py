@@ -191,6 +191,7 @@ def capability_table() -> list[Case]:
                 'deps of a subclass of deps_type',
                 'output type at run time',
                 'headers in run model settings',
+                'toolsets at run time',
             ),
         ),
         Case(

@@ -1255,6 +1255,10 @@ class DurabilityCapability(AbstractCapability[AgentDepsT]):
             return self
         if isinstance(ctx.model, DurableModel):
             return AbstractCapability[AgentDepsT]()  # the wrapper's own run (a legacy workflow): it does the work
+        if not durable._units_run_in_process:  # pyright: ignore[reportPrivateUsage]
+            # The deps ride in the units' inputs, journaled by the engine (Temporal's history): the wrapper's
+            # run-entry guard, before the first unit.
+            durable._check_deps_round_trip(ctx.deps)  # pyright: ignore[reportPrivateUsage]
         run = _CapabilityRun(durable)
         run.run_model, run.model_key = ctx.model, _run_model_key(durable, ctx)
         engine_capabilities = durable._run_capabilities()  # pyright: ignore[reportPrivateUsage]
@@ -1327,6 +1331,39 @@ class _CapabilityRun(_DurabilityWithRequestContext):
 
     run_model: object = None
     """The run's model, as `for_run` saw it."""
+
+    async def wrap_model_request(self, ctx: RunContext[Any], *, request_context: Any, handler: Any) -> Any:
+        if not self._agent._units_run_in_process:  # pyright: ignore[reportPrivateUsage]
+            # The request's settings ride in its unit's inputs, journaled (Temporal's history): no headers there.
+            # Only here does a capability see them, merged from the agent's and the run's.
+            self._agent._refuse_secret_settings(ctx.model_settings)  # pyright: ignore[reportPrivateUsage]
+        return await super().wrap_model_request(ctx, request_context=request_context, handler=handler)
+
+    def get_wrapper_toolset(self, toolset: AbstractToolset[Any]) -> AbstractToolset[Any] | None:
+        if not self._agent._units_run_in_process:  # pyright: ignore[reportPrivateUsage]
+            # Where units run in process (DBOS, Prefect) a toolset the workflow code passes to run() becomes units
+            # under its id, and the same code passes it again on recovery (2.68's capability accepts one there).
+            toolset.apply(self._refuse_unregistered_leaf)
+        return super().get_wrapper_toolset(toolset)
+
+    def _refuse_unregistered_leaf(self, leaf: AbstractToolset[Any]) -> None:
+        """Refuse a toolset the agent was not built with, as the wrapper does.
+
+        Such a toolset (`run(toolsets=...)`, `override(toolsets=...)`) has units that no worker registered, so none
+        would run them.
+        """
+        agent = self._agent
+        if isinstance(leaf, DurableToolset | ExternalToolset):
+            return
+        if any(leaf is known for known in agent._toolsets_without_id):  # pyright: ignore[reportPrivateUsage]
+            return
+        try:
+            toolset_id: str | None = agent._describe_leaf(leaf).toolset_id  # pyright: ignore[reportPrivateUsage]
+        except DurableUsageError:
+            toolset_id = None  # no id it could be registered under
+        if toolset_id not in {known.toolset_id for known in agent._toolsets}:  # pyright: ignore[reportPrivateUsage]
+            agent._check_run_arguments(None, [leaf], {})  # pyright: ignore[reportPrivateUsage]
+
     model_key: str | None = None
     """How the run named `run_model` (`UnitCall.model_key`): the worker of an engine that runs units elsewhere
     rebuilds the model from it."""
