@@ -120,6 +120,13 @@ class RunInputs(BaseModel):
     requests, so their definitions are all a recovered run needs."""
 
 
+_MODELS_FAST = 'models={"fast": model}'
+_MODELS_MINE = 'models={"my_model": model}'
+_NAME_ARGUMENT = "name='...'"
+"""Arguments an error's fix names (`DurableAgent._config_call`); constants, as Python 3.11 f-strings cannot nest
+these quotes."""
+
+
 # Arguments of `run`/`iter` that cannot be journaled, with the fix to name in the error.
 _UNJOURNALED_ARGUMENTS = {
     'output_type': 'set `output_type` on the `Agent` itself',
@@ -236,6 +243,9 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
     _same_name_for_the_same_units: bool = False
     """Whether an agent may be created again under a live agent's name when it has the same units (Prefect: a
     flow may create its agent each time it runs); the newer one then answers to the name."""
+    _capability_form: bool = False
+    """Whether this wrapper is the one a `DurabilityCapability` runs on: its errors then name the capability's
+    call (`Agent(..., capabilities=[DBOSDurability(models=...)])`), not the wrapper's."""
     _units_run_in_process: bool = True
     """Whether units run in the process of the run that calls them, so that an `event_stream_handler` passed to
     `run()` can be called inside them; if not (Temporal's activities run on a worker), it is refused in a run."""
@@ -264,7 +274,7 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         self._name = validate_name(
             name or wrapped.name,
             what='agent name',
-            fix=f"Agent(..., name='my_agent') or {self.wrapper_name}(agent, name=...)",
+            fix=f"Agent(..., name='my_agent') or {self._config_call('name=...')}",
         )
         if parallel_execution_mode not in ('parallel_ordered_events', 'sequential'):
             raise DurableUsageError(
@@ -278,7 +288,7 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
             raise DurableUsageError(
                 f'The agent {self._name!r} has no model, and {self.wrapper_name} registers none: a recovered run '
                 f"must find its model where it resumes. Give the agent one, Agent('openai:gpt-5', ...), or register "
-                f'models to choose from at run time: {self.wrapper_name}(agent, models={{"fast": model}}).'
+                f'models to choose from at run time: {self._config_call(_MODELS_FAST)}.'
             )
         self._toolsets, self._toolsets_without_id = self._collect_toolsets(wrapped.toolsets)
         self._warned_not_durable = False
@@ -287,6 +297,12 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
             f'{self._name}_overrides', default=None
         )
         self._claim_name()
+
+    def _config_call(self, arguments: str) -> str:
+        """The call that gives this agent's durability `arguments`, for an error's fix: wrapper's or capability's."""
+        if self._capability_form:
+            return f'Agent(..., capabilities=[{self.wrapper_name}({arguments})])'
+        return f'{self.wrapper_name}(agent, {arguments})'
 
     def _claim_name(self) -> None:
         """Refuse a second live agent of this engine with this name: one guard for every engine."""
@@ -299,7 +315,7 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
             raise DurableNameError(
                 f'Another {self.wrapper_name} is already named {self._name!r}{again}: '
                 f'{self._duplicate_name_reason}. Give each agent a unique name: '
-                f"Agent(..., name='...') or {self.wrapper_name}(agent, name='...')."
+                f"Agent(..., name='...') or {self._config_call(_NAME_ARGUMENT)}."
             )
         _LIVE_AGENTS[key] = self
 
@@ -509,11 +525,11 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
     def _check_models(self, models: Mapping[str, Model | str]) -> dict[str, Model]:
         checked: dict[str, Model] = {}
         for key, model in models.items():
-            validate_name(key, what='model key', fix=f'{self.wrapper_name}(agent, models={{"fast": model}})')
+            validate_name(key, what='model key', fix=self._config_call(_MODELS_FAST))
             if key == DEFAULT_MODEL_KEY:
                 raise DurableNameError(
                     f"The model key {DEFAULT_MODEL_KEY!r} is reserved for the agent's own model. "
-                    f'Choose another key in {self.wrapper_name}(agent, models={{...}}).'
+                    f'Choose another key in {self._config_call("models={...}")}.'
                 )
             checked[key] = infer_model(model)
         return checked
@@ -658,7 +674,7 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         raise DurableUsageError(
             f'The model instance {model!r} was not registered with this {self.wrapper_name}, so a recovered '
             f'{self.container_noun} could not find it. Register it: '
-            f'{self.wrapper_name}(agent, models={{"my_model": model}}) '
+            f'{self._config_call(_MODELS_MINE)} '
             "and run with model='my_model', or pass a model string such as 'openai:gpt-5'."
         )
 
@@ -680,14 +696,14 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         if event_stream_handler is not None and not self._units_run_in_process:
             raise DurableUsageError(
                 f'An event_stream_handler passed to run() inside a {self.engine_name} {self.container_noun} cannot '
-                f'reach the model requests, which run elsewhere. Pass it when wrapping instead: '
-                f'{self.wrapper_name}(agent, event_stream_handler=handler).'
+                f'reach the model requests, which run elsewhere. Pass it with the durability instead: '
+                f'{self._config_call("event_stream_handler=handler")}.'
             )
         if toolsets and not all(isinstance(toolset, ExternalToolset) for toolset in toolsets):
             raise DurableUsageError(
                 f'Toolsets passed at run time cannot be made durable: the {self.container_noun} must know every unit '
-                f'before it runs. Register them on the agent: Agent(..., toolsets=[...]) before wrapping it in '
-                f'{self.wrapper_name}. (An ExternalToolset, which runs nothing, may be passed at run time.)'
+                f'before it runs. Register them on the agent, Agent(..., toolsets=[...]), where {self.wrapper_name} '
+                'sees them. (An ExternalToolset, which runs nothing, may be passed at run time.)'
             )
         for argument, value in extra.items():
             if value is not None and argument in _UNJOURNALED_ARGUMENTS:
@@ -973,7 +989,7 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
                 f'it would block the {self.container_noun}. Use `await agent.run(...)` instead.'
                 if entry_point == 'run_sync'
                 else 'events would be lost or repeated on recovery. Use run() with '
-                f'{self.wrapper_name}(agent, event_stream_handler=...) to see events as they happen.'
+                f'{self._config_call("event_stream_handler=...")} to see events as they happen.'
             )
             raise NotInDurableUnitError(
                 f'{entry_point}() is not supported inside a {self.engine_name} {self.container_noun}: {reason}'
@@ -1066,7 +1082,7 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         except DurableUsageError as error:
             raise self._override_refused(
                 f'the model {model!r}, which was not registered',
-                f'Register it: {self.wrapper_name}(agent, models={{"my_model": model}}), then override with '
+                f'Register it: {self._config_call(_MODELS_MINE)}, then override with '
                 "model='my_model' or that instance.",
             ) from error
 
