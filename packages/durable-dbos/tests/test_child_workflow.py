@@ -86,6 +86,12 @@ async def run_selected(prompt: str) -> str:
     return (await selected.run(prompt)).output
 
 
+@DBOS.workflow()
+async def run_with_set_metadata_for_the_run(prompt: str) -> str:
+    set_metadata = SetToolMetadata[None](tools=['fetch'], dbos={'child_workflow': {}})
+    return (await agent.run(prompt, capabilities=[set_metadata])).output
+
+
 @pytest.fixture(autouse=True)
 def _reset() -> None:
     calls.clear()
@@ -141,6 +147,14 @@ async def test_dbos_agent_ignores_the_metadata_as_2_68s_does(dbos: DBOS) -> None
     assert await DBOS.list_workflows_async(name='child_wrapped.child_workflow.agent') == []
     (run,) = await DBOS.list_workflows_async(name='child_wrapped.run')
     assert await step_names(run.workflow_id) == ['child_wrapped.model_request', 'child_wrapped.model_request']
+
+
+async def test_a_set_tool_metadata_given_for_one_run_is_refused_before_its_first_step(dbos: DBOS) -> None:
+    handle = await DBOS.start_workflow_async(run_with_set_metadata_for_the_run, 'Fetch.')
+    with pytest.raises(DurableUsageError, match=r"sets 'dbos' was given for one run.*Agent\(\.\.\., capabilities="):
+        await handle.get_result()
+    assert await step_names(handle.workflow_id) == []
+    assert calls == []
 
 
 # ---- misuse, refused when the agent is created (or at its first run), before anything is registered ------------

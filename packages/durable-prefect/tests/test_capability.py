@@ -145,6 +145,21 @@ async def test_a_set_tool_metadata_selector_function_setting_prefect_is_refused_
     assert counter.counts() == {}
 
 
+async def test_a_set_tool_metadata_given_for_one_run_in_a_flow_is_refused_before_its_first_task(
+    tmp_path: Path,
+) -> None:
+    agent, counter = capability_agent(tmp_path, 'capability_run_metadata')
+
+    @flow
+    async def users_flow() -> str:
+        set_metadata = SetToolMetadata[None](tools=['clock'], prefect=TaskConfig())
+        return (await agent.run('Look it up', capabilities=[set_metadata])).output
+
+    with pytest.raises(DurableUsageError, match=r"sets 'prefect' was given for one run.*Agent\(\.\.\., capabilities="):
+        await users_flow()
+    assert counter.counts() == {}
+
+
 async def test_outside_a_flow_the_agent_runs_as_without_the_capability(tmp_path: Path) -> None:
     agent, counter = capability_agent(tmp_path, 'capability_plain')
     assert (await agent.run('Look it up')).output == 'done'

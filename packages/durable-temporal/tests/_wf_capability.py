@@ -148,3 +148,15 @@ class SetMetadataWorkflow(PydanticAIWorkflow):
     @workflow.run
     async def run(self, prompt: str) -> str:
         return (await set_metadata_agent.run(prompt)).output
+
+
+@workflow.defn
+class RunMetadataWorkflow(PydanticAIWorkflow):
+    """Gives the capability agent a `SetToolMetadata` for one run: refused, its configs are fixed before."""
+
+    __pydantic_ai_agents__ = [capability_agent]
+
+    @workflow.run
+    async def run(self, prompt: str) -> str:
+        set_metadata = SetToolMetadata[None](tools=['clock'], temporal={})
+        return (await capability_agent.run(prompt, capabilities=[set_metadata])).output

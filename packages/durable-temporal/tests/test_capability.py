@@ -19,6 +19,7 @@ from _wf_capability import (
     TOOL_CALLS,
     CapabilityWorkflow,
     ModelChoiceWorkflow,
+    RunMetadataWorkflow,
     SetMetadataWorkflow,
     TimingOutWorkflow,
     TwinWorkflow,
@@ -210,6 +211,19 @@ async def test_set_tool_metadata_gives_a_tool_its_activity_config_as_in_2_68(
     assert output == 'Found a.'
     # `SetToolMetadata(tools=['lookup'], temporal=False)`: lookup ran in the workflow, as `clock` (its own metadata).
     assert await activity_types(handle) == ['capability_set_metadata.model_request'] * 2
+
+
+async def test_a_set_tool_metadata_given_for_one_run_is_refused_before_its_first_activity(
+    plugin_client: Client, task_queue: str
+) -> None:
+    async with Worker(plugin_client, task_queue=task_queue, workflows=[RunMetadataWorkflow]):
+        handle = await plugin_client.start_workflow(
+            RunMetadataWorkflow.run, 'Find a', id=f'capability-{uuid.uuid4()}', task_queue=task_queue
+        )
+        with pytest.raises(WorkflowFailureError) as failure:
+            await handle.result()
+    assert "sets 'temporal' was given for one run" in str(failure.value.cause)
+    assert await activity_types(handle) == []
 
 
 def test_a_set_tool_metadata_selector_function_setting_temporal_is_refused_when_the_worker_registers_it() -> None:

@@ -31,7 +31,7 @@ from pydantic_ai.tools import AgentDepsT, ToolDefinition
 from ._agent import DBOSAgent
 from ._compat import dbos_is_launched
 from ._config import StepConfigLike
-from ._tool_metadata import child_workflow_selections
+from ._tool_metadata import DBOS_METADATA_KEY, RunToolMetadataGuard, child_workflow_selections
 from ._warnings import CreatedAfterLaunchWarning
 
 __all__ = ['DBOSDurability']
@@ -99,7 +99,8 @@ class _CapabilityDBOSAgent(DBOSAgent[AgentDepsT, OutputDataT], Generic[AgentDeps
         return None
 
     def _run_capabilities(self) -> Sequence[AbstractCapability[Any]]:
-        return (_ChildWorkflowsAlone(self._child_tool_names),) if self._child_tool_names else ()
+        guard = RunToolMetadataGuard(self.wrapped, DBOS_METADATA_KEY)
+        return (guard, _ChildWorkflowsAlone(self._child_tool_names)) if self._child_tool_names else (guard,)
 
     async def _run_unit(self, call: UnitCall, execute: Callable[[], Coroutine[Any, Any, str]]) -> str:
         config = call.config

@@ -17,12 +17,12 @@ from durable_core.engine import AGENT_TOOLSET_ID
 from pydantic_ai import Agent
 from pydantic_ai.agent import AbstractAgent
 from pydantic_ai.capabilities import AbstractCapability, SetToolMetadata
-from pydantic_ai.tools import Tool, ToolDefinition, matches_tool_selector
+from pydantic_ai.tools import RunContext, Tool, ToolDefinition, matches_tool_selector
 from pydantic_ai.toolsets import AbstractToolset, FunctionToolset, WrapperToolset
 
 from ._dropin import ChildWorkflowConfig
 
-__all__ = ['DBOS_METADATA_KEY', 'ChildWorkflowSelection', 'child_workflow_selections']
+__all__ = ['DBOS_METADATA_KEY', 'ChildWorkflowSelection', 'RunToolMetadataGuard', 'child_workflow_selections']
 
 DBOS_METADATA_KEY = 'dbos'
 """The tool `metadata` key of DBOS's per-tool settings, as 2.68's: `{'dbos': {'child_workflow': ...}}`."""
@@ -180,3 +180,34 @@ def _refuse_selecting_other_tools(
         "workflows (an MCP or dynamic toolset's calls are steps). Select function tools by name: "
         "SetToolMetadata(tools=['my_tool'], dbos={'child_workflow': ChildWorkflowConfig(...)})."
     )
+
+
+class RunToolMetadataGuard(AbstractCapability[Any]):
+    """Refuses, as a durable run starts, a `SetToolMetadata` given for that run only that sets the engine's key.
+
+    The units and their configs are fixed before the runs (from the agent's own capabilities), so the run's would be
+    ignored: refused, naming the fix, before the run's first unit.
+    """
+
+    def __init__(self, agent: AbstractAgent[Any, Any], key: str) -> None:
+        self._agent = agent
+        self._key = key
+
+    async def before_run(self, ctx: RunContext[Any]) -> None:
+        own: list[AbstractCapability[Any]] = []
+        if isinstance(self._agent, Agent):
+            self._agent.root_capability.apply(own.append)
+        given: list[AbstractCapability[Any]] = []
+        if ctx.root_capability is not None:
+            ctx.root_capability.apply(given.append)
+        for capability in given:
+            if (
+                isinstance(capability, SetToolMetadata)
+                and self._key in capability.metadata
+                and not any(capability is other for other in own)
+            ):
+                raise DurableUsageError(
+                    f'A SetToolMetadata that sets {self._key!r} was given for one run (run(capabilities=...)), but '
+                    "the agent's durable units and their configs are fixed before its runs. Give it when the agent is "
+                    'created: Agent(..., capabilities=[SetToolMetadata(...), ...]).'
+                )

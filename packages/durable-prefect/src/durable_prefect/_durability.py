@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Generic, cast
 
 from durable_core.engine import DurabilityCapability, ParallelExecutionMode, stable_run_id
 from prefect.context import FlowRunContext
 from pydantic_ai.agent import AbstractAgent, EventStreamHandler
+from pydantic_ai.capabilities import AbstractCapability
 from pydantic_ai.models import Model
 from pydantic_ai.output import OutputDataT
 from pydantic_ai.tools import AgentDepsT
@@ -16,7 +17,7 @@ from pydantic_ai.toolsets import FunctionToolset
 from ._agent import PrefectAgent
 from ._config import TaskConfigLike
 from ._scope import CURRENT_SCOPE, next_in_attempt
-from ._tool_metadata import effective_metadata, set_tool_metadata
+from ._tool_metadata import RunToolMetadataGuard, effective_metadata, set_tool_metadata
 
 __all__ = ['PrefectDurability']
 
@@ -34,6 +35,9 @@ class _CapabilityPrefectAgent(PrefectAgent[AgentDepsT, OutputDataT], Generic[Age
         by_name = dict(_metadata_task_configs(wrapped))
         by_name.update(arguments.pop('tool_task_config_by_name', None) or {})
         super().__init__(wrapped, tool_task_config_by_name=by_name, **arguments)
+
+    def _run_capabilities(self) -> Sequence[AbstractCapability[Any]]:
+        return (*super()._run_capabilities(), RunToolMetadataGuard(self.wrapped, 'prefect'))
 
     def _durable_run_id(self) -> str:
         scope = CURRENT_SCOPE.get()
@@ -102,8 +106,8 @@ class PrefectDurability(DurabilityCapability[AgentDepsT], Generic[AgentDepsT]):
             tool_task_config_by_name: Task options per tool name; `None` runs that tool in flow code (ours). As in
                 2.68, a tool's metadata can also give them: `metadata={'prefect': TaskConfig(...)}`, or `False` to
                 run it in flow code, or a `SetToolMetadata(tools=[...], prefect=...)` capability (selecting by name
-                or metadata; a selector function is refused: the tasks are fixed before the runs); this argument
-                wins over the metadata.
+                or metadata; a selector function, or one given for a single run, is refused: the tasks are fixed
+                before the runs); this argument wins over the metadata.
             parallel_execution_mode: `'parallel_ordered_events'` or `'sequential'`, as `PrefectAgent`'s (ours).
         """
         super().__init__(

@@ -17,9 +17,9 @@ from durable_core import DurableUsageError
 from pydantic_ai import Agent
 from pydantic_ai.agent import AbstractAgent
 from pydantic_ai.capabilities import AbstractCapability, SetToolMetadata
-from pydantic_ai.tools import ToolDefinition, matches_tool_selector
+from pydantic_ai.tools import RunContext, ToolDefinition, matches_tool_selector
 
-__all__ = ['effective_metadata', 'set_tool_metadata']
+__all__ = ['RunToolMetadataGuard', 'effective_metadata', 'set_tool_metadata']
 
 
 def set_tool_metadata(agent: AbstractAgent[Any, Any], key: str) -> list[SetToolMetadata[Any]]:
@@ -64,3 +64,34 @@ def _static_match(capability: SetToolMetadata[Any], tool_def: ToolDefinition) ->
         return bool(done.value)
     coroutine.close()  # pragma: no cover - only a selector function awaits
     raise AssertionError('a static tool selector suspended')  # pragma: no cover
+
+
+class RunToolMetadataGuard(AbstractCapability[Any]):
+    """Refuses, as a durable run starts, a `SetToolMetadata` given for that run only that sets the engine's key.
+
+    The units and their configs are fixed before the runs (from the agent's own capabilities), so the run's would be
+    ignored: refused, naming the fix, before the run's first unit.
+    """
+
+    def __init__(self, agent: AbstractAgent[Any, Any], key: str) -> None:
+        self._agent = agent
+        self._key = key
+
+    async def before_run(self, ctx: RunContext[Any]) -> None:
+        own: list[AbstractCapability[Any]] = []
+        if isinstance(self._agent, Agent):
+            self._agent.root_capability.apply(own.append)
+        given: list[AbstractCapability[Any]] = []
+        if ctx.root_capability is not None:
+            ctx.root_capability.apply(given.append)
+        for capability in given:
+            if (
+                isinstance(capability, SetToolMetadata)
+                and self._key in capability.metadata
+                and not any(capability is other for other in own)
+            ):
+                raise DurableUsageError(
+                    f'A SetToolMetadata that sets {self._key!r} was given for one run (run(capabilities=...)), but '
+                    "the agent's durable units and their configs are fixed before its runs. Give it when the agent is "
+                    'created: Agent(..., capabilities=[SetToolMetadata(...), ...]).'
+                )

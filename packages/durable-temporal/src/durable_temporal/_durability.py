@@ -26,7 +26,7 @@ from ._agent import TemporalAgent
 from ._config import ActivityConfigLike, LocalActivity, ToolActivityConfig, resolve_config
 from ._dropin import TemporalRunContext
 from ._registry import is_registered
-from ._tool_metadata import effective_metadata, set_tool_metadata
+from ._tool_metadata import RunToolMetadataGuard, effective_metadata, set_tool_metadata
 
 __all__ = ['AgentNotRegisteredError', 'TemporalDurability', 'temporal_agent_of']
 
@@ -90,6 +90,9 @@ class _CapabilityTemporalAgent(TemporalAgent[AgentDepsT, OutputDataT], Generic[A
     def _non_retryable_model_errors(self) -> tuple[type[BaseException], ...]:
         return self._non_retryable
 
+    def _run_capabilities(self) -> Sequence[AbstractCapability[Any]]:
+        return (*super()._run_capabilities(), RunToolMetadataGuard(self.wrapped, TEMPORAL_METADATA_KEY))
+
     async def _run_unit(self, call: UnitCall, execute: Callable[[], Coroutine[Any, Any, str]]) -> str:
         # Checked where this worker would schedule a new activity: replaying history (a `Replayer`, with or without
         # our plugin, or a worker catching up on a run) schedules none, so it needs no registration.
@@ -113,7 +116,8 @@ class TemporalDurability(DurabilityCapability[AgentDepsT], Generic[AgentDepsT]):
     A tool's own activity config is its `metadata={'temporal': ActivityConfig(...)}` (or a `StepPolicy`, or a
     `LocalActivity`); `False` runs an async tool in the workflow, as 2.68's. A `SetToolMetadata(tools=[...],
     temporal=...)` capability sets it too, selecting tools by name or metadata; one with a selector function, which
-    only a run can answer, is refused when the worker registers the agent: the activities are fixed before.
+    only a run can answer, is refused when the worker registers the agent, and one given for a single run as it
+    starts: the activities are fixed before.
     """
 
     def __init__(
