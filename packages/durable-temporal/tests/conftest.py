@@ -65,3 +65,9 @@ async def time_skipping_env(temporal_test_server_path: str) -> AsyncIterator[Wor
 @pytest.fixture
 def task_queue() -> str:
     return f'tq-{uuid.uuid4().hex}'
+
+
+@pytest.fixture(params=['wrapper', 'capability'])
+def form(request: pytest.FixtureRequest) -> str:
+    """The durable form a test's agent takes: `TemporalAgent(agent)`, or `TemporalDurability` (both in a workflow)."""
+    return request.param
