@@ -7,6 +7,7 @@ outside workflow code the agent runs as it would without the capability; misuse 
 from __future__ import annotations
 
 import asyncio
+import re
 import warnings
 from collections.abc import AsyncIterable
 
@@ -178,3 +179,12 @@ async def test_a_config_for_a_tool_the_agent_lacks_is_refused_before_the_first_s
     with pytest.raises(DurableUsageError, match=r"get_wether.*\['lookup'\]"):
         await misconfigured.run('Hi')
     assert calls == []
+
+
+def test_an_error_names_the_capabilitys_own_call_as_the_fix() -> None:
+    """Not the wrapper's `DBOSDurability(agent, ...)`, which the capability does not take."""
+    fix = 'Agent(..., capabilities=[DBOSDurability(models={"fast": model})])'
+    durability = DBOSDurability[None](models={'not a key!': TestModel()})
+    Agent(TestModel(), name='bad_model_key', capabilities=[durability])
+    with pytest.raises(DurableNameError, match=re.escape(fix)):
+        durability.durable_agent  # noqa: B018 - builds the wrapper, as the agent's first run does

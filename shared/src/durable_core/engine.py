@@ -50,6 +50,7 @@ from ._agent import (
 )
 from ._compat import agent_instruction_functions
 from ._ids import UnitId, UnitKind
+from ._tool_metadata import RunToolMetadataGuard, effective_metadata, set_tool_metadata
 from ._tool_outcomes import replay_tool_call
 from ._unit_model import ModelOperation, UnitModel
 from ._units import (
@@ -77,6 +78,7 @@ __all__ = [
     'ModelRequestInputs',
     'ParallelExecutionMode',
     'RunInputs',
+    'RunToolMetadataGuard',
     'ToolCallInputs',
     'ToolsetKind',
     'ToolsetLeaf',
@@ -87,11 +89,13 @@ __all__ = [
     'UnitKind',
     'UnitModel',
     'agent_instruction_functions',
+    'effective_metadata',
     'execute_event_delivery',
     'execute_model_cancel',
     'execute_model_request',
     'execute_tool_call',
     'replay_tool_call',
     'run_model_key',
+    'set_tool_metadata',
     'stable_run_id',
 ]

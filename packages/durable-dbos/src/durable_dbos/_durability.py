@@ -15,6 +15,7 @@ from durable_core.engine import (
     DurabilityCapability,
     ParallelExecutionMode,
     RunInputs,
+    RunToolMetadataGuard,
     ToolCallInputs,
     UnitCall,
     UnitId,
@@ -31,7 +32,7 @@ from pydantic_ai.tools import AgentDepsT, ToolDefinition
 from ._agent import DBOSAgent
 from ._compat import dbos_is_launched
 from ._config import StepConfigLike
-from ._tool_metadata import DBOS_METADATA_KEY, RunToolMetadataGuard, child_workflow_selections
+from ._tool_metadata import DBOS_METADATA_KEY, child_workflow_selections
 from ._warnings import CreatedAfterLaunchWarning
 
 __all__ = ['DBOSDurability']
@@ -62,6 +63,7 @@ class _CapabilityDBOSAgent(DBOSAgent[AgentDepsT, OutputDataT], Generic[AgentDeps
     """
 
     wrapper_name = 'DBOSDurability'
+    _capability_form = True
     _run_is_unit = False
 
     def __init__(self, wrapped: AbstractAgent[AgentDepsT, OutputDataT], **arguments: Any) -> None:

@@ -9,20 +9,19 @@ no run: `'all'`, tool names, and metadata to match. A selector function, which s
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, cast
 
 from durable_core import DurableUsageError
-from durable_core.engine import AGENT_TOOLSET_ID
-from pydantic_ai import Agent
+from durable_core.engine import AGENT_TOOLSET_ID, effective_metadata, set_tool_metadata
 from pydantic_ai.agent import AbstractAgent
-from pydantic_ai.capabilities import AbstractCapability, SetToolMetadata
-from pydantic_ai.tools import RunContext, Tool, ToolDefinition, matches_tool_selector
+from pydantic_ai.capabilities import SetToolMetadata
+from pydantic_ai.tools import Tool
 from pydantic_ai.toolsets import AbstractToolset, FunctionToolset, WrapperToolset
 
 from ._dropin import ChildWorkflowConfig
 
-__all__ = ['DBOS_METADATA_KEY', 'ChildWorkflowSelection', 'RunToolMetadataGuard', 'child_workflow_selections']
+__all__ = ['DBOS_METADATA_KEY', 'ChildWorkflowSelection', 'child_workflow_selections']
 
 DBOS_METADATA_KEY = 'dbos'
 """The tool `metadata` key of DBOS's per-tool settings, as 2.68's: `{'dbos': {'child_workflow': ...}}`."""
@@ -44,7 +43,7 @@ def child_workflow_selections(agent: AbstractAgent[Any, Any], *, all_tools: bool
 
     `all_tools`: the agent has all its tools (at its first run); when it is created, `@agent.tool` may add more.
     """
-    set_metadata = _set_tool_metadata(agent)
+    set_metadata = set_tool_metadata(agent, DBOS_METADATA_KEY)
     selections: list[ChildWorkflowSelection] = []
     other_toolsets: list[AbstractToolset[Any]] = []
     function_tools: set[str] = set()
@@ -57,7 +56,7 @@ def child_workflow_selections(agent: AbstractAgent[Any, Any], *, all_tools: bool
             return
         for name, tool in leaf.tools.items():
             function_tools.add(name)
-            metadata = _effective_metadata(tool.tool_def, set_metadata)
+            metadata = effective_metadata(tool.tool_def, set_metadata)
             if _selects_child_workflow(metadata):
                 selections.append(_selection(leaf, name, tool, metadata[DBOS_METADATA_KEY]))
 
@@ -67,50 +66,6 @@ def child_workflow_selections(agent: AbstractAgent[Any, Any], *, all_tools: bool
         if _selects_child_workflow(capability.metadata):
             _refuse_selecting_other_tools(capability, other_toolsets, function_tools if all_tools else None)
     return selections
-
-
-def _set_tool_metadata(agent: AbstractAgent[Any, Any]) -> list[SetToolMetadata[Any]]:
-    """The agent's `SetToolMetadata` capabilities, outermost first; a selector function that sets `dbos` is refused."""
-    found: list[SetToolMetadata[Any]] = []
-    if not isinstance(agent, Agent):
-        return found
-
-    def visit(capability: AbstractCapability[Any]) -> None:
-        if isinstance(capability, SetToolMetadata):
-            found.append(capability)
-
-    agent.root_capability.apply(visit)
-    for capability in found:
-        if DBOS_METADATA_KEY in capability.metadata and callable(capability.tools):
-            raise DurableUsageError(
-                f'A SetToolMetadata sets {DBOS_METADATA_KEY!r} with a selector function, which only a run can '
-                'answer, but DBOS registers child workflows when the agent is created, before `DBOS.launch()`. '
-                "Select the tools by name, SetToolMetadata(tools=['my_tool'], dbos=...), or by metadata, or give "
-                "the tools the metadata themselves: Tool(..., metadata={'dbos': ...})."
-            )
-    return found
-
-
-def _effective_metadata(tool_def: ToolDefinition, set_metadata: Sequence[SetToolMetadata[Any]]) -> dict[str, Any]:
-    """The tool's metadata after the `SetToolMetadata` capabilities, innermost first, as a run's tool definition has."""
-    metadata: dict[str, Any] = dict(tool_def.metadata or {})
-    for capability in reversed(set_metadata):
-        if _static_match(capability, replace(tool_def, metadata=metadata)):
-            metadata = {**metadata, **capability.metadata}
-    return metadata
-
-
-def _static_match(capability: SetToolMetadata[Any], tool_def: ToolDefinition) -> bool:
-    """PydanticAI's own `matches_tool_selector` for a selector that needs no run (it then never suspends)."""
-    if callable(capability.tools):
-        return False  # refused above if it sets `dbos`; its other keys are not ours
-    coroutine = matches_tool_selector(capability.tools, cast(Any, None), tool_def)
-    try:
-        coroutine.send(None)
-    except StopIteration as done:
-        return bool(done.value)
-    coroutine.close()  # pragma: no cover - only a selector function awaits
-    raise AssertionError('a static tool selector suspended')  # pragma: no cover
 
 
 def _selects_child_workflow(metadata: Mapping[str, Any] | None) -> bool:
@@ -180,34 +135,3 @@ def _refuse_selecting_other_tools(
         "workflows (an MCP or dynamic toolset's calls are steps). Select function tools by name: "
         "SetToolMetadata(tools=['my_tool'], dbos={'child_workflow': ChildWorkflowConfig(...)})."
     )
-
-
-class RunToolMetadataGuard(AbstractCapability[Any]):
-    """Refuses, as a durable run starts, a `SetToolMetadata` given for that run only that sets the engine's key.
-
-    The units and their configs are fixed before the runs (from the agent's own capabilities), so the run's would be
-    ignored: refused, naming the fix, before the run's first unit.
-    """
-
-    def __init__(self, agent: AbstractAgent[Any, Any], key: str) -> None:
-        self._agent = agent
-        self._key = key
-
-    async def before_run(self, ctx: RunContext[Any]) -> None:
-        own: list[AbstractCapability[Any]] = []
-        if isinstance(self._agent, Agent):
-            self._agent.root_capability.apply(own.append)
-        given: list[AbstractCapability[Any]] = []
-        if ctx.root_capability is not None:
-            ctx.root_capability.apply(given.append)
-        for capability in given:
-            if (
-                isinstance(capability, SetToolMetadata)
-                and self._key in capability.metadata
-                and not any(capability is other for other in own)
-            ):
-                raise DurableUsageError(
-                    f'A SetToolMetadata that sets {self._key!r} was given for one run (run(capabilities=...)), but '
-                    "the agent's durable units and their configs are fixed before its runs. Give it when the agent is "
-                    'created: Agent(..., capabilities=[SetToolMetadata(...), ...]).'
-                )

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Generic, cast
 
-from durable_core.engine import DurabilityCapability, ParallelExecutionMode, stable_run_id
+from durable_core.engine import (
+    DurabilityCapability,
+    ParallelExecutionMode,
+    RunToolMetadataGuard,
+    effective_metadata,
+    set_tool_metadata,
+    stable_run_id,
+)
 from prefect.context import FlowRunContext
 from pydantic_ai.agent import AbstractAgent, EventStreamHandler
 from pydantic_ai.capabilities import AbstractCapability
@@ -17,7 +24,6 @@ from pydantic_ai.toolsets import FunctionToolset
 from ._agent import PrefectAgent
 from ._config import TaskConfigLike
 from ._scope import CURRENT_SCOPE, next_in_attempt
-from ._tool_metadata import RunToolMetadataGuard, effective_metadata, set_tool_metadata
 
 __all__ = ['PrefectDurability']
 
@@ -26,6 +32,7 @@ class _CapabilityPrefectAgent(PrefectAgent[AgentDepsT, OutputDataT], Generic[Age
     """The `PrefectAgent` a `PrefectDurability` runs on, in the user's flow: its own flow `<agent>.run` is unused."""
 
     wrapper_name = 'PrefectDurability'
+    _capability_form = True
     _run_is_unit = False
 
     _scope_holds_one_run = True

@@ -7,7 +7,14 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, Generic, cast
 
 from durable_core import DurableUsageError, StepPolicy
-from durable_core.engine import DurabilityCapability, ParallelExecutionMode, UnitCall
+from durable_core.engine import (
+    DurabilityCapability,
+    ParallelExecutionMode,
+    RunToolMetadataGuard,
+    UnitCall,
+    effective_metadata,
+    set_tool_metadata,
+)
 from pydantic_ai.agent import AbstractAgent, EventStreamHandler
 from pydantic_ai.capabilities import AbstractCapability
 from pydantic_ai.exceptions import (
@@ -26,7 +33,6 @@ from ._agent import TemporalAgent
 from ._config import ActivityConfigLike, LocalActivity, ToolActivityConfig, resolve_config
 from ._dropin import TemporalRunContext
 from ._registry import is_registered
-from ._tool_metadata import RunToolMetadataGuard, effective_metadata, set_tool_metadata
 
 __all__ = ['AgentNotRegisteredError', 'TemporalDurability', 'temporal_agent_of']
 
@@ -58,6 +64,7 @@ class _CapabilityTemporalAgent(TemporalAgent[AgentDepsT, OutputDataT], Generic[A
     """
 
     wrapper_name = 'TemporalDurability'
+    _capability_form = True
 
     def __init__(
         self,
