@@ -1,7 +1,8 @@
 """An agent in either durable form, for the tests that run in both: `TemporalAgent(agent)` and `TemporalDurability`.
 
 Both forms run the same way, `agent.run()` in a workflow that lists the agent in `__pydantic_ai_agents__`; a workflow
-of these tests lists both and takes the form to run as its first argument. Workflow modules import this one: it
+of these tests lists both and takes the form to run as an argument after its own, `'wrapper'` by default, so that
+the committed histories, recorded before the capability form, replay with it. Workflow modules import this one: it
 imports nothing the workflow sandbox would refuse.
 """
 
@@ -17,6 +18,7 @@ from pydantic_ai.toolsets import AbstractToolset
 
 Form = Literal['wrapper', 'capability']
 FORMS: tuple[Form, ...] = ('wrapper', 'capability')
+WRAPPER: Form = 'wrapper'
 
 
 def durable_forms(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterable
 from dataclasses import dataclass
 
-from _forms import Form, durable_forms
+from _forms import WRAPPER, Form, durable_forms
 from durable_core import StepPolicy
 from durable_core.testing import ScriptedModel, ToolCall
 from durable_temporal import LocalActivity, PydanticAIWorkflow
@@ -50,7 +50,7 @@ class EventsWorkflow(PydanticAIWorkflow):
     __pydantic_ai_agents__ = list(events_agents.values())
 
     @workflow.run
-    async def run(self, form: Form, prompt: str) -> str:
+    async def run(self, prompt: str, form: Form = WRAPPER) -> str:
         return (await events_agents[form].run(prompt, deps=User('ada'))).output
 
 
@@ -81,7 +81,7 @@ class ApprovalWorkflow(PydanticAIWorkflow):
         self._results: DeferredToolResults | None = None
 
     @workflow.run
-    async def run(self, form: Form, prompt: str) -> str:
+    async def run(self, prompt: str, form: Form = WRAPPER) -> str:
         agent = hitl_agents[form]
         result = await agent.run(prompt)
         while isinstance(result.output, DeferredToolRequests):
@@ -127,7 +127,7 @@ class DynamicWorkflow(PydanticAIWorkflow):
     __pydantic_ai_agents__ = list(dynamic_agents.values())
 
     @workflow.run
-    async def run(self, form: Form, prompt: str) -> str:
+    async def run(self, prompt: str, form: Form = WRAPPER) -> str:
         return (await dynamic_agents[form].run(prompt, deps=User('bob'))).output
 
 
@@ -153,7 +153,7 @@ class InlineToolWorkflow(PydanticAIWorkflow):
     __pydantic_ai_agents__ = list(inline_agents.values())
 
     @workflow.run
-    async def run(self, form: Form, prompt: str) -> str:
+    async def run(self, prompt: str, form: Form = WRAPPER) -> str:
         return (await inline_agents[form].run(prompt)).output
 
 
@@ -189,5 +189,5 @@ class LocalToolWorkflow(PydanticAIWorkflow):
     __pydantic_ai_agents__ = list(local_agents.values())
 
     @workflow.run
-    async def run(self, form: Form, prompt: str) -> str:
+    async def run(self, prompt: str, form: Form = WRAPPER) -> str:
         return (await local_agents[form].run(prompt)).output

@@ -11,7 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from _forms import Form, durable_forms
+from _forms import WRAPPER, Form, durable_forms
 from durable_core.testing import ScriptedModel, ToolCall
 from durable_core.testing.mcp_calculator import MCP_CALCULATOR_PATH
 from durable_temporal import PydanticAIWorkflow
@@ -50,7 +50,7 @@ class MCPWorkflow(PydanticAIWorkflow):
     __pydantic_ai_agents__ = list(mcp_agents.values())
 
     @workflow.run
-    async def run(self, form: Form, prompt: str) -> list[str]:
+    async def run(self, prompt: str, form: Form = WRAPPER) -> list[str]:
         """Two runs of the agent: each lists the server's tools once, however many steps it takes."""
         first = await mcp_agents[form].run(prompt)
         second = await mcp_agents[form].run(prompt)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 from _forms import Form, temporal_agent
 from _temporal_support import activity_types, history_events, plugin_client_fixture  # noqa: F401
 from _wf_features import (
@@ -27,7 +26,7 @@ from _wf_features import (
     local_agents,
 )
 from pydantic_ai import DeferredToolResults
-from temporalio.client import Client, WorkflowFailureError
+from temporalio.client import Client
 from temporalio.worker import Worker
 
 
@@ -36,7 +35,7 @@ async def test_events_reach_the_handler_live_and_in_order(plugin_client: Client,
     TOOL_CALLS.clear()
     async with Worker(plugin_client, task_queue=task_queue, workflows=[EventsWorkflow]):
         handle = await plugin_client.start_workflow(
-            EventsWorkflow.run, args=[form, 'Shout hi'], id=f'events-{uuid.uuid4()}', task_queue=task_queue
+            EventsWorkflow.run, args=['Shout hi', form], id=f'events-{uuid.uuid4()}', task_queue=task_queue
         )
         assert await handle.result() == 'Done shouting.'
     assert TOOL_CALLS == ['shout:hi']
@@ -61,7 +60,7 @@ async def test_approval_through_a_signal_resumes_the_agent(plugin_client: Client
     TOOL_CALLS.clear()
     async with Worker(plugin_client, task_queue=task_queue, workflows=[ApprovalWorkflow]):
         handle = await plugin_client.start_workflow(
-            ApprovalWorkflow.run, args=[form, 'Delete notes.txt'], id=f'hitl-{uuid.uuid4()}', task_queue=task_queue
+            ApprovalWorkflow.run, args=['Delete notes.txt', form], id=f'hitl-{uuid.uuid4()}', task_queue=task_queue
         )
         pending = await handle.execute_update(ApprovalWorkflow.pending_approvals)
         assert pending == ['del-1']
@@ -81,7 +80,7 @@ async def test_dynamic_toolset_is_resolved_in_activities(plugin_client: Client, 
     TOOL_CALLS.clear()
     async with Worker(plugin_client, task_queue=task_queue, workflows=[DynamicWorkflow]):
         handle = await plugin_client.start_workflow(
-            DynamicWorkflow.run, args=[form, 'Look up x'], id=f'dynamic-{uuid.uuid4()}', task_queue=task_queue
+            DynamicWorkflow.run, args=['Look up x', form], id=f'dynamic-{uuid.uuid4()}', task_queue=task_queue
         )
         assert await handle.result() == 'Found it.'
     assert 'lookup:x' in TOOL_CALLS
@@ -107,7 +106,7 @@ async def test_tool_configured_false_runs_in_the_workflow(plugin_client: Client,
     TOOL_CALLS.clear()
     async with Worker(plugin_client, task_queue=task_queue, workflows=[InlineToolWorkflow]):
         handle = await plugin_client.start_workflow(
-            InlineToolWorkflow.run, args=[form, 'Both'], id=f'inline-{uuid.uuid4()}', task_queue=task_queue
+            InlineToolWorkflow.run, args=['Both', form], id=f'inline-{uuid.uuid4()}', task_queue=task_queue
         )
         assert await handle.result() == 'Both done.'
     assert TOOL_CALLS == ['io:3']
@@ -127,23 +126,6 @@ async def test_tool_configured_false_runs_in_the_workflow(plugin_client: Client,
     ]
 
 
-@pytest.mark.parametrize(
-    'form',
-    [
-        'wrapper',
-        pytest.param(
-            'capability',
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=WorkflowFailureError,
-                reason="bug: the tool's metadata={'temporal': LocalActivity()} rides in the tool definitions of each "
-                'model request, and the model_request activity cannot decode them (durable-core rebuilds the '
-                'LocalActivity dataclass, whose LocalActivityConfig is a typing.TypedDict pydantic refuses on Python '
-                '< 3.12): the workflow fails at its first model request',
-            ),
-        ),
-    ],
-)
 async def test_tool_configured_local_runs_as_a_local_activity(
     plugin_client: Client, task_queue: str, form: Form
 ) -> None:
@@ -152,7 +134,7 @@ async def test_tool_configured_local_runs_as_a_local_activity(
     FLAKY_ATTEMPTS.clear()
     async with Worker(plugin_client, task_queue=task_queue, workflows=[LocalToolWorkflow]):
         handle = await plugin_client.start_workflow(
-            LocalToolWorkflow.run, args=[form, 'Look both up'], id=f'local-{uuid.uuid4()}', task_queue=task_queue
+            LocalToolWorkflow.run, args=['Look both up', form], id=f'local-{uuid.uuid4()}', task_queue=task_queue
         )
         assert await handle.result() == 'Looked up.'
     assert sorted(TOOL_CALLS) == ['lookup:a', 'lookup:a', 'slow:b']  # the first lookup failed, its retry succeeded

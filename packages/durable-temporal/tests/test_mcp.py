@@ -21,7 +21,7 @@ async def test_mcp_listing_instructions_and_calls_are_activities(
     mcp_model.requests.clear()
     async with Worker(plugin_client, task_queue=task_queue, workflows=[MCPWorkflow]):
         handle = await plugin_client.start_workflow(
-            MCPWorkflow.run, args=[form, 'Add 2 and 3, then shout hi'], id=f'mcp-{uuid.uuid4()}', task_queue=task_queue
+            MCPWorkflow.run, args=['Add 2 and 3, then shout hi', form], id=f'mcp-{uuid.uuid4()}', task_queue=task_queue
         )
         assert await handle.result() == ['Five, and HI.', 'Five, and HI.']
     # The server ran each call once per run: the tool results came from it, through an activity.

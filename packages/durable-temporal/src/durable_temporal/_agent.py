@@ -30,7 +30,7 @@ from durable_core.engine import (
 from pydantic_ai import RunContext
 from pydantic_ai.agent import AbstractAgent, EventStreamHandler
 from pydantic_ai.capabilities import AbstractCapability
-from pydantic_ai.models import Model
+from pydantic_ai.models import Model, ModelRequestParameters
 from pydantic_ai.output import OutputDataT
 from pydantic_ai.tools import AgentDepsT
 from pydantic_ai.toolsets import AbstractToolset, DynamicToolset, FunctionToolset
@@ -40,6 +40,7 @@ from . import _activity_args as args_io
 from ._clock import WorkflowClock
 from ._config import (
     DEFAULT_ACTIVITY_CONFIG,
+    TEMPORAL_METADATA_KEY,
     ActivityConfigLike,
     LocalOptions,
     ResolvedConfig,
@@ -236,6 +237,7 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
             ctx = None
             if self._event_stream_handler is not None and inputs.run_context is not None:
                 ctx = self._encode_ctx(inputs.run_context)
+            params = _without_activity_configs(params)
             return args_io.ModelRequestArgs.encode(inputs.messages, params, inputs.model_settings, call.model_key, ctx)
         if isinstance(inputs, ToolCallInputs):
             tool_args = args_io.encode_tool_args(inputs.tool_args)
@@ -343,3 +345,21 @@ async def _execute(
 
 async def _not_in_process() -> str:  # pragma: no cover - Temporal runs units in activities
     raise AssertionError('TemporalAgent runs every unit in an activity')
+
+
+def _without_activity_configs(params: ModelRequestParameters) -> ModelRequestParameters:
+    """The request's parameters without the tools' `metadata['temporal']`, which the model request never reads.
+
+    Activity configs are for the workflow's scheduling, not the model, and need not be JSON (a `LocalActivity`).
+    """
+    if not any(TEMPORAL_METADATA_KEY in (tool.metadata or {}) for tool in params.function_tools):
+        return params
+    tools = [
+        dataclasses.replace(
+            tool, metadata={k: v for k, v in tool.metadata.items() if k != TEMPORAL_METADATA_KEY} or None
+        )
+        if tool.metadata and TEMPORAL_METADATA_KEY in tool.metadata
+        else tool
+        for tool in params.function_tools
+    ]
+    return dataclasses.replace(params, function_tools=tools)

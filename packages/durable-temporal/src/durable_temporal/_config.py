@@ -13,6 +13,7 @@ from temporalio.workflow import ActivityConfig, LocalActivityConfig
 
 __all__ = [
     'DEFAULT_ACTIVITY_CONFIG',
+    'TEMPORAL_METADATA_KEY',
     'ActivityConfig',
     'ActivityConfigLike',
     'LocalActivity',
@@ -24,6 +25,9 @@ __all__ = [
     'merge_configs',
     'resolve_config',
 ]
+
+TEMPORAL_METADATA_KEY = 'temporal'
+"""The tool `metadata` key of a tool's activity config, as 2.68's: an `ActivityConfig` (or ours), or `False`."""
 
 
 @dataclass(frozen=True)

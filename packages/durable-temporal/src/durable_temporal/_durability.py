@@ -30,7 +30,7 @@ from pydantic_ai.toolsets import AbstractToolset, FunctionToolset
 from temporalio import workflow
 
 from ._agent import TemporalAgent
-from ._config import ActivityConfigLike, LocalActivity, ToolActivityConfig, resolve_config
+from ._config import TEMPORAL_METADATA_KEY, ActivityConfigLike, LocalActivity, ToolActivityConfig, resolve_config
 from ._dropin import TemporalRunContext
 from ._registry import is_registered
 
@@ -43,9 +43,6 @@ DEFAULT_NON_RETRYABLE_MODEL_ERRORS: tuple[type[ModelAPIError], ...] = (
 )
 """2.68's default: the model errors another attempt cannot fix (a rejected request, an exhausted quota, a request
 out of its deadline)."""
-
-TEMPORAL_METADATA_KEY = 'temporal'
-"""The tool `metadata` key of a tool's activity config, as 2.68's: an `ActivityConfig` (or ours), or `False`."""
 
 
 class AgentNotRegisteredError(RuntimeError):
