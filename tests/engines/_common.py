@@ -7,7 +7,7 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 
 from durable_core.testing import ScriptedModel, Step, ToolCall
 from pydantic_ai import Agent
+from pydantic_ai.capabilities import AbstractCapability
 from scenarios import SCENARIOS, Built, RunFn, summarise_calls
 
 Prepared = tuple[str, Built, list[str], Any]
@@ -55,11 +56,13 @@ KILL_PROMPT = 'Fetch a and b.'
 KILL_OUTPUT = 'a=1, b=2'
 
 
-def kill_agent(record: Callable[[str], None]) -> Agent[None, str]:
+def kill_agent(record: Callable[[str], None], capabilities: Sequence[AbstractCapability[Any]] = ()) -> Agent[None, str]:
     """The kill trials' 5-step run (model, tool, model, tool, model), each unit slow.
 
     Each unit calls `record('start:<unit>:<pid>')` at its source before it works, with units named
     `model:1`, `tool:a`, `model:2`, `tool:b`, `model:3`; the run's output is `KILL_OUTPUT`.
+    `capabilities`: a durability capability, in the capability form (`Agent(..., capabilities=[...])`); the agent's
+    name is `kill_trials` in both forms, so both journal the same unit names.
     """
 
     def slow(label: str) -> None:
@@ -74,7 +77,7 @@ def kill_agent(record: Callable[[str], None]) -> Agent[None, str]:
         ],
         position='history',
     )
-    agent = Agent(model, name='kill_trials')
+    agent = Agent(model, name='kill_trials', capabilities=list(capabilities) or None)
 
     @agent.tool_plain
     def fetch(key: str) -> int:

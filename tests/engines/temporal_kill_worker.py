@@ -1,6 +1,8 @@
 """A Temporal worker for the kill trials: it serves the 5-step run's workflow (`_temporal_kill_workflow`).
 
-Usage: temporal_kill_worker.py MODE TARGET TASK_QUEUE DIR
+Usage: temporal_kill_worker.py FORM MODE TARGET TASK_QUEUE DIR
+FORM `wrapper`: the workflow runs a `TemporalAgent`. FORM `capability`: the workflow calls the `run()` of an agent
+built with `TemporalDurability` (the wrapper's arguments). A worker serves its form's workflow only.
 MODE `serve`: connect, serve TASK_QUEUE and touch DIR/ready.<pid>, until killed. MODE `standby`: connect, wait for
 the file DIR/resume.<pid>, then serve (the test starts it ahead of need, so its imports overlap a run). The test
 starts the workflows and reads their history through its own client. Each unit records `start:<unit>:<pid>` at its
@@ -15,13 +17,14 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from _temporal_kill_workflow import RECORDER, KillWorkflow
+from _capability import parse_form
+from _temporal_kill_workflow import RECORDER, WORKFLOWS
 from durable_temporal import PydanticAIPlugin
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 
-async def main(mode: str, target: str, task_queue: str, directory: str) -> None:
+async def main(form: str, mode: str, target: str, task_queue: str, directory: str) -> None:
     RECORDER.directory = Path(directory)
     client = await Client.connect(target, plugins=[PydanticAIPlugin()])
     resume = RECORDER.directory / f'resume.{os.getpid()}'
@@ -31,7 +34,7 @@ async def main(mode: str, target: str, task_queue: str, directory: str) -> None:
     async with Worker(
         client,
         task_queue=task_queue,
-        workflows=[KillWorkflow],
+        workflows=[WORKFLOWS[parse_form(form)]],
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=1),
     ):
         (RECORDER.directory / f'ready.{os.getpid()}').touch()
@@ -39,4 +42,4 @@ async def main(mode: str, target: str, task_queue: str, directory: str) -> None:
 
 
 if __name__ == '__main__':
-    asyncio.run(main(*sys.argv[1:5]))
+    asyncio.run(main(*sys.argv[1:6]))
