@@ -4,7 +4,8 @@
 started. Each engine driver adds its own cases (config keys, entry points it does not support, ...) around them.
 In the capability form, `capability_construction_cases(durability, use)` give the same configs to the engine's
 capability, refused at the agent's creation or first durable use, and `run_time_cases(..., capability=True)` make
-the same bad runs through the agent's own `run()`, in a workflow or flow (`Contained`, on DBOS and Prefect).
+the same bad runs through the agent's own `run()`, in a workflow or flow (`Contained`, on DBOS and Prefect), but for
+those that have no meaning in that form (`NOT_IN_CAPABILITY_FORM`). `capability_only_cases` are that form's own.
 """
 
 from __future__ import annotations
@@ -179,6 +180,54 @@ RUN_TIME_CASES = [name for name, _, _ in RUN_TIME]
 RUN_IN_PROCESS_ACCEPTS = ('event handler at run time',)
 """Shared run-time cases that an engine whose units run in the caller's process (DBOS, Prefect) accepts."""
 
+_NO_RUN_ARGUMENTS = (
+    'No run argument is journaled in the capability form: the workflow or flow that calls run() passes it again when '
+    "it recovers, and the model's answers are read back from their units (2.68's capability takes it too)."
+)
+_IN_PROCESS_DEPS = (
+    'Deps are not journaled in the capability form here: its units run in the process of the workflow or flow that '
+    'calls run(), which passes the deps again when it recovers.'
+)
+_STREAMS = (
+    "The plain agent's own entry point, which the capability does not refuse (nor does 2.68's): its model requests "
+    "are units, as run()'s are; the wrapper refuses it because its own run is a unit."
+)
+_RUN_TIME_TOOLSETS_IN_PROCESS = (
+    'Accepted by design, as by 2.68 (a function toolset): units run in process need no registration, so a toolset '
+    "the user's workflow code passes to run() becomes units under its id, and the same code passes it on recovery."
+)
+NOT_IN_CAPABILITY_FORM: dict[str, dict[str, str]] = {
+    'dbos-sqlite': {
+        'deps that cannot be serialized': _IN_PROCESS_DEPS,
+        'deps of a subclass of deps_type': _IN_PROCESS_DEPS,
+        'output type at run time': _NO_RUN_ARGUMENTS,
+        'headers in run model settings': 'No step journals its inputs, so the model settings of a run reach no record.',
+        'toolsets at run time': _RUN_TIME_TOOLSETS_IN_PROCESS,
+        'run_stream inside a workflow': _STREAMS,
+        'run_stream_events inside a workflow': _STREAMS,
+    },
+    'prefect': {
+        'deps that cannot be serialized': _IN_PROCESS_DEPS,
+        'deps of a subclass of deps_type': _IN_PROCESS_DEPS,
+        'output type at run time': _NO_RUN_ARGUMENTS,
+        'headers in run model settings': 'Tasks persist their results, not their inputs: no record holds the settings.',
+        'toolsets at run time': _RUN_TIME_TOOLSETS_IN_PROCESS,
+        'unregistered model instance inside a flow': 'Every run of the capability form is in a flow: that is the '
+        "shared 'unregistered model instance'.",
+        'run_stream_events inside a flow': _STREAMS,
+    },
+    'temporal': {
+        'output type at run time': _NO_RUN_ARGUMENTS,
+        'run_stream inside a workflow': _STREAMS,
+        'run_stream_events inside a workflow': _STREAMS,
+    },
+}
+"""The wrapper's cases that have no meaning in the capability form, per engine, with why: not in that form's table.
+
+Keyed as `tests/test_bad_input.py` names its targets. A driver's capability form leaves the shared ones out
+(`run_time_cases(..., leave_out=NOT_IN_CAPABILITY_FORM[engine])`) and does not add its own ones.
+"""
+
 
 def run_time_kwargs(name: str) -> dict[str, Any]:
     """The misused `run()` arguments of a shared run-time case: deps that work, and what the case misuses."""
@@ -198,13 +247,49 @@ def run_time_cases(
 
     `in_process`: the engine's units run in the caller's process, so it accepts `RUN_IN_PROCESS_ACCEPTS`.
     `capability`: `wrapper` is the engine's capability (`TemporalDurability`), configured without the agent.
-    `leave_out`: cases that have no meaning in this form (`tests/test_bad_input.py` says why).
+    `leave_out`: cases that have no meaning in this form (`NOT_IN_CAPABILITY_FORM` says why).
     """
     configure = f'{wrapper}(' if capability else f'{wrapper}(agent, '
     return [
         Case(name, lambda name=name: run_case(name), fix.replace('{configure}', configure))
         for name, _, fix in RUN_TIME
         if not (in_process and name in RUN_IN_PROCESS_ACCEPTS) and name not in leave_out
+    ]
+
+
+def durability_for_one_run(durability: Callable[[], AbstractCapability[Any]]) -> Callable[[], Awaitable[Any]]:
+    """A plain agent's run given `durability()` for that run only, not when the agent is created."""
+    return lambda: Agent(TestModel(), name='m_per_run').run('Hi', capabilities=[durability()])
+
+
+def capability_only_cases(
+    durability: type[AbstractCapability[Any]],
+    wrap: Callable[[Agent[Any, Any]], Any],
+    capable: Agent[Any, Any],
+    for_one_run: Callable[[], Awaitable[Any]],
+) -> list[Case]:
+    """The capability form's own misuse that every engine refuses alike; `durability` is the engine's capability.
+
+    `wrap`: the engine's wrapper, given `capable`, an agent with the capability. `for_one_run`: a run, in the driver's
+    workflow or flow, of an agent given the capability for that run only (`durability_for_one_run`).
+    """
+    return [
+        Case(
+            'two durability capabilities on one agent',
+            construct(lambda: Agent(TestModel(), name='m_twice', capabilities=[durability(), durability()])),
+            'Keep one of them',
+        ),
+        Case(
+            'wrapper around a capability agent',
+            construct(lambda: wrap(capable)),
+            'wrap an agent without the capability',
+        ),
+        Case(
+            'durability capability given for one run',
+            for_one_run,
+            "give it when the agent is created, Agent(..., name='my_agent', "
+            f'capabilities=[{durability.__name__}(...)])',
+        ),
     ]
 
 
@@ -235,6 +320,14 @@ class Contained:
     async def run(self, agent: Agent[Any, Any]) -> Any:
         """A plain run of `agent` in a container: the first durable use of a capability agent."""
         return await self(lambda: agent.run('Hi'))()
+
+    def run_time_cases(self, agent: Agent[Any, Any], capability: str, leave_out: Collection[str]) -> list[Case]:
+        """The shared run-time cases in the in-process capability form: each a run of `agent`, in a container."""
+
+        async def run_case(name: str) -> Any:
+            return await self(lambda: agent.run('Hi', **run_time_kwargs(name)))()
+
+        return run_time_cases(run_case, capability, in_process=True, capability=True, leave_out=leave_out)
 
 
 def _class_name(error: BaseException) -> str:

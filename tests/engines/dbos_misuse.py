@@ -19,12 +19,15 @@ from typing import Any
 from _capability import parse_form
 from _misuse import (
     NO_DEPS,
+    NOT_IN_CAPABILITY_FORM,
     Case,
     Contained,
     Handle,
     capability_construction_cases,
+    capability_only_cases,
     construct,
     construction_cases,
+    durability_for_one_run,
     misuse_entry_point,
     run_cases,
     run_time_cases,
@@ -107,9 +110,6 @@ def capability_table() -> list[Case]:
         assert durability.durable_agent.name == 'misuse_capability'
         return await INSIDE.run(Agent(TestModel(), name='misuse_capability', capabilities=[DBOSDurability()]))
 
-    async def capability_run_case(name: str) -> Any:
-        return await INSIDE(lambda: capable.run('Hi', **misused(name)))()
-
     return [
         *capability_construction_cases(DBOSDurability, INSIDE.run, tools_inline=True),
         Case(
@@ -128,19 +128,7 @@ def capability_table() -> list[Case]:
         Case(
             'unknown step config key', lambda: with_durability('m_cfg', model_step_config={'retry': 3}), 'the keys are'
         ),
-        *run_time_cases(
-            capability_run_case,
-            'DBOSDurability',
-            in_process=True,
-            capability=True,
-            leave_out=(
-                'deps that cannot be serialized',
-                'deps of a subclass of deps_type',
-                'output type at run time',
-                'headers in run model settings',
-                'toolsets at run time',
-            ),
-        ),
+        *INSIDE.run_time_cases(capable, 'DBOSDurability', leave_out=NOT_IN_CAPABILITY_FORM['dbos-sqlite']),
         Case(
             'override of the model inside a workflow',
             INSIDE(lambda: misuse_entry_point(capable, 'override and run')),
@@ -151,21 +139,7 @@ def capability_table() -> list[Case]:
             INSIDE(lambda: misuse_entry_point(capable, 'realtime')),
             'outside the workflow',
         ),
-        Case(
-            'two durability capabilities on one agent',
-            construct(lambda: Agent(TestModel(), name='m_twice', capabilities=[DBOSDurability(), DBOSDurability()])),
-            'Keep one of them',
-        ),
-        Case(
-            'wrapper around a capability agent',
-            construct(lambda: DBOSAgent(capable)),
-            'wrap an agent without the capability',
-        ),
-        Case(
-            'durability capability given for one run',
-            INSIDE(lambda: Agent(TestModel(), name='m_per_run').run('Hi', capabilities=[DBOSDurability()])),
-            "give it when the agent is created, Agent(..., name='my_agent', capabilities=[DBOSDurability(...)])",
-        ),
+        *capability_only_cases(DBOSDurability, DBOSAgent, capable, INSIDE(durability_for_one_run(DBOSDurability))),
         Case(
             'config for a tool the agent lacks',
             lambda: with_durability('m_lacks', tool_step_config_by_name={'get_wether': StepConfig()}),

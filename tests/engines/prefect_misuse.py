@@ -35,12 +35,15 @@ from typing import Any  # noqa: E402
 from _capability import parse_form  # noqa: E402
 from _misuse import (  # noqa: E402
     NO_DEPS,
+    NOT_IN_CAPABILITY_FORM,
     Case,
     Contained,
     Handle,
     capability_construction_cases,
+    capability_only_cases,
     construct,
     construction_cases,
+    durability_for_one_run,
     misuse_entry_point,
     run_cases,
     run_time_cases,
@@ -174,26 +177,11 @@ def capability_table() -> list[Case]:
         other = Agent(TestModel(), name='misuse_capability', tools=[another_tool], capabilities=[PrefectDurability()])
         return await INSIDE.run(other)
 
-    async def capability_run_case(name: str) -> Any:
-        return await INSIDE(lambda: capable.run('Hi', **misused(name)))()
-
     return [
         *capability_construction_cases(PrefectDurability, INSIDE.run),
         Case('duplicate agent name', duplicate_name, 'unique name'),
         *config_cases(with_durability),
-        *run_time_cases(
-            capability_run_case,
-            'PrefectDurability',
-            in_process=True,
-            capability=True,
-            leave_out=(
-                'deps that cannot be serialized',
-                'deps of a subclass of deps_type',
-                'output type at run time',
-                'headers in run model settings',
-                'toolsets at run time',
-            ),
-        ),
+        *INSIDE.run_time_cases(capable, 'PrefectDurability', leave_out=NOT_IN_CAPABILITY_FORM['prefect']),
         Case(
             'override of the model inside a flow',
             INSIDE(lambda: misuse_entry_point(capable, 'override and run')),
@@ -209,22 +197,8 @@ def capability_table() -> list[Case]:
             INSIDE(lambda: misuse_entry_point(capable, 'realtime')),
             'outside the flow',
         ),
-        Case(
-            'two durability capabilities on one agent',
-            construct(
-                lambda: Agent(TestModel(), name='m_twice', capabilities=[PrefectDurability(), PrefectDurability()])
-            ),
-            'Keep one of them',
-        ),
-        Case(
-            'wrapper around a capability agent',
-            construct(lambda: PrefectAgent(capable)),
-            'wrap an agent without the capability',
-        ),
-        Case(
-            'durability capability given for one run',
-            INSIDE(lambda: Agent(TestModel(), name='m_per_run').run('Hi', capabilities=[PrefectDurability()])),
-            "give it when the agent is created, Agent(..., name='my_agent', capabilities=[PrefectDurability(...)])",
+        *capability_only_cases(
+            PrefectDurability, PrefectAgent, capable, INSIDE(durability_for_one_run(PrefectDurability))
         ),
         Case(
             'config for a tool the agent lacks',

@@ -22,12 +22,22 @@ import contextlib
 import json
 import sys
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from _capability import parse_form
-from _misuse import Case, capability_construction_cases, construct, construction_cases, run_cases, run_time_cases
+from _misuse import (
+    NOT_IN_CAPABILITY_FORM,
+    Case,
+    capability_construction_cases,
+    capability_only_cases,
+    construct,
+    construction_cases,
+    run_cases,
+    run_time_cases,
+)
 from _temporal import exit_now, original_type, raised_error
 from _temporal_misuse_workflow import (
     CAPABILITY_AGENT,
@@ -71,22 +81,7 @@ async def main(form: str, target: str, out: Path) -> None:
         out.write_text(json.dumps(await capability_table(client)))
         return
 
-    async def in_workflow(case: str) -> Any:
-        workflow_ids.append(f'{TASK_QUEUE}-{case}')
-        try:
-            return await client.execute_workflow(
-                MisuseWorkflow.run,
-                case,
-                id=workflow_ids[-1],
-                task_queue=TASK_QUEUE,
-                execution_timeout=timedelta(seconds=30),  # a case that retried its workflow task forever shows
-            )
-        except WorkflowFailureError as failure:
-            raise raised_error(failure) from failure
-
-    async def journaled() -> int:
-        return await scheduled_activities(client)
-
+    in_workflow = workflow_runner(client, MisuseWorkflow.run, TASK_QUEUE)
     cases = [
         *construction_cases(TemporalAgent),
         Case(
@@ -110,7 +105,7 @@ async def main(form: str, target: str, out: Path) -> None:
         Case(OVERSIZE, lambda: in_workflow('oversize'), 'Make it smaller'),
     ]
     async with Worker(client, task_queue=TASK_QUEUE, workflows=[MisuseWorkflow]):
-        results = await run_cases('temporal', cases, journaled, original_type)
+        results = await run_cases('temporal', cases, lambda: scheduled_activities(client), original_type)
     oversize = next(result for result in results if result['case'] == OVERSIZE)
     attempts = [
         event.activity_task_started_event_attributes.attempt
@@ -119,6 +114,30 @@ async def main(form: str, target: str, out: Path) -> None:
     ]
     oversize['model_request_attempts'] = max(attempts, default=0)
     out.write_text(json.dumps(results))
+
+
+def workflow_runner(
+    client: Client, run: Callable[[Any, str], Awaitable[str]], prefix: str
+) -> Callable[[str], Awaitable[Any]]:
+    """`in_workflow(case)`: runs the workflow `run` with `case` to its end, raising the error the workflow failed with.
+
+    Each run's id, `prefix` and the case, goes to `workflow_ids`, whose histories `scheduled_activities` counts.
+    """
+
+    async def in_workflow(case: str) -> Any:
+        workflow_ids.append(f'{prefix}-{case}'.replace(' ', '-'))
+        try:
+            return await client.execute_workflow(
+                run,
+                case,
+                id=workflow_ids[-1],
+                task_queue=TASK_QUEUE,
+                execution_timeout=timedelta(seconds=30),  # a case that retried its workflow task forever shows
+            )
+        except WorkflowFailureError as failure:
+            raise raised_error(failure) from failure
+
+    return in_workflow
 
 
 async def scheduled_activities(client: Client) -> int:
@@ -132,19 +151,7 @@ async def scheduled_activities(client: Client) -> int:
 
 async def capability_table(client: Client) -> list[dict[str, Any]]:
     """The capability form's cases, tried with a worker of `CapabilityMisuseWorkflow` running."""
-
-    async def in_workflow(case: str) -> Any:
-        workflow_ids.append(f'{TASK_QUEUE}-capability-{case}'.replace(' ', '-'))
-        try:
-            return await client.execute_workflow(
-                CapabilityMisuseWorkflow.run,
-                case,
-                id=workflow_ids[-1],
-                task_queue=TASK_QUEUE,
-                execution_timeout=timedelta(seconds=30),  # a case that retried its workflow task forever shows
-            )
-        except WorkflowFailureError as failure:
-            raise raised_error(failure) from failure
+    in_workflow = workflow_runner(client, CapabilityMisuseWorkflow.run, f'{TASK_QUEUE}-capability')
 
     async def register(agent: Agent[Any, Any]) -> Worker:
         """A worker that registers `agent`, as an application's would: the capability builds its wrapper now."""
@@ -188,27 +195,13 @@ async def capability_table(client: Client) -> list[dict[str, Any]]:
             'TemporalDurability',
             in_process=False,
             capability=True,
-            leave_out=('output type at run time',),
+            leave_out=NOT_IN_CAPABILITY_FORM['temporal'],
         ),
         Case('run_sync inside a workflow', lambda: in_workflow('run_sync'), 'await agent.run'),
         Case('override of the model inside a workflow', lambda: in_workflow('override and run'), 'models='),
         Case('realtime session inside a workflow', lambda: in_workflow('realtime'), 'outside the workflow'),
-        Case(
-            'two durability capabilities on one agent',
-            construct(
-                lambda: Agent(TestModel(), name='m_twice', capabilities=[TemporalDurability(), TemporalDurability()])
-            ),
-            'Keep one of them',
-        ),
-        Case(
-            'wrapper around a capability agent',
-            construct(lambda: TemporalAgent(CAPABILITY_AGENT)),
-            'wrap an agent without the capability',
-        ),
-        Case(
-            'durability capability given for one run',
-            lambda: in_workflow('capability for one run'),
-            "give it when the agent is created, Agent(..., name='my_agent', capabilities=[TemporalDurability(...)])",
+        *capability_only_cases(
+            TemporalDurability, TemporalAgent, CAPABILITY_AGENT, lambda: in_workflow('capability for one run')
         ),
         Case(
             'config for a toolset the agent lacks',
@@ -229,13 +222,10 @@ async def capability_table(client: Client) -> list[dict[str, Any]]:
         Case('a valid run (control)', lambda: in_workflow('control'), ''),
     ]
 
-    async def journaled() -> int:
-        return await scheduled_activities(client)
-
     async with Worker(
         client, task_queue=TASK_QUEUE, workflows=[CapabilityMisuseWorkflow, UnregisteredCapabilityWorkflow]
     ):
-        return await run_cases('temporal', cases, journaled, original_type)
+        return await run_cases('temporal', cases, lambda: scheduled_activities(client), original_type)
 
 
 if __name__ == '__main__':
