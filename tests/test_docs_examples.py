@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,7 +26,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from durable_core.testing import OpenAICompatibleServer, RecordedRequest, StepLike, ToolCall
+from durable_core.testing import (
+    OpenAICompatibleServer,
+    RecordedRequest,
+    StepLike,
+    ToolCall,
+    aborted_in_temporal_finalization,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ROOT / 'docs' / 'pages'
@@ -126,21 +131,6 @@ def test_docs_have_tested_examples() -> None:
     assert {'dbos', 'temporal', 'prefect', 'retries', 'upgrading', 'testing'} <= pages
 
 
-def _aborted_by_temporals_finalization(done: subprocess.CompletedProcess[str]) -> bool:
-    """Whether a finished program was aborted by temporalio's runtime threads while Python shut down.
-
-    A known temporalio bug (temporalio/sdk-python#300, open): a short-lived process that used a client sometimes dies
-    with SIGABRT in interpreter finalization, after its last line ran. The program's own work is checked by its
-    output; only this exact abort, with no Python traceback, is let through.
-    """
-    return (
-        done.returncode == -signal.SIGABRT
-        and 'Fatal Python error: PyGILState_Release' in done.stderr
-        and 'Python runtime state: finalizing' in done.stderr
-        and 'Traceback' not in done.stderr
-    )
-
-
 @pytest.mark.parametrize('block', RUN, ids=[block.id for block in RUN])
 def test_docs_example_runs(block: Block, llm: OpenAICompatibleServer, tmp_path: Path, request: Any) -> None:
     env = {**os.environ, 'OPENAI_API_KEY': 'test-key', 'OPENAI_BASE_URL': llm.base_url}
@@ -152,7 +142,7 @@ def test_docs_example_runs(block: Block, llm: OpenAICompatibleServer, tmp_path: 
     done = subprocess.run(
         [sys.executable, 'example.py'], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240
     )
-    if not _aborted_by_temporals_finalization(done):
+    if not aborted_in_temporal_finalization(done):
         assert done.returncode == 0, f'{block.code}\n--- stderr ---\n{done.stderr[-4000:]}'
     if 'print(' in block.code:
         assert done.stdout.strip()

@@ -2,7 +2,13 @@
 
 from ._background import BackgroundJobModel
 from ._counters import DurableCallCounter
-from ._examples import ReadmeExamples, call_each_tool_once, python_blocks, run_example
+from ._examples import (
+    ReadmeExamples,
+    aborted_in_temporal_finalization,
+    call_each_tool_once,
+    python_blocks,
+    run_example,
+)
 from ._exports import public_api_problems
 from ._openai_server import CallCounts, FaultKind, FaultPlan, OpenAICompatibleServer, RecordedRequest
 from ._scripted import ScriptedModel, ScriptExhaustedError, Step, StepLike, ToolCall
@@ -35,6 +41,7 @@ __all__ = [
     'StepLike',
     'TemporalDevServer',
     'ToolCall',
+    'aborted_in_temporal_finalization',
     'call_each_tool_once',
     'find_executable',
     'free_port',

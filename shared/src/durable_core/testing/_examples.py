@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -18,7 +20,13 @@ from typing import Any, ClassVar
 from ._openai_server import OpenAICompatibleServer, RecordedRequest
 from ._scripted import StepLike, ToolCall
 
-__all__ = ['ReadmeExamples', 'call_each_tool_once', 'python_blocks', 'run_example']
+__all__ = [
+    'ReadmeExamples',
+    'aborted_in_temporal_finalization',
+    'call_each_tool_once',
+    'python_blocks',
+    'run_example',
+]
 
 _EXAMPLE_VALUES: dict[str, object] = {'string': 'Lisbon', 'number': 21.5, 'integer': 3, 'boolean': True}
 
@@ -77,6 +85,22 @@ def run_example(
     )
 
 
+def aborted_in_temporal_finalization(done: subprocess.CompletedProcess[str]) -> bool:
+    """Whether a finished program was aborted by temporalio's runtime threads while Python shut down.
+
+    An open temporalio bug (temporalio/sdk-python#300): a short-lived process that ran a worker with the workflow
+    sandbox sometimes dies with SIGABRT in interpreter finalization, after its last line ran (here: 4 of 30 runs of a
+    plain temporalio hello-world, no PydanticAI, against 0 of 30 without the sandbox). The program's own work is
+    checked by its output; only this exact abort, with no Python traceback, is let through.
+    """
+    return (
+        done.returncode == -signal.SIGABRT
+        and 'Fatal Python error: PyGILState_Release' in done.stderr
+        and 'Python runtime state: finalizing' in done.stderr
+        and 'Traceback' not in done.stderr
+    )
+
+
 class ReadmeExamples:
     """Tests that every ```python block of a README runs as written, as `python example.py` in a fresh process.
 
@@ -84,8 +108,9 @@ class ReadmeExamples:
     runs without `OPENAI_API_KEY`, as on a machine with no key (its models must then be `TestModel`s); a block that
     reads `OPENAI_API_KEY` runs a second time with a key, its `'openai:...'` models talking to one local
     `OpenAICompatibleServer` answering with `call_each_tool_once`. Every block must exit 0 and print something: a
-    block whose `main()` is never called prints nothing, and fails. Override `example_env` to give the examples the
-    address of a server.
+    block whose `main()` is never called prints nothing, and fails (an exit aborted by
+    `aborted_in_temporal_finalization` after the output is let through, with a warning). Override `example_env` to
+    give the examples the address of a server.
 
     Example:
         ```python
@@ -134,7 +159,10 @@ class ReadmeExamples:
         """The block runs to its end and prints its result; with a key, its model requests reach the server."""
         requests_before = self.llm.calls.total
         done = run_example(block, cwd=tmp_path, llm=self.llm if with_key else None, env=self.example_env())
-        assert done.returncode == 0, done.stderr[-3000:]
+        if aborted_in_temporal_finalization(done):
+            warnings.warn('the example ran, then temporalio aborted its exit (temporalio/sdk-python#300)', stacklevel=1)
+        else:
+            assert done.returncode == 0, done.stderr[-3000:]
         assert done.stdout.strip(), f'the example printed nothing: is its main() called?\n{done.stderr[-3000:]}'
         if with_key:
             assert self.llm.calls.total > requests_before, 'with OPENAI_API_KEY set, the example did not use OpenAI'
