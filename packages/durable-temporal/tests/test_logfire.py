@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from durable_core.testing import TemporalDevServer
+from durable_core.testing import TemporalDevServer, aborted_in_temporal_finalization
 
 TESTS = Path(__file__).parent
 
@@ -47,7 +47,8 @@ def _python(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 
 def _run(target: str, mode: str) -> dict[str, Any]:
     done = _python('_logfire_run.py', target, mode)
-    assert done.returncode == 0, done.stderr[-4000:]
+    if not aborted_in_temporal_finalization(done):  # after it printed its report: temporalio/sdk-python#300
+        assert done.returncode == 0, done.stderr[-4000:]
     return json.loads(done.stdout.splitlines()[-1])
 
 
