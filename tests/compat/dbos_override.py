@@ -1,16 +1,16 @@
-"""`override()` inside a DBOS workflow, with PydanticAI 2.68's `DBOSAgent` or ours: what runs, what is refused.
+"""`override()` inside a DBOS workflow, with PydanticAI 2.68's `durable_exec` or ours, in either form.
 
-Usage: dbos_override.py IMPL DB_URL OUT_JSON, where IMPL is `pydantic_ai` (2.68's `durable_exec`) or `ours`. The
-program is the same for both: a workflow overrides the wrapper inside a `with` and runs it, once per case: deps, the
-wrapper's own model (`durable.model`), toolsets the agent has (none of them), and a toolset it does not have. The
-report holds, per case, the output and what the tools saw, or the error.
+Usage: dbos_override.py FORM IMPL DB_URL OUT_JSON, where FORM is `wrapper` (`DBOSAgent`) or `capability`
+(`DBOSDurability` on the agent) and IMPL is `pydantic_ai` (2.68's `durable_exec`) or `ours`. The program is the same
+for all four: a workflow overrides the durable agent inside a `with` and runs it, once per case: deps, its own model
+(`durable.model`), toolsets the agent has (none of them), and a toolset it does not have. The report holds, per
+case, the output and what the tools saw, or the error.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,16 +19,13 @@ from _pai import quiet_deprecations
 
 quiet_deprecations()
 
+from _dbos_program import durability, durable, program_arguments  # noqa: E402
 from dbos import DBOS, SetWorkflowID  # noqa: E402
 from pydantic_ai import Agent, RunContext  # noqa: E402
 from pydantic_ai.models.test import TestModel  # noqa: E402
 from pydantic_ai.toolsets import FunctionToolset  # noqa: E402
 
-impl, db_url, out = sys.argv[1:4]
-if impl == 'pydantic_ai':
-    from pydantic_ai.durable_exec.dbos import DBOSAgent  # pyright: ignore[reportDeprecated]
-else:
-    from durable_dbos import DBOSAgent
+form, impl, db_url, out = program_arguments()
 
 
 @dataclass
@@ -54,10 +51,13 @@ def unjournaled() -> str:
     return 'ran'
 
 
-durable: Any = DBOSAgent(Agent(TestModel(), name='override_compat', deps_type=User, toolsets=[people]))  # pyright: ignore[reportDeprecated]
+agent = Agent(
+    TestModel(), name='override_compat', deps_type=User, toolsets=[people], capabilities=durability(impl, form)
+)
+durable_agent: Any = durable(impl, form, agent)
 CASES: dict[str, dict[str, Any]] = {
     'deps': {'deps': User('Grace')},
-    'own model': {'model': durable.model},
+    'own model': {'model': durable_agent.model},
     'no toolsets': {'toolsets': []},
     'a new toolset': {'toolsets': [late]},
 }
@@ -65,8 +65,8 @@ CASES: dict[str, dict[str, Any]] = {
 
 @DBOS.workflow(name='override_compat.user_workflow')
 async def user_workflow(case: str) -> str:
-    with durable.override(**CASES[case]):
-        return (await durable.run('Who?', deps=User('Ada'))).output
+    with durable_agent.override(**CASES[case]):
+        return (await durable_agent.run('Who?', deps=User('Ada'))).output
 
 
 async def main() -> dict[str, Any]:
@@ -82,6 +82,6 @@ async def main() -> dict[str, Any]:
     return report
 
 
-DBOS(config={'name': 'override-compat', 'system_database_url': db_url, 'log_level': 'WARNING'})
+DBOS(config={'name': f'{form}-override-compat', 'system_database_url': db_url, 'log_level': 'WARNING'})
 Path(out).write_text(json.dumps(asyncio.run(main())))
 DBOS.destroy()

@@ -1,15 +1,16 @@
 """Ours against PydanticAI 2.68's `durable_exec`: the DBOS wrapper programs in the capability form (issue 15).
 
-Each `dbos_capability_<program>.py` is the twin of `dbos_<program>.py` with `DBOSDurability` on a plain `Agent` in
-place of `DBOSAgent`, its runs in the app's own workflow; it runs with 2.68's capability and with ours, on SQLite.
+Each `dbos_<program>.py` that takes a FORM runs here as `dbos_<program>.py capability`: `DBOSDurability` on a plain
+`Agent` in place of `DBOSAgent`, its runs in the app's own workflow; it runs with 2.68's capability and with ours, on
+SQLite.
 Both must give the same outputs, what the tools saw, tool calls counted at their source, events and warnings. Step
 names are not compared (ours are our wrapper's, a deliberate difference `test_dbos_capability_compat.py` records);
 step counts are. Deliberate differences (in `docs/pages/migrating.md`): a dynamic toolset added by `@agent.toolset`
 after the agent is built is refused by 2.68's capability, and run and journaled by ours, as by our `DBOSAgent`; an
 agent with `register_legacy_workflows=True` created after `DBOS.launch()` warns in ours
 (`CreatedAfterLaunchWarning`, as our `DBOSAgent`), and not in 2.68. The fidelity program's twin is in
-`test_fidelity_capability_compat.py`. A wrapper program with no twin is in `NO_CAPABILITY_TWIN`, with the reason,
-which the summary shows.
+`test_fidelity_capability_compat.py`. A wrapper program with no capability form is in `NO_CAPABILITY_TWIN`, with the
+reason, which the summary shows.
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ PROGRAMS = sorted(
 """The DBOS wrapper programs, `dbos_<program>.py`."""
 
 CAPABILITY_TWINS = sorted(
-    path.stem.removeprefix('dbos_capability_') for path in COMPAT_DIR.glob('dbos_capability_*.py')
+    program
+    for program in PROGRAMS
+    if f'Usage: dbos_{program}.py FORM ' in (COMPAT_DIR / f'dbos_{program}.py').read_text()
 )
-"""Their capability-form twins, `dbos_capability_<program>.py`."""
+"""Those that also run in the capability form: their usage line says they take a FORM (`wrapper` or `capability`)."""
 
 NO_CAPABILITY_TWIN = {
     'dropin_model': "DBOSModel built by hand around a model is the wrapper's part; the capability builds its own steps",
@@ -43,13 +46,16 @@ NO_CAPABILITY_TWIN = {
     'test_every_name_of_2_68_imports_from_ours': 'names only, DBOSDurability among them; no agent',
     'test_names_of_parts_we_do_not_have_build_in_2_68_and_refuse_in_ours': 'names only (DBOSOperationNamer); no agent',
 }
-"""DBOS wrapper programs (`dbos_<program>.py`) and in-process DBOS tests with no capability-form twin, and why."""
+"""DBOS wrapper programs (`dbos_<program>.py`) and in-process DBOS tests with no capability form, and why."""
 
 
 def _reports(program: str, directory: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """2.68's report and ours for `dbos_capability_<program>.py`."""
-    name = f'dbos_capability_{program}.py'
-    return dbos_program_report(name, 'pydantic_ai', directory), dbos_program_report(name, 'ours', directory)
+    """2.68's report and ours for `dbos_<program>.py capability`."""
+    name = f'dbos_{program}.py'
+    return (
+        dbos_program_report(name, 'pydantic_ai', directory, 'capability'),
+        dbos_program_report(name, 'ours', directory, 'capability'),
+    )
 
 
 def _model_steps(steps: list[str]) -> int:

@@ -1,9 +1,9 @@
 """Ours against PydanticAI 2.68's `durable_exec`: `@agent.toolset` without an `id` on DBOS (issue 14, item 13).
 
-`dbos_dynamic_toolset_id.py` runs one program with either wrapper, on SQLite: both must wrap the agent and run the
-dynamic toolset's tool. Deliberate difference (in `docs/pages/migrating.md`): 2.68's `DBOSAgent` runs a dynamic
-toolset's tools in workflow code, unjournaled; ours journals each call as a step named after the toolset id, which
-for a toolset without one is derived from its function's qualified name (`toolset_call_tool.user_tools`).
+`dbos_dynamic_toolset_id.py wrapper` runs one program with either wrapper, on SQLite: both must wrap the agent and run
+the dynamic toolset's tool. Deliberate difference (in `docs/pages/migrating.md`): 2.68's `DBOSAgent` runs a dynamic
+toolset's tools in workflow code, unjournaled; ours journals each call as a step named after the toolset id, which for a
+toolset without one is derived from its function's qualified name (`toolset_call_tool.user_tools`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from _summary import compat_difference
 
 
 def _report(impl: str, directory: Path) -> dict[str, Any]:
-    return dbos_program_report('dbos_dynamic_toolset_id.py', impl, directory)
+    return dbos_program_report('dbos_dynamic_toolset_id.py', impl, directory, 'wrapper')
 
 
 @pytest.mark.parametrize('impl', ['pydantic_ai', 'ours'])

@@ -1,9 +1,9 @@
 """Ours against PydanticAI 2.68's `durable_exec`: `override()` inside a DBOS workflow (issue 14, item 12).
 
-`dbos_override.py` runs one program with either wrapper, on SQLite. Both must run with overridden deps (the tools see
-them) and with the wrapper's own model. Deliberate differences (in `docs/pages/migrating.md`): 2.68's `DBOSAgent`
-ignores `override(toolsets=...)` (its runs keep the toolsets it was built with); ours applies toolsets the agent
-has, and refuses one it does not have, which would have no step: `NotInDurableUnitError` naming the fix.
+`dbos_override.py wrapper` runs one program with either wrapper, on SQLite. Both must run with overridden deps (the
+tools see them) and with the wrapper's own model. Deliberate differences (in `docs/pages/migrating.md`): 2.68's
+`DBOSAgent` ignores `override(toolsets=...)` (its runs keep the toolsets it was built with); ours applies toolsets the
+agent has, and refuses one it does not have, which would have no step: `NotInDurableUnitError` naming the fix.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ ADA = {'output': '{"whoami":"you are Ada"}', 'seen': ['Ada']}
 
 
 def _report(impl: str, directory: Path) -> dict[str, Any]:
-    return dbos_program_report('dbos_override.py', impl, directory)
+    return dbos_program_report('dbos_override.py', impl, directory, 'wrapper')
 
 
 @pytest.mark.parametrize('impl', ['pydantic_ai', 'ours'])
