@@ -19,14 +19,12 @@ import pytest
 from _summary import compat_difference
 from durable_core.testing import DurableCallCounter, ToolCall
 from pydantic_ai import Agent, AgentStreamEvent, RunContext
-from test_prefect_dropin_compat import _CountingModel  # pyright: ignore[reportPrivateUsage]
+from test_prefect_dropin_compat import _CountingModel, _in_a_retried_flow, _output  # pyright: ignore[reportPrivateUsage]
 
 MODULES = {'pydantic_ai': 'pydantic_ai.durable_exec.prefect', 'ours': 'durable_prefect'}
 
 
 async def _program(impl: str, tmp_path: Path) -> dict[str, Any]:
-    from prefect import flow
-
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', DeprecationWarning)
         module = importlib.import_module(MODULES[impl])
@@ -47,17 +45,8 @@ async def _program(impl: str, tmp_path: Path) -> dict[str, Any]:
         counter.record(f'get_weather:{city}')
         return f'sunny in {city}'
 
-    attempts: list[str] = []
-
-    @flow(retries=1, retry_delay_seconds=0)
-    async def users_flow() -> str:
-        output = (await agent.run('Weather in Paris?')).output
-        attempts.append(output)
-        if len(attempts) == 1:
-            raise RuntimeError('the flow fails once, after the agent run')
-        return output
-
-    report: dict[str, Any] = {'in_flow': await users_flow(), 'in_flow_counts': counter.counts()}
+    in_flow, _ = await _in_a_retried_flow(lambda: _output(agent, 'Weather in Paris?'))
+    report: dict[str, Any] = {'in_flow': in_flow, 'in_flow_counts': counter.counts()}
     report['in_flow_events'] = sorted(set(events))
     events.clear()
     report['outside'] = (await agent.run('Weather in Paris?')).output

@@ -1,10 +1,10 @@
 """Ours against PydanticAI 2.68's `durable_exec.prefect`: the Prefect wrapper programs in the capability form (#15).
 
 Each test here is the twin of the wrapper test of the same name (in `test_prefect_dropin_compat.py`, or
-`test_dropin_names_compat.py`): the same program with `PrefectDurability` on a plain `Agent` in place of
-`PrefectAgent`, its runs in the user's own flow, run in this process with either implementation's module on the
-session's Prefect server. A wrapper test with no twin is in `NO_CAPABILITY_TWIN`, with the reason, which the summary
-shows.
+`test_dropin_names_compat.py`): the same program (for `iter()` and run-time models, the helper both call) with
+`PrefectDurability` on a plain `Agent` in place of `PrefectAgent`, its runs in the user's own flow, run in this process
+with either implementation's module on the session's Prefect server. A wrapper test with no twin is in
+`NO_CAPABILITY_TWIN`, with the reason, which the summary shows.
 """
 
 from __future__ import annotations
@@ -18,12 +18,17 @@ import pytest
 import test_dropin_names_compat
 import test_prefect_dropin_compat
 from _summary import compat_difference
-from durable_core.testing import DurableCallCounter, OpenAICompatibleServer
-from pydantic_ai import Agent, UserError
-from pydantic_ai.models.openai import OpenAIChatModel
+from durable_core.testing import DurableCallCounter
+from pydantic_ai import Agent
 from pydantic_ai.models.test import TestModel
-from pydantic_ai.providers.openai import OpenAIProvider
-from test_prefect_dropin_compat import _CountingModel, _weather_agent  # pyright: ignore[reportPrivateUsage]
+from test_prefect_dropin_compat import (  # pyright: ignore[reportPrivateUsage]
+    _CountingModel,
+    _in_a_retried_flow,
+    _iter_in_a_retried_flow,
+    _output,
+    _unregistered_model_refused_in_a_flow,
+    _weather_agent,
+)
 
 MODULES = {'pydantic_ai': 'pydantic_ai.durable_exec.prefect', 'ours': 'durable_prefect'}
 IMPLS = ['pydantic_ai', 'ours']
@@ -45,26 +50,9 @@ def _module(impl: str) -> Any:
 
 @pytest.mark.parametrize('impl', IMPLS)
 async def test_iter_inside_a_flow_repeats_nothing_on_a_retry(impl: str, tmp_path: Path, prefect_api_url: str) -> None:
-    from prefect import flow
-
     counter = DurableCallCounter(tmp_path / 'calls.log')
     agent = _weather_agent(counter, f'compat_capability_iter_{impl}', [_module(impl).PrefectDurability()])
-    attempts: list[str] = []
-
-    @flow(retries=1, retry_delay_seconds=0)
-    async def outer() -> str:
-        async with agent.iter('Weather in Paris?') as run:
-            async for _ in run:
-                pass
-        assert run.result is not None
-        attempts.append(run.result.output)
-        if len(attempts) == 1:
-            raise RuntimeError('the flow fails once, after the agent run')
-        return run.result.output
-
-    assert await outer() == 'Sunny in Paris.'
-    assert attempts == ['Sunny in Paris.', 'Sunny in Paris.']
-    assert counter.counts() == {'model': 2, 'get_weather:Paris': 1}
+    await _iter_in_a_retried_flow(agent, counter)
 
 
 @pytest.mark.parametrize('how', ['run', 'override'])
@@ -72,36 +60,21 @@ async def test_iter_inside_a_flow_repeats_nothing_on_a_retry(impl: str, tmp_path
 async def test_an_unregistered_model_instance_in_a_flow_is_refused_before_any_request(
     impl: str, how: str, prefect_api_url: str
 ) -> None:
-    from prefect import flow
-
-    with OpenAICompatibleServer(['Hello']) as server:
-        model = OpenAIChatModel('gpt-4o', provider=OpenAIProvider(base_url=server.base_url, api_key='test'))
-        agent = Agent(
-            TestModel(),
-            name=f'compat_capability_unregistered_{how}_{impl}',
-            capabilities=[_module(impl).PrefectDurability()],
-        )
-
-        @flow
-        async def outer() -> Any:
-            if how == 'run':
-                return await agent.run('hi', model=model)
-            with agent.override(model=model):
-                return await agent.run('hi')
-
-        with pytest.raises(UserError) as raised:
-            await outer()
-        assert server.calls.total == 0
+    agent = Agent(
+        TestModel(),
+        name=f'compat_capability_unregistered_{how}_{impl}',
+        capabilities=[_module(impl).PrefectDurability()],
+    )
+    error = await _unregistered_model_refused_in_a_flow(agent, how)
     # Unlike the wrappers (2.68's takes only its own model), both capabilities take an instance registered by key.
-    assert 'PrefectDurability' in str(raised.value)
-    assert 'models=' in str(raised.value)
+    assert 'PrefectDurability' in str(error)
+    assert 'models=' in str(error)
 
 
 @pytest.mark.parametrize('impl', IMPLS)
 async def test_prefect_default_pydantic_ai_cache_policy_configures_a_task_that_runs(
     impl: str, tmp_path: Path, prefect_api_url: str
 ) -> None:
-    from prefect import flow
     from prefect.cache_policies import CachePolicy
 
     prefect = _module(impl)
@@ -111,16 +84,8 @@ async def test_prefect_default_pydantic_ai_cache_policy_configures_a_task_that_r
     model = _CountingModel(['cached'], counter)
     durability = prefect.PrefectDurability(model_task_config=prefect.TaskConfig(cache_policy=policy))
     agent = Agent(model, name=f'capability_cache_policy_{impl}', capabilities=[durability])
-    attempts: list[str] = []
-
-    @flow(retries=1, retry_delay_seconds=0)
-    async def outer() -> str:
-        attempts.append((await agent.run('hi')).output)
-        if len(attempts) == 1:
-            raise RuntimeError('the flow fails once, after the agent run')
-        return attempts[-1]
-
-    assert await outer() == 'cached'
+    output, _ = await _in_a_retried_flow(lambda: _output(agent, 'hi'))
+    assert output == 'cached'
     assert counter.counts() == {'model': 1}  # the retry read the model request's result back
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 import warnings
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -68,27 +68,67 @@ def _weather_agent(
     return agent
 
 
-@pytest.mark.parametrize('impl', IMPLS)
-async def test_iter_inside_a_flow_repeats_nothing_on_a_retry(impl: str, tmp_path: Path, prefect_api_url: str) -> None:
+async def _in_a_retried_flow(run: Callable[[], Awaitable[str]]) -> tuple[str, list[str]]:
+    """`run()` in a user's flow that fails once, after it, and is retried: the flow's result, and each attempt's."""
     from prefect import flow
 
-    counter = DurableCallCounter(tmp_path / 'calls.log')
-    prefect_agent = _wrap(impl, _weather_agent(counter, f'compat_iter_{impl}'))
     attempts: list[str] = []
 
     @flow(retries=1, retry_delay_seconds=0)
     async def outer() -> str:
-        async with prefect_agent.iter('Weather in Paris?') as run:
-            async for _ in run:
-                pass
-        attempts.append(run.result.output)
+        attempts.append(await run())
         if len(attempts) == 1:
             raise RuntimeError('the flow fails once, after the agent run')
+        return attempts[-1]
+
+    return await outer(), attempts
+
+
+async def _output(agent: Any, prompt: str) -> str:
+    return (await agent.run(prompt)).output
+
+
+async def _iter_in_a_retried_flow(durable: Any, counter: DurableCallCounter) -> None:
+    """Item 15a in either form: `durable.iter()` of `_weather_agent` in a retried flow repeats nothing."""
+
+    async def iterated() -> str:
+        async with durable.iter('Weather in Paris?') as run:
+            async for _ in run:
+                pass
+        assert run.result is not None
         return run.result.output
 
-    assert await outer() == 'Sunny in Paris.'
+    output, attempts = await _in_a_retried_flow(iterated)
+    assert output == 'Sunny in Paris.'
     assert attempts == ['Sunny in Paris.', 'Sunny in Paris.']
     assert counter.counts() == {'model': 2, 'get_weather:Paris': 1}
+
+
+async def _unregistered_model_refused_in_a_flow(durable: Any, how: str) -> UserError:
+    """Item 15b in either form: `durable` run in a flow with a model instance, passed to `run()` (`how='run'`) or by
+    `override()`, is refused with a `UserError` before any request reaches the model's server; the error."""
+    from prefect import flow
+
+    with OpenAICompatibleServer(['Hello']) as server:
+        model = OpenAIChatModel('gpt-4o', provider=OpenAIProvider(base_url=server.base_url, api_key='test'))
+
+        @flow
+        async def outer() -> Any:
+            if how == 'run':
+                return await durable.run('hi', model=model)
+            with durable.override(model=model):
+                return await durable.run('hi')
+
+        with pytest.raises(UserError) as raised:
+            await outer()
+        assert server.calls.total == 0
+    return raised.value
+
+
+@pytest.mark.parametrize('impl', IMPLS)
+async def test_iter_inside_a_flow_repeats_nothing_on_a_retry(impl: str, tmp_path: Path, prefect_api_url: str) -> None:
+    counter = DurableCallCounter(tmp_path / 'calls.log')
+    await _iter_in_a_retried_flow(_wrap(impl, _weather_agent(counter, f'compat_iter_{impl}')), counter)
 
 
 @pytest.mark.parametrize('how', ['run', 'override'])
@@ -96,24 +136,10 @@ async def test_iter_inside_a_flow_repeats_nothing_on_a_retry(impl: str, tmp_path
 async def test_an_unregistered_model_instance_in_a_flow_is_refused_before_any_request(
     impl: str, how: str, prefect_api_url: str, request: pytest.FixtureRequest
 ) -> None:
-    from prefect import flow
-
-    with OpenAICompatibleServer(['Hello']) as server:
-        model = OpenAIChatModel('gpt-4o', provider=OpenAIProvider(base_url=server.base_url, api_key='test'))
-        prefect_agent = _wrap(impl, Agent(TestModel(), name=f'compat_unregistered_{how}_{impl}'))
-
-        @flow
-        async def outer() -> Any:
-            if how == 'run':
-                return await prefect_agent.run('hi', model=model)
-            with prefect_agent.override(model=model):
-                return await prefect_agent.run('hi')
-
-        with pytest.raises(UserError) as raised:
-            await outer()
-        assert server.calls.total == 0
+    prefect_agent = _wrap(impl, Agent(TestModel(), name=f'compat_unregistered_{how}_{impl}'))
+    error = await _unregistered_model_refused_in_a_flow(prefect_agent, how)
     if impl == 'ours':
-        assert 'models={"my_model": model}' in str(raised.value)
+        assert 'models={"my_model": model}' in str(error)
         compat_difference(
             request.node.nodeid,
             'deliberate: both refuse; ours takes a model instance registered with models=, 2.68 only its own',
@@ -132,8 +158,6 @@ def test_every_name_of_2_68s_prefect_module_imports_from_ours() -> None:
 async def test_a_plain_agent_with_prefect_model_and_function_toolset_built_as_2_68_does(
     impl: str, tmp_path: Path, prefect_api_url: str
 ) -> None:
-    from prefect import flow
-
     module = _module(impl)
     counter = DurableCallCounter(tmp_path / 'calls.log')
     toolset = FunctionToolset[None](id='weather')
@@ -151,15 +175,6 @@ async def test_a_plain_agent_with_prefect_model_and_function_toolset_built_as_2_
         )
         durable_toolset = module.PrefectFunctionToolset(toolset, task_config=module.TaskConfig(), tool_task_config={})
     agent = Agent(model, toolsets=[durable_toolset])
-    attempts: list[str] = []
-
-    @flow(retries=1, retry_delay_seconds=0)
-    async def outer() -> str:
-        output = (await agent.run('Weather in Rome?')).output
-        attempts.append(output)
-        if len(attempts) == 1:
-            raise RuntimeError('the flow fails once, after the agent run')
-        return output
-
-    assert await outer() == 'Sunny in Rome.'
+    output, _ = await _in_a_retried_flow(lambda: _output(agent, 'Weather in Rome?'))
+    assert output == 'Sunny in Rome.'
     assert counter.counts() == {'model': 2, 'get_weather:Rome': 1}
