@@ -1,10 +1,12 @@
-"""The recovery-fidelity program on DBOS with PydanticAI 2.68's `DBOSAgent`: its in-process paths.
+"""The recovery-fidelity program on DBOS with PydanticAI 2.68's `durable_exec`, in either form: its in-process paths.
 
-Usage: dbos_pai_fidelity.py DB_URL DIR. The same paths as `engines/dbos_fidelity.py inprocess`: the reference run
-(workflow id `ref`), the same id run again with `SetWorkflowID`, its result through `DBOS.retrieve_workflow_async`;
-the pair in a user workflow, and its id run again. Units record into DIR/calls.log; the report goes to
-DIR/inprocess.report. 2.68's convention: a tool is a step only with `@DBOS.step`, so here the tool runs in workflow
-code (what a run returns is compared, not how it was journaled).
+Usage: dbos_pai_fidelity.py FORM DB_URL DIR, where FORM is `wrapper` (`DBOSAgent`) or `capability`
+(`DBOSDurability` on the agent). The same paths as `engines/dbos_fidelity.py inprocess`, in the same form: the
+reference run (workflow id `ref`; the wrapper's own workflow, or the app's `fidelity.single` with the capability),
+the same id run again with `SetWorkflowID`, its result through `DBOS.retrieve_workflow_async`; the pair in a user
+workflow, and its id run again. Units record into DIR/calls.log; the report goes to DIR/inprocess.report. 2.68's
+convention: a tool is a step only with `@DBOS.step`, so here the tool runs in workflow code (what a run returns is
+compared, not how it was journaled).
 """
 
 from __future__ import annotations
@@ -20,23 +22,46 @@ from _pai import quiet_deprecations
 quiet_deprecations()
 
 import fidelity  # noqa: E402
+from _dbos_program import FORMS, durability, durable  # noqa: E402
 from dbos import DBOS, SetWorkflowID  # noqa: E402
 from durable_core.testing import DurableCallCounter  # noqa: E402
-from pydantic_ai.durable_exec.dbos import DBOSAgent  # noqa: E402
 
-db_url, directory = sys.argv[1:3]
+form, db_url, directory = sys.argv[1:4]
+assert form in FORMS, form
 DIR = Path(directory)
 counter = DurableCallCounter(DIR / 'calls.log')
-dbos_agent = DBOSAgent(fidelity.build_agent('fidelity_pai', counter.record))
+durable_agent: Any = durable(
+    'pydantic_ai',
+    form,
+    fidelity.build_agent('fidelity_pai', counter.record, capabilities=durability('pydantic_ai', form)),
+)
 
 
 async def run_one(requester: str) -> Any:
-    return await dbos_agent.run(fidelity.PROMPT, **fidelity.run_kwargs(requester))
+    return await durable_agent.run(fidelity.PROMPT, **fidelity.run_kwargs(requester))
 
 
-@DBOS.workflow(name='fidelity_pai.pair')
+@DBOS.workflow(name='fidelity.single')
+async def single_workflow() -> Any:
+    return await run_one(fidelity.SINGLE)
+
+
+@DBOS.workflow(name='fidelity.one')
+async def one_workflow(requester: str) -> Any:
+    return await run_one(requester)
+
+
+def single() -> Awaitable[Any]:
+    """The single run: the wrapper's own workflow, or, in the capability form, `fidelity.single`."""
+    return run_one(fidelity.SINGLE) if form == 'wrapper' else single_workflow()
+
+
+@DBOS.workflow(name='fidelity.pair')
 async def pair_workflow() -> list[dict[str, Any]]:
-    results = await asyncio.gather(*(run_one(requester) for requester in fidelity.PAIR))
+    # As engines/dbos_fidelity.py: in the capability form, each of the pair runs in a child workflow of its own
+    # (runs at once in one workflow would share its journal), as `DBOSAgent.run()` does by itself.
+    runs = (run_one(requester) if form == 'wrapper' else one_workflow(requester) for requester in fidelity.PAIR)
+    results = await asyncio.gather(*runs)
     return [fidelity.observe(result) for result in results]
 
 
@@ -55,7 +80,6 @@ def observed(run: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
 async def main() -> None:
     DBOS.launch()
     report: dict[str, Any] = {}
-    single = lambda: run_one(fidelity.SINGLE)  # noqa: E731
 
     async def retrieved() -> Any:
         return await (await DBOS.retrieve_workflow_async('ref')).get_result()
@@ -72,6 +96,6 @@ async def main() -> None:
     (DIR / 'inprocess.report').write_text(fidelity.dumps(report))
 
 
-DBOS(config={'name': 'fidelity-pai', 'system_database_url': db_url, 'log_level': 'WARNING'})
+DBOS(config={'name': f'fidelity-pai-{form}', 'system_database_url': db_url, 'log_level': 'WARNING'})
 asyncio.run(main())
 DBOS.destroy()

@@ -1,15 +1,17 @@
-"""The recovery-fidelity program on Prefect with PydanticAI 2.68's `PrefectAgent`: the retried flow.
+"""The recovery-fidelity program on Prefect with PydanticAI 2.68's `durable_exec`, in either form: the retried flow.
 
-Usage: prefect_pai_fidelity.py PREFECT_API_URL PREFECT_HOME DIR. The same path as `engines/prefect_fidelity.py
-inprocess`: a user flow with `retries=1` runs the agent (the single run, then in another flow run the pair) and fails
-once after it. Units record into DIR/calls.log; the report goes to DIR/inprocess.report.
+Usage: prefect_pai_fidelity.py FORM PREFECT_API_URL PREFECT_HOME DIR, where FORM is `wrapper` (`PrefectAgent`) or
+`capability` (`PrefectDurability` on the agent). The same path as `engines/prefect_fidelity.py inprocess`, in the
+same form: a user flow with `retries=1` runs the agent in its own code (the single run, then in another flow run the
+pair) and fails once after it. Units record into DIR/calls.log; the report goes to DIR/inprocess.report.
 """
 
 from __future__ import annotations
 
 import sys
 
-api_url, home, directory = sys.argv[1:4]
+form, api_url, home, directory = sys.argv[1:5]
+assert form in ('wrapper', 'capability'), form
 from _pai import quiet_deprecations  # noqa: E402  (it puts tests/engines on sys.path)
 
 quiet_deprecations()
@@ -25,19 +27,28 @@ from typing import Any  # noqa: E402
 import fidelity  # noqa: E402
 from durable_core.testing import DurableCallCounter  # noqa: E402
 from prefect import flow  # noqa: E402
-from pydantic_ai.durable_exec.prefect import PrefectAgent  # noqa: E402
+from pydantic_ai.durable_exec.prefect import PrefectAgent, PrefectDurability  # noqa: E402
 
 DIR = Path(directory)
 counter = DurableCallCounter(DIR / 'calls.log')
-prefect_agent = PrefectAgent(fidelity.build_agent('fidelity_pai', counter.record))
+# Each form has its own agent and flow names: both forms run on the session's one Prefect server.
+CAPABILITY = form == 'capability'
+agent = fidelity.build_agent(
+    'fidelity_pai_capability' if CAPABILITY else 'fidelity_pai',
+    counter.record,
+    capabilities=[PrefectDurability()] if CAPABILITY else [],
+)
+durable_agent = agent if CAPABILITY else PrefectAgent(agent)
 ATTEMPTS: dict[str, list[tuple[Any, int]]] = {'single': [], 'pair': []}
 
 
 async def run_one(requester: str) -> Any:
-    return fidelity.observe(await prefect_agent.run(fidelity.PROMPT, **fidelity.run_kwargs(requester)))
+    return fidelity.observe(await durable_agent.run(fidelity.PROMPT, **fidelity.run_kwargs(requester)))
 
 
-@flow(name='fidelity-pai-retried', retries=1, retry_delay_seconds=0)
+@flow(
+    name='fidelity-pai-capability-retried' if CAPABILITY else 'fidelity-pai-retried', retries=1, retry_delay_seconds=0
+)
 async def retried_flow(which: str) -> None:
     before = counter.total()
     if which == 'single':

@@ -2,7 +2,7 @@
 
 The capability twin of `test_fidelity_compat.py` on DBOS and Prefect: 2.68's `DBOSDurability` and
 `PrefectDurability`, on a plain agent, run the program of `fidelity.py` on the in-process paths, in drivers of this
-folder (`dbos_capability_pai_fidelity.py`, `prefect_capability_pai_fidelity.py`); ours are the session's
+folder (`dbos_pai_fidelity.py capability`, `prefect_pai_fidelity.py capability`); ours are the session's
 capability-form fidelity runs (`dbos_fidelity('sqlite capability')`, `prefect_capability_fidelity`), which
 `test_fidelity.py` checks. On each path both must return equal results, compared as `test_fidelity_compat.py` does.
 """
@@ -19,7 +19,7 @@ from test_fidelity_compat import _assert_same, _same, _theirs  # pyright: ignore
 @pytest.fixture(scope='module')
 def dbos_capability_theirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     directory = tmp_path_factory.mktemp('fidelity-pai-dbos-capability')
-    return _theirs('dbos_capability_pai_fidelity.py', f'sqlite:///{directory / "pai.sqlite"}', directory=directory)
+    return _theirs('dbos_pai_fidelity.py', 'capability', f'sqlite:///{directory / "pai.sqlite"}', directory=directory)
 
 
 @pytest.mark.parametrize('key', ['reference', 'same_id', 'retrieved', 'pair_reference', 'pair_same_id'])
@@ -33,7 +33,9 @@ def test_dbos_capability_same_results_as_pydantic_ai(
 @pytest.fixture(scope='module')
 def prefect_capability_theirs(tmp_path_factory: pytest.TempPathFactory, prefect_api_url: str) -> dict[str, Any]:
     directory = tmp_path_factory.mktemp('fidelity-pai-prefect-capability')
-    return _theirs('prefect_capability_pai_fidelity.py', prefect_api_url, str(directory / 'home'), directory=directory)
+    return _theirs(
+        'prefect_pai_fidelity.py', 'capability', prefect_api_url, str(directory / 'home'), directory=directory
+    )
 
 
 @pytest.mark.parametrize('key', ['retried_reference', 'retried', 'pair_retried_reference', 'pair_retried'])

@@ -67,7 +67,7 @@ def _assert_same(comparison: Comparison) -> None:
 @pytest.fixture(scope='module')
 def dbos_theirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     directory = tmp_path_factory.mktemp('fidelity-pai-dbos')
-    return _theirs('dbos_pai_fidelity.py', f'sqlite:///{directory / "pai.sqlite"}', directory=directory)
+    return _theirs('dbos_pai_fidelity.py', 'wrapper', f'sqlite:///{directory / "pai.sqlite"}', directory=directory)
 
 
 @pytest.mark.parametrize('key', ['reference', 'same_id', 'retrieved', 'pair_reference', 'pair_same_id'])
@@ -79,7 +79,7 @@ def test_dbos_same_results_as_pydantic_ai(key: str, dbos_fidelity: Callable[[str
 @pytest.fixture(scope='module')
 def prefect_theirs(tmp_path_factory: pytest.TempPathFactory, prefect_api_url: str) -> dict[str, Any]:
     directory = tmp_path_factory.mktemp('fidelity-pai-prefect')
-    return _theirs('prefect_pai_fidelity.py', prefect_api_url, str(directory / 'home'), directory=directory)
+    return _theirs('prefect_pai_fidelity.py', 'wrapper', prefect_api_url, str(directory / 'home'), directory=directory)
 
 
 @pytest.mark.parametrize('key', ['retried_reference', 'retried', 'pair_retried_reference', 'pair_retried'])
