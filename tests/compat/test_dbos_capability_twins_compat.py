@@ -2,15 +2,14 @@
 
 Each `dbos_<program>.py` that takes a FORM runs here as `dbos_<program>.py capability`: `DBOSDurability` on a plain
 `Agent` in place of `DBOSAgent`, its runs in the app's own workflow; it runs with 2.68's capability and with ours, on
-SQLite.
-Both must give the same outputs, what the tools saw, tool calls counted at their source, events and warnings. Step
-names are not compared (ours are our wrapper's, a deliberate difference `test_dbos_capability_compat.py` records);
-step counts are. Deliberate differences (in `docs/pages/migrating.md`): a dynamic toolset added by `@agent.toolset`
-after the agent is built is refused by 2.68's capability, and run and journaled by ours, as by our `DBOSAgent`; an
-agent with `register_legacy_workflows=True` created after `DBOS.launch()` warns in ours
-(`CreatedAfterLaunchWarning`, as our `DBOSAgent`), and not in 2.68. The fidelity program's twin is in
-`test_fidelity_capability_compat.py`. A wrapper program with no capability form is in `NO_CAPABILITY_TWIN`, with the
-reason, which the summary shows.
+SQLite. Both must give the same outputs, what the tools saw, tool calls counted at their source, events and warnings.
+Step names are not compared (ours are our wrapper's, a deliberate difference `test_dbos_capability_compat.py`
+records); step counts are. Deliberate differences (in `docs/pages/migrating.md`): a dynamic toolset added by
+`@agent.toolset` after the agent is built is refused by 2.68's capability, and run and journaled by ours, as by our
+`DBOSAgent`; an agent with `register_legacy_workflows=True` created after `DBOS.launch()` warns in ours
+(`CreatedAfterLaunchWarning`, as our `DBOSAgent`), and not in 2.68. The fidelity program's capability form
+(`dbos_pai_fidelity.py capability`) is compared in `test_fidelity_capability_compat.py`. A wrapper program with no
+capability form is in `NO_CAPABILITY_TWIN`, with the reason, which the summary shows.
 """
 
 from __future__ import annotations
