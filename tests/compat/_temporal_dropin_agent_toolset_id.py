@@ -1,8 +1,11 @@
 """Drop-in program: `tool_activity_config` and `toolset_activity_config` keyed by PydanticAI's `'<agent>'`.
 
 One agent runs its tool in the workflow (`{'<agent>': {'double': False}}`); the other gives its own toolset's
-activities a 7 s start-to-close timeout. Observed: the outputs, and the timeouts of the activities other than model
-requests (activity names differ between the implementations; their kinds and configs must not).
+activities a 7 s start-to-close timeout. In the capability form (`TemporalDurability`) the timeout is the same
+`toolset_activity_config`, but the capability has no `tool_activity_config`, so the tool says it runs in the workflow
+itself, `metadata={'temporal': False}` (2.68's per-tool config of the capability form). Observed: the outputs, and
+the timeouts of the activities other than model requests (activity names differ between the implementations; their
+kinds and configs must not).
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from _temporal_dropin_api import api
-    from pydantic_ai import Agent
+    from _temporal_dropin_api import api, capabilities, durable, form
+    from pydantic_ai import Agent, Tool
     from pydantic_ai.models.test import TestModel
     from temporalio.client import Client
     from temporalio.worker import Worker
@@ -25,12 +28,17 @@ async def double(n: int) -> int:
     return 2 * n
 
 
-inline = api.TemporalAgent(
-    Agent(TestModel(), name='dropin_inline', tools=[double]), tool_activity_config={'<agent>': {'double': False}}
+# The capability takes no `tool_activity_config`: there a tool's own metadata keeps it in the workflow (2.68's way).
+inline_tool = Tool(double, metadata={'temporal': False}) if form == 'capability' else double
+inline_options = {} if form == 'capability' else {'tool_activity_config': {'<agent>': {'double': False}}}
+inline = durable(
+    Agent(TestModel(), name='dropin_inline', tools=[inline_tool], capabilities=capabilities(**inline_options)),
+    **inline_options,
 )
-timed = api.TemporalAgent(
-    Agent(TestModel(), name='dropin_timed', tools=[double]),
-    toolset_activity_config={'<agent>': {'start_to_close_timeout': timedelta(seconds=7)}},
+timed_options = {'toolset_activity_config': {'<agent>': {'start_to_close_timeout': timedelta(seconds=7)}}}
+timed = durable(
+    Agent(TestModel(), name='dropin_timed', tools=[double], capabilities=capabilities(**timed_options)),
+    **timed_options,
 )
 
 

@@ -1,7 +1,8 @@
 """Drop-in program: a user's `PydanticPayloadConverter` subclass is kept by the plugin, and nothing warns.
 
 A standard set-up: the plugin on a client whose data converter has a subclass of Temporal's Pydantic converter, a
-worker from that client, an agent with a tool in a workflow, and a `Replayer` with the same converter and plugin.
+worker from that client, an agent with a tool in a workflow (a `TemporalAgent` or with `TemporalDurability`, by the
+selected form), and a `Replayer` with the same converter and plugin.
 Observed: whether the client kept the user's converter (and it wrote payloads), the output, that it replayed, and
 every warning raised meanwhile other than deprecations (issue 14, item 3: none, so `-W error` passes).
 """
@@ -16,7 +17,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from _temporal_dropin_api import api
+    from _temporal_dropin_api import api, capabilities, durable
     from pydantic_ai import Agent, PydanticAIDeprecationWarning
     from pydantic_ai.models.test import TestModel
     from temporalio.api.common.v1 import Payload
@@ -26,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from temporalio.worker import Replayer, Worker
 
 
-agent = Agent(TestModel(), name='dropin_converter')
+agent = Agent(TestModel(), name='dropin_converter', capabilities=capabilities())
 
 
 @agent.tool_plain
@@ -34,7 +35,7 @@ def lookup(key: str) -> str:
     return f'{key} found'
 
 
-converted = api.TemporalAgent(agent)
+converted = durable(agent)
 
 
 class UsersConverter(PydanticPayloadConverter):

@@ -1,5 +1,7 @@
 """Drop-in program: `LogfirePlugin` traces a workflow, its activities and its agent run once, although replayed.
 
+The agent is a `TemporalAgent` or has `TemporalDurability`, by the form the driver selected.
+
 Logfire sends nothing anywhere: `setup_logfire` configures it with an in-memory exporter and instruments PydanticAI.
 The plugin goes on a client next to the PydanticAI plugin; the worker caches no workflow, so every workflow task
 replays the history from the start, and a `Replayer` with the same plugins replays it once more. Span names of
@@ -18,7 +20,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     import logfire
-    from _temporal_dropin_api import api
+    from _temporal_dropin_api import api, capabilities, durable
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
     from pydantic_ai import Agent
@@ -27,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from temporalio.worker import Replayer, Worker
 
 
-agent = Agent(TestModel(), name='dropin_logfire')
+agent = Agent(TestModel(), name='dropin_logfire', capabilities=capabilities())
 
 
 @agent.tool_plain
@@ -35,7 +37,7 @@ def lookup(key: str) -> str:
     return f'{key} found'
 
 
-traced = api.TemporalAgent(agent)
+traced = durable(agent)
 exporter = InMemorySpanExporter()
 setups: list[logfire.Logfire] = []
 

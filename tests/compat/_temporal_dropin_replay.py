@@ -1,6 +1,7 @@
 """Drop-in program: a history replays with the stock Pydantic converter (`temporalio.contrib.pydantic`).
 
-The agent has a dynamic toolset with instructions. Its workflow runs on a worker of the plugin's client; its history
+The agent has a dynamic toolset with instructions; it is a `TemporalAgent` or has `TemporalDurability`, by the
+selected form. Its workflow runs on a worker of the plugin's client; its history
 is then replayed by a `Replayer` without the plugin, with `data_converter=pydantic_data_converter` (as PydanticAI's
 docs set it up) and a sandbox passing through what 2.68's plugin does and the implementation. Observed: the
 workflow's output, and that it replayed (a replay failure fails the program).
@@ -14,21 +15,17 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from _temporal_dropin_api import IMPLEMENTATIONS, api
+    from _temporal_dropin_api import IMPLEMENTATIONS, api, capabilities, durable, form
     from _temporal_dropin_passthrough import pai_passthrough_modules
     from pydantic_ai import Agent, RunContext
     from pydantic_ai.models.test import TestModel
-    from pydantic_ai.toolsets import FunctionToolset
+    from pydantic_ai.toolsets import DynamicToolset, FunctionToolset
     from temporalio.client import Client
     from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.worker import Replayer, Worker
     from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 
-agent = Agent(TestModel(), name='dropin_replay')
-
-
-@agent.toolset(id='instructed')
 async def instructed(ctx: RunContext[None]) -> FunctionToolset[None]:
     async def lookup(key: str) -> str:
         return f'{key} found'
@@ -36,7 +33,18 @@ async def instructed(ctx: RunContext[None]) -> FunctionToolset[None]:
     return FunctionToolset([lookup], instructions='Look things up with `lookup`.')
 
 
-replayed = api.TemporalAgent(agent)
+if form == 'capability':
+    # 2.68's capability refuses a toolset added after the agent is built (`@agent.toolset`), naming this fix.
+    replayed = Agent(
+        TestModel(),
+        name='dropin_replay',
+        toolsets=[DynamicToolset(instructed, id='instructed')],
+        capabilities=capabilities(),
+    )
+else:
+    agent = Agent(TestModel(), name='dropin_replay')
+    agent.toolset(id='instructed')(instructed)
+    replayed = durable(agent)
 
 
 @workflow.defn

@@ -1,6 +1,7 @@
 """Drop-in program: `TemporalRunContext` is the context a tool gets in an activity; `run_context_type=` takes it.
 
-The agent is wrapped with 2.68's `run_context_type=TemporalRunContext` (2.68's default, and the only one ours
+The agent is wrapped with 2.68's `run_context_type=TemporalRunContext`, or has
+`TemporalDurability(run_context_type=TemporalRunContext)`, by the selected form (2.68's default, and the only one ours
 accepts); its tool reports whether its context is a `TemporalRunContext` and the deps it carries. Observed: the
 run's output.
 """
@@ -13,7 +14,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from _temporal_dropin_api import api
+    from _temporal_dropin_api import api, capabilities, durable
     from pydantic_ai import Agent, RunContext
     from pydantic_ai.models.test import TestModel
     from temporalio.client import Client
@@ -24,10 +25,11 @@ async def context_type(ctx: RunContext[str]) -> str:
     return f'{isinstance(ctx, api.TemporalRunContext)} {ctx.deps}'
 
 
-agent = api.TemporalAgent(
-    Agent(TestModel(), name='dropin_ctx_type', deps_type=str, tools=[context_type]),
-    run_context_type=api.TemporalRunContext,
+options = {'run_context_type': api.TemporalRunContext}
+plain = Agent(
+    TestModel(), name='dropin_ctx_type', deps_type=str, tools=[context_type], capabilities=capabilities(**options)
 )
+agent = durable(plain, **options)
 
 
 @workflow.defn

@@ -1,7 +1,9 @@
-"""The workflows of temporal_pai_fidelity.py: the recovery-fidelity program with PydanticAI 2.68's `TemporalAgent`.
+"""The workflows of temporal_pai_fidelity.py: the recovery-fidelity program with an implementation's agent, in a form.
 
-The same workflows as `engines/_temporal_fidelity_workflow.py` (one run, or two together), returning what the runs
-returned, pickled, and appending it to `_temporal.RETURNED` so a `Replayer` shows what the replayed code returned.
+The same workflows as `engines/_temporal_fidelity_workflow.py` (one run, or two together), with the fidelity agent of
+the implementation and form the driver selected (`_temporal_dropin_api`): a `TemporalAgent`, or an agent with
+`TemporalDurability` run by its own `run()`. Each returns what the runs returned, pickled, and appends it to
+`_temporal.RETURNED` so a `Replayer` shows what the replayed code returned.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ with workflow.unsafe.imports_passed_through():
     quiet_deprecations()
     import fidelity
     from _temporal import RETURNED
+    from _temporal_dropin_api import api, capabilities, durable, form
     from durable_core.testing import DurableCallCounter
-    from pydantic_ai.durable_exec.temporal import PydanticAIWorkflow, TemporalAgent
     from temporalio import activity
 
 
@@ -28,7 +30,7 @@ def record(name: str) -> None:
 
 RECORD_DIRECTORY: list[str] = ['.']
 """Set by the driver; read in activities only (in the driver's copy of this module)."""
-PAI_AGENT = TemporalAgent(fidelity.build_agent('fidelity_pai', record))
+AGENT = durable(fidelity.build_agent(f'fidelity_{form}', record, capabilities=capabilities()))
 
 
 def _report(value: Any) -> str:
@@ -38,12 +40,12 @@ def _report(value: Any) -> str:
 
 
 async def _run(requester: str) -> Any:
-    return await PAI_AGENT.run(fidelity.PROMPT, **fidelity.run_kwargs(requester))
+    return await AGENT.run(fidelity.PROMPT, **fidelity.run_kwargs(requester))
 
 
 @workflow.defn
-class PaiFidelityWorkflow(PydanticAIWorkflow):
-    __pydantic_ai_agents__ = [PAI_AGENT]
+class CompatFidelityWorkflow(api.PydanticAIWorkflow):
+    __pydantic_ai_agents__ = [AGENT]
 
     @workflow.run
     async def run(self) -> str:
@@ -51,8 +53,8 @@ class PaiFidelityWorkflow(PydanticAIWorkflow):
 
 
 @workflow.defn
-class PaiFidelityPairWorkflow(PydanticAIWorkflow):
-    __pydantic_ai_agents__ = [PAI_AGENT]
+class CompatFidelityPairWorkflow(api.PydanticAIWorkflow):
+    __pydantic_ai_agents__ = [AGENT]
 
     @workflow.run
     async def run(self) -> str:

@@ -93,7 +93,7 @@ def test_prefect_same_results_as_pydantic_ai(
 @pytest.fixture(scope='module')
 def temporal_theirs(tmp_path_factory: pytest.TempPathFactory, temporal_dev_server: Any) -> dict[str, Any]:
     directory = tmp_path_factory.mktemp('fidelity-pai-temporal')
-    return _theirs('temporal_pai_fidelity.py', temporal_dev_server.target, directory=directory)
+    return _theirs('temporal_pai_fidelity.py', 'pai', 'wrapper', temporal_dev_server.target, directory=directory)
 
 
 PAI_TEMPORAL_TOOL_DATES = pytest.mark.xfail(

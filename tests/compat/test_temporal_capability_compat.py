@@ -6,13 +6,14 @@ same outputs, requests and tool calls counted at their source, and events. The a
 ours are our wrapper's (`<agent>.model_request`), so a deploy can move between `TemporalAgent` and
 `TemporalDurability`.
 
-Each wrapper program of `test_temporal_dropin_compat.py` has its capability-form twin,
-`_temporal_dropin_<program>_capability.py`: the same program with `Agent(..., capabilities=[TemporalDurability(...)])`
-where it had `TemporalAgent(agent, ...)`, run with both implementations and compared the same way. A program with no
-twin is in `NO_CAPABILITY_TWIN`, with the reason, which the summary shows. The twin of `temporal_pai_fidelity.py` is
-`temporal_fidelity_capability.py`, run with either capability and compared value for value (and units counted at their
-source). The twins of the Temporal names tests of `test_dropin_names_dbos_temporal_compat.py` are on the capability's
-arguments: every argument of 2.68's `TemporalDurability` is ours, or refused by ours (`REFUSED_ARGUMENTS`).
+Each wrapper program of `test_temporal_dropin_compat.py` has its capability-form twin, `<program>_capability`: the same
+program run in the capability form (the driver's FORM argument), which builds its agent with
+`Agent(..., capabilities=[TemporalDurability(...)])` where the wrapper form has `TemporalAgent(agent, ...)`; the driver
+fails a program that builds none. Both implementations run it and are compared the same way. A program with no twin is
+in `NO_CAPABILITY_TWIN`, with the reason, which the summary shows. The twin of `temporal_pai_fidelity.py`'s wrapper form
+is its capability form, run with either capability and compared value for value (and units counted at their source).
+The twins of the Temporal names tests of `test_dropin_names_dbos_temporal_compat.py` are on the capability's arguments:
+every argument of 2.68's `TemporalDurability` is ours, or refused by ours (`REFUSED_ARGUMENTS`).
 """
 
 from __future__ import annotations
@@ -31,11 +32,6 @@ from _temporal_dropin_api import IMPLEMENTATIONS
 from test_fidelity_compat import _same, _theirs  # pyright: ignore[reportPrivateUsage]
 from test_temporal_dropin_compat import COMPAT_DIR, PROGRAMS, _run  # pyright: ignore[reportPrivateUsage]
 
-CAPABILITY_TWINS = sorted(
-    path.stem.removeprefix('_temporal_dropin_') for path in COMPAT_DIR.glob('_temporal_dropin_*_capability.py')
-)
-"""The capability-form programs, `<wrapper program>_capability`."""
-
 quiet_deprecations()
 
 NO_CAPABILITY_TWIN = {
@@ -43,12 +39,15 @@ NO_CAPABILITY_TWIN = {
 }
 """Wrapper programs with no capability-form twin, and why."""
 
+CAPABILITY_TWINS = sorted(f'{program}_capability' for program in PROGRAMS if program not in NO_CAPABILITY_TWIN)
+"""The wrapper programs run in the capability form, `<wrapper program>_capability`."""
+
 
 def test_a_capability_agent_runs_the_same_with_both(
     temporal_dev_server: Any, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    theirs = _run('pai', 'capability', temporal_dev_server.target, tmp_path)
-    ours = _run('ours', 'capability', temporal_dev_server.target, tmp_path)
+    theirs = _run('pai', 'capability', temporal_dev_server.target, tmp_path, form='capability')
+    ours = _run('ours', 'capability', temporal_dev_server.target, tmp_path, form='capability')
     assert theirs['in_workflow'] == IN_WORKFLOW
     assert theirs['model_fast']['output'] == 'fast answer'
     for part in ('in_workflow', 'model_fast', 'outside'):
@@ -69,13 +68,16 @@ def test_a_capability_agent_runs_the_same_with_both(
 
 @pytest.mark.parametrize('program', CAPABILITY_TWINS)
 def test_capability_twin_observes_the_same_with_both(program: str, temporal_dev_server: Any, tmp_path: Path) -> None:
-    theirs = _run('pai', program, temporal_dev_server.target, tmp_path)
-    ours = _run('ours', program, temporal_dev_server.target, tmp_path)
+    wrapper_program = program.removesuffix('_capability')
+    theirs = _run('pai', wrapper_program, temporal_dev_server.target, tmp_path, form='capability')
+    ours = _run('ours', wrapper_program, temporal_dev_server.target, tmp_path, form='capability')
     assert ours == theirs
 
 
 def test_every_wrapper_program_has_a_capability_twin_or_a_reason(request: pytest.FixtureRequest) -> None:
     twinned = {program.removesuffix('_capability') for program in CAPABILITY_TWINS}
+    # A twin is the program's capability form, not a copy of it in a file of its own.
+    assert not list(COMPAT_DIR.glob('_temporal_dropin_*_capability.py'))
     assert twinned <= set(PROGRAMS)
     assert sorted(twinned | set(NO_CAPABILITY_TWIN)) == sorted(PROGRAMS)
     assert not twinned & set(NO_CAPABILITY_TWIN)
@@ -88,8 +90,9 @@ def fidelity_capability(tmp_path_factory: pytest.TempPathFactory, temporal_dev_s
     """The fidelity program's reports with each implementation's `TemporalDurability`, by implementation."""
     return {
         implementation: _theirs(
-            'temporal_fidelity_capability.py',
+            'temporal_pai_fidelity.py',
             implementation,
+            'capability',
             temporal_dev_server.target,
             directory=tmp_path_factory.mktemp(f'fidelity-capability-{implementation}'),
         )

@@ -1,8 +1,9 @@
 """Drop-in programs on Temporal (issue 14): each runs with PydanticAI 2.68's `durable_exec` and with ours.
 
 A program (`_temporal_dropin_<name>.py`) is written once against the API both share; `temporal_dropin.py` runs it
-in a process of its own per implementation (2.68's plugin and ours each change process-wide state). Both must
-succeed and observe the same things.
+in a process of its own per implementation (2.68's plugin and ours each change process-wide state), in the wrapper
+form here (`test_temporal_capability_compat.py` runs it in the capability form). Both must succeed and observe the
+same things.
 """
 
 from __future__ import annotations
@@ -29,14 +30,14 @@ PROGRAMS = [
 ]
 
 
-def _run(implementation: str, program: str, target: str, directory: Path) -> Any:
+def _run(implementation: str, program: str, target: str, directory: Path, form: str = 'wrapper') -> Any:
     done = subprocess.run(
-        [sys.executable, str(COMPAT_DIR / 'temporal_dropin.py'), implementation, program, target, str(directory)],
+        [sys.executable, str(COMPAT_DIR / 'temporal_dropin.py'), implementation, program, target, str(directory), form],
         capture_output=True,
         text=True,
         timeout=WAIT * 2,
     )
-    assert done.returncode == 0, f'{program} failed with {implementation}:\n{done.stderr[-4000:]}'
+    assert done.returncode == 0, f'{program} ({form}) failed with {implementation}:\n{done.stderr[-4000:]}'
     return json.loads((directory / f'{implementation}.report').read_text())
 
 
