@@ -28,7 +28,9 @@ def test_the_abort_after_the_work_is_let_through(tmp_path: Path) -> None:
     [
         pytest.param(_FINALIZATION_ABORT, 'sys.exit(1)', id='same message, other exit'),
         pytest.param('Fatal Python error: Segmentation fault\n', 'os.abort()', id='other abort'),
-        pytest.param('Traceback (most recent call last):\n' + _FINALIZATION_ABORT, 'os.abort()', id='after a traceback'),
+        pytest.param(
+            'Traceback (most recent call last):\n' + _FINALIZATION_ABORT, 'os.abort()', id='after a traceback'
+        ),
         pytest.param('', 'pass', id='clean exit'),
     ],
 )
