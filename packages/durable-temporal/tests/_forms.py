@@ -39,9 +39,12 @@ def durable_forms(
         tool_configs: Activity configs by tool name: the wrapper's `tool_activity_config={'agent': ...}`, the
             capability's tool `metadata={'temporal': ...}` (2.68's way; it takes no `tool_activity_config`).
         toolsets: Makes the agent's other toolsets, a fresh set for each agent.
-        arguments: Arguments of `Agent` (`deps_type=`, `output_type=`) and of both forms (`event_stream_handler=`).
+        arguments: Arguments of `Agent` (`deps_type=`, `output_type=`, `model_settings=`) and of both forms
+            (`event_stream_handler=`).
     """
-    agent_arguments = {key: arguments.pop(key) for key in ('deps_type', 'output_type') if key in arguments}
+    agent_arguments = {
+        key: arguments.pop(key) for key in ('deps_type', 'output_type', 'model_settings') if key in arguments
+    }
     configs = dict(tool_configs or {})
     wrapped = Agent(model, name=name, tools=tools, toolsets=toolsets(), **agent_arguments)
     wrapper = TemporalAgent(wrapped, tool_activity_config={'agent': configs} if configs else None, **arguments)

@@ -8,11 +8,11 @@ Temporal activity. A unit returns JSON text, so what the engine journals is our 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
-from typing import Any, Generic
+from typing import Any, Generic, TypeVar, cast
 
 from pydantic import ValidationError
 from pydantic_ai import AgentStreamEvent, ModelRetry, RunContext
@@ -27,7 +27,7 @@ from pydantic_ai.messages import (
 )
 from pydantic_ai.models import CompletedStreamedResponse, Model, ModelRequestParameters, StreamedResponse
 from pydantic_ai.models.wrapper import WrapperModel
-from pydantic_ai.settings import ModelSettings
+from pydantic_ai.settings import ModelSettings, merge_model_settings
 from pydantic_ai.tools import AgentDepsT
 from pydantic_ai.toolsets import AbstractToolset, ToolsetTool, WrapperToolset
 
@@ -38,6 +38,8 @@ from ._tool_outcomes import capture_tool_call, replay_tool_call
 
 __all__ = [
     'CURRENT_RUN_CONTEXT',
+    'SECRET_MODEL_SETTINGS',
+    'SECRET_SETTINGS_FIX',
     'DurableModel',
     'DurableToolset',
     'EventInputs',
@@ -53,7 +55,10 @@ __all__ = [
     'execute_model_request',
     'execute_tool_call',
     'is_model_stream_event',
+    'own_secret_settings',
+    'restore_secret_settings',
     'run_model_key',
+    'withhold_secret_settings',
 ]
 
 CURRENT_RUN_CONTEXT: ContextVar[RunContext[Any] | None] = ContextVar('durable_core_run_context', default=None)
@@ -65,6 +70,65 @@ _MODEL_STREAM_EVENTS = (PartStartEvent, PartDeltaEvent, PartEndEvent, FinalResul
 def is_model_stream_event(event: AgentStreamEvent) -> bool:
     """Whether an event comes from the model's response stream (delivered inside the model unit)."""
     return isinstance(event, _MODEL_STREAM_EVENTS)
+
+
+SECRET_MODEL_SETTINGS: tuple[str, ...] = ('extra_headers',)
+"""Model settings that may carry credentials (API keys, `Authorization` headers): never journaled."""
+
+SECRET_SETTINGS_FIX = (
+    'model_settings passed to run() are journaled with the run, and headers often hold secrets. '
+    'Set headers on the model or its provider (for example '
+    "OpenAIProvider(openai_client=AsyncOpenAI(default_headers=...))), or in the agent's own "
+    'Agent(model_settings=...), instead.'
+)
+"""Why model settings with headers are refused where they would be journaled, and the fix."""
+
+
+def own_secret_settings(model: Model | str | None, agent_model_settings: object) -> dict[str, Any]:
+    """The secret settings of a request that a worker rebuilds from what it registered, as PydanticAI merges them.
+
+    The model's own `settings`, overridden by the agent's own `model_settings` (a static dict: a callable's depend
+    on the run). A model given as a string has no settings of its own.
+    """
+    model_settings = model.settings if isinstance(model, Model) else None
+    agent_settings = None if callable(agent_model_settings) else cast(ModelSettings | None, agent_model_settings)
+    merged: Mapping[str, Any] = merge_model_settings(model_settings, agent_settings) or {}
+    return {key: merged[key] for key in SECRET_MODEL_SETTINGS if key in merged}
+
+
+_SettingsT = TypeVar('_SettingsT', bound=Mapping[str, object])
+"""Model settings: a request's (`ModelSettings`), or a run context's, which may be `RealtimeModelSettings`."""
+
+
+def withhold_secret_settings(settings: _SettingsT | None, own: Mapping[str, Any]) -> _SettingsT | None:
+    """`settings` as a unit's journaled input: without the secret settings that are the agent's own (`own`).
+
+    A worker merges them back (`restore_secret_settings`). A secret setting of another value (from `run()`, a
+    callable `model_settings`, a capability or `override()`) no worker could rebuild: it is refused.
+
+    Raises:
+        DurableUsageError: If `settings` holds a secret setting that is not the agent's own.
+    """
+    if not settings or not any(key in settings for key in SECRET_MODEL_SETTINGS):
+        return settings
+    kept = {key: value for key, value in settings.items() if key not in own or own[key] != value}
+    if foreign := [key for key in SECRET_MODEL_SETTINGS if key in kept]:
+        raise DurableUsageError(
+            f"{SECRET_SETTINGS_FIX} (The request's {', '.join(foreign)} are not the agent's or its model's own, "
+            'so a worker could not rebuild them: they come from run(model_settings=...), a callable model_settings, '
+            'a capability or override(model_settings=...).)'
+        )
+    return cast(_SettingsT, kept)  # `{}` when only secrets were there: the worker still restores them
+
+
+def restore_secret_settings(settings: _SettingsT | None, own: Mapping[str, Any]) -> _SettingsT | None:
+    """Journaled `settings` with the agent's own secret settings (`own`) merged back, in the worker.
+
+    What the journal holds wins: a unit journaled before secret settings were withheld holds them already.
+    """
+    if not own:
+        return settings
+    return cast(_SettingsT, {**own, **(settings or {})})
 
 
 @dataclass(frozen=True)

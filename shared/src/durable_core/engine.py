@@ -54,6 +54,7 @@ from ._tool_metadata import RunToolMetadataGuard, effective_metadata, set_tool_m
 from ._tool_outcomes import replay_tool_call
 from ._unit_model import ModelOperation, UnitModel
 from ._units import (
+    SECRET_MODEL_SETTINGS,
     EventInputs,
     ModelCancelInputs,
     ModelRequestInputs,
@@ -64,11 +65,15 @@ from ._units import (
     execute_model_cancel,
     execute_model_request,
     execute_tool_call,
+    own_secret_settings,
+    restore_secret_settings,
     run_model_key,
+    withhold_secret_settings,
 )
 
 __all__ = [
     'AGENT_TOOLSET_ID',
+    'SECRET_MODEL_SETTINGS',
     'DurabilityCapability',
     'DurableAgent',
     'DurableUnit',
@@ -94,8 +99,11 @@ __all__ = [
     'execute_model_cancel',
     'execute_model_request',
     'execute_tool_call',
+    'own_secret_settings',
     'replay_tool_call',
+    'restore_secret_settings',
     'run_model_key',
     'set_tool_metadata',
     'stable_run_id',
+    'withhold_secret_settings',
 ]

@@ -24,8 +24,10 @@ from durable_core.engine import (
     UnitCall,
     UnitConfigs,
     UnitKind,
+    own_secret_settings,
     replay_tool_call,
     run_model_key,
+    withhold_secret_settings,
 )
 from pydantic_ai import RunContext
 from pydantic_ai.agent import AbstractAgent, EventStreamHandler
@@ -51,7 +53,7 @@ from ._converter import RawJson
 from ._dropin import TemporalRunContext, refuse_run_context_type, refuse_unsupported_arguments
 from ._sync_callbacks import refuse_sync_workflow_callbacks
 from ._toolsets import ActivityToolset
-from ._worker import ActivityServer
+from ._worker import ActivityServer, model_source
 
 __all__ = ['TemporalAgent']
 
@@ -234,25 +236,37 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
                     "which Temporal caps at 2 MB. Remove BinaryImage from the agent's output_type, or generate the "
                     'image in a tool that stores it and returns a URL.'
                 )
+            # The agent's own headers stay out of the history: the worker merges them back.
+            settings = withhold_secret_settings(inputs.model_settings, self._own_secret_settings(call.model_key))
             ctx = None
             if self._event_stream_handler is not None and inputs.run_context is not None:
-                ctx = self._encode_ctx(inputs.run_context)
+                ctx = self._encode_ctx(inputs.run_context, call.model_key)
             params = _without_activity_configs(params)
-            return args_io.ModelRequestArgs.encode(inputs.messages, params, inputs.model_settings, call.model_key, ctx)
+            return args_io.ModelRequestArgs.encode(inputs.messages, params, settings, call.model_key, ctx)
         if isinstance(inputs, ToolCallInputs):
             tool_args = args_io.encode_tool_args(inputs.tool_args)
-            ctx = self._encode_ctx(inputs.run_context)
+            ctx = self._encode_ctx(inputs.run_context, call.model_key)
             if call.unit.kind == 'tool_call':  # the tool's name is in the activity's name
                 return args_io.args_of(tool_args, ctx, model_key)
             return args_io.args_of(args_io.encode_tool_name(inputs.tool_name), tool_args, ctx, model_key)
         if isinstance(inputs, EventInputs):
-            return args_io.args_of(args_io.encode_event(inputs.event), self._encode_ctx(inputs.run_context), model_key)
+            ctx = self._encode_ctx(inputs.run_context, call.model_key)
+            return args_io.args_of(args_io.encode_event(inputs.event), ctx, model_key)
         if isinstance(inputs, ModelCancelInputs):
             return args_io.args_of(args_io.encode_response(inputs.response), model_key)
         raise DurableUsageError(f'The unit {call.unit} was called without its inputs.')
 
-    def _encode_ctx(self, ctx: RunContext[Any]) -> RawJson:
+    def _encode_ctx(self, ctx: RunContext[Any], model_key: str | None) -> RawJson:
+        """The run context argument of a unit whose run's model is named by `model_key` (the argument after it)."""
+        if ctx.model_settings is not None:  # the settings of the last request: the agent's own headers stay out
+            settings = withhold_secret_settings(ctx.model_settings, self._own_secret_settings(model_key))
+            ctx = dataclasses.replace(ctx, model_settings=settings)
         return args_io.encode_ctx(ctx, self.wrapped.deps_type)
+
+    def _own_secret_settings(self, model_key: str | None) -> dict[str, Any]:
+        """The secret settings a worker merges back into a unit whose run's model is named by `model_key`."""
+        model = model_source(self._models, self.wrapped.model, model_key)
+        return own_secret_settings(model, getattr(self.wrapped, 'model_settings', None))
 
     def _non_retryable_model_errors(self) -> tuple[type[BaseException], ...]:
         """Errors, beyond the rejected requests the worker never retries, that fail a model request at once."""
@@ -272,8 +286,9 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
                 call = self.unit_call('mcp_get_tools' if mcp else 'toolset_get_tools', leaf.toolset_id)
             else:
                 call = self.unit_call('mcp_get_instructions' if mcp else 'toolset_get_instructions', leaf.toolset_id)
-            model_key = args_io.encode_model_key(run_model_key(ctx))
-            return await _execute(str(call.unit), args_io.args_of(self._encode_ctx(ctx), model_key), call.config)
+            key = run_model_key(ctx)
+            activity_args = args_io.args_of(self._encode_ctx(ctx, key), args_io.encode_model_key(key))
+            return await _execute(str(call.unit), activity_args, call.config)
 
         async def call_tool(name: str, tool_args: dict[str, Any], ctx: RunContext[Any]) -> Any:
             call = dataclasses.replace(
@@ -312,6 +327,7 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
             event_stream_handler=self._event_stream_handler,
             toolset_leaf=self.toolset_leaf,
             non_retryable_model_errors=self._non_retryable_model_errors(),
+            agent_model_settings=getattr(self.wrapped, 'model_settings', None),
         )
         return server.activities(self.durable_units())
 

@@ -2,6 +2,10 @@
 
 Workflow code (`_agent`) sends each unit's inputs as JSON arguments (`_activity_args`); an activity here decodes
 them, rebuilds the run context with the run's model, runs the unit with durable-core's bodies and returns JSON.
+
+Secret model settings (headers) that are the agent's or its model's own never cross: workflow code leaves them out
+of the request's settings and of every run context, and the worker merges them back from the agent it registered,
+as it rebuilds the model from the model key.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from durable_core.engine import (
     execute_model_cancel,
     execute_model_request,
     execute_tool_call,
+    own_secret_settings,
+    restore_secret_settings,
 )
 from pydantic_ai import RunContext
 from pydantic_ai.agent import EventStreamHandler
@@ -35,7 +41,7 @@ from ._converter import RawJson
 from ._failures import raise_as_user_error
 from ._toolsets import ListedTool, encode_instructions, encode_listed_tools
 
-__all__ = ['ActivityServer']
+__all__ = ['ActivityServer', 'model_source']
 
 _PAYLOAD_LIMIT_BYTES = 2 * 1024 * 1024
 """The largest activity result sent to the server: its default payload limit (`limit.blobSize.error`)."""
@@ -57,8 +63,10 @@ class ActivityServer:
         event_stream_handler: EventStreamHandler[Any] | None,
         toolset_leaf: Callable[[str], ToolsetLeaf],
         non_retryable_model_errors: tuple[type[BaseException], ...] = (),
+        agent_model_settings: object = None,
     ) -> None:
         self._agent_name = agent_name
+        self._agent_model_settings = agent_model_settings
         self._default_model = default_model
         self._models = models
         self._deps_type = deps_type
@@ -108,20 +116,27 @@ class ActivityServer:
             model = self._inferred_models[cache_key] = infer_model(source)
         return model
 
+    def _own_secret_settings(self, key: str | None) -> dict[str, Any]:
+        """The secret settings workflow code left out of the inputs of a run whose model is named by `key`."""
+        return own_secret_settings(model_source(self._models, self._default_model, key), self._agent_model_settings)
+
+    def _run_context(self, data: str, model_key: str | None) -> RunContext[Any]:
+        """The run context from its JSON, with the run's model and the secret settings left out of the JSON."""
+        ctx = deserialize_run_context(data, deps_type=self._deps_type, model=self._model(model_key))
+        if ctx.model_settings is not None:
+            ctx.model_settings = restore_secret_settings(ctx.model_settings, self._own_secret_settings(model_key))
+        return ctx
+
     def _ctx(self, activity_args: tuple[str, ...], index: int) -> RunContext[Any]:
         """The run context at `index` of the arguments, with the model named by the argument after it."""
         data = args_io.required(activity_args, index, 'run context')
-        model_key = args_io.decode_model_key(args_io.optional(activity_args, index + 1))
-        return deserialize_run_context(data, deps_type=self._deps_type, model=self._model(model_key))
+        return self._run_context(data, args_io.decode_model_key(args_io.optional(activity_args, index + 1)))
 
     async def _serve_model_request(self, *activity_args: str) -> str:
         request = args_io.ModelRequestArgs.decode(activity_args)
-        run_context = None
-        if request.ctx is not None:
-            run_context = deserialize_run_context(
-                request.ctx, deps_type=self._deps_type, model=self._model(request.model_key)
-            )
-        inputs = ModelRequestInputs(request.messages, request.settings, request.parameters, run_context)
+        run_context = None if request.ctx is None else self._run_context(request.ctx, request.model_key)
+        settings = restore_secret_settings(request.settings, self._own_secret_settings(request.model_key))
+        inputs = ModelRequestInputs(request.messages, settings, request.parameters, run_context)
         return await execute_model_request(self._model(request.model_key), inputs, self._event_stream_handler)
 
     async def _serve_model_cancel(self, *activity_args: str) -> str:
@@ -159,6 +174,13 @@ class ActivityServer:
                 return encode_instructions(await toolset.get_instructions(ctx))
             assert tool_name is not None
             return await execute_tool_call(toolset, tool_name, tool_args, ctx)
+
+
+def model_source(models: Mapping[str, Model], default_model: Model | str | None, key: str | None) -> Model | str | None:
+    """What a run's model is built from: the model registered under `key`, the model string `key`, or the default."""
+    if key is None:
+        return default_model
+    return models.get(key, key)
 
 
 def _define_activity(
