@@ -21,7 +21,13 @@ from typing import Any
 
 import _summary
 import pytest
-from engines._misuse import CONSTRUCTION_CASES, RUN_IN_PROCESS_ACCEPTS, RUN_TIME_CASES, TOOLS_INLINE_ACCEPTS
+from engines._misuse import (
+    CONSTRUCTION_CASES,
+    NOT_IN_CAPABILITY_FORM,
+    RUN_IN_PROCESS_ACCEPTS,
+    RUN_TIME_CASES,
+    TOOLS_INLINE_ACCEPTS,
+)
 
 ENGINES_DIR = Path(__file__).parent / 'engines'
 CONTROL = 'a valid run (control)'
@@ -73,50 +79,6 @@ CONTROL_ONLY = [CONTROL]
 # After the cases, in the order the drivers try them.
 EXTRAS = {'dbos-sqlite': CONTROL_ONLY, 'prefect': CONTROL_ONLY, 'temporal': [CONTROL, OVERSIZE]}
 
-_NO_RUN_ARGUMENTS = (
-    'No run argument is journaled in the capability form: the workflow or flow that calls run() passes it again when '
-    "it recovers, and the model's answers are read back from their units (2.68's capability takes it too)."
-)
-_IN_PROCESS_DEPS = (
-    'Deps are not journaled in the capability form here: its units run in the process of the workflow or flow that '
-    'calls run(), which passes the deps again when it recovers.'
-)
-_STREAMS = (
-    "The plain agent's own entry point, which the capability does not refuse (nor does 2.68's): its model requests "
-    "are units, as run()'s are; the wrapper refuses it because its own run is a unit."
-)
-_RUN_TIME_TOOLSETS_IN_PROCESS = (
-    'Accepted by design, as by 2.68 (a function toolset): units run in process need no registration, so a toolset '
-    "the user's workflow code passes to run() becomes units under its id, and the same code passes it on recovery."
-)
-NOT_IN_CAPABILITY_FORM: dict[str, dict[str, str]] = {
-    'dbos-sqlite': {
-        'deps that cannot be serialized': _IN_PROCESS_DEPS,
-        'deps of a subclass of deps_type': _IN_PROCESS_DEPS,
-        'output type at run time': _NO_RUN_ARGUMENTS,
-        'headers in run model settings': 'No step journals its inputs, so the model settings of a run reach no record.',
-        'toolsets at run time': _RUN_TIME_TOOLSETS_IN_PROCESS,
-        'run_stream inside a workflow': _STREAMS,
-        'run_stream_events inside a workflow': _STREAMS,
-    },
-    'prefect': {
-        'deps that cannot be serialized': _IN_PROCESS_DEPS,
-        'deps of a subclass of deps_type': _IN_PROCESS_DEPS,
-        'output type at run time': _NO_RUN_ARGUMENTS,
-        'headers in run model settings': 'Tasks persist their results, not their inputs: no record holds the settings.',
-        'toolsets at run time': _RUN_TIME_TOOLSETS_IN_PROCESS,
-        'unregistered model instance inside a flow': 'Every run of the capability form is in a flow: that is the '
-        "shared 'unregistered model instance'.",
-        'run_stream_events inside a flow': _STREAMS,
-    },
-    'temporal': {
-        'output type at run time': _NO_RUN_ARGUMENTS,
-        'run_stream inside a workflow': _STREAMS,
-        'run_stream_events inside a workflow': _STREAMS,
-    },
-}
-"""The wrapper's cases that have no meaning in the capability form, per engine, with why: not in that form's table."""
-
 CAPABILITY_ONLY = {
     'dbos-sqlite': [
         'two durability capabilities on one agent',
@@ -140,26 +102,25 @@ CAPABILITY_ONLY = {
 }
 """The capability form's own misuse, after its twins of the wrapper's cases."""
 
-_RUN_TIME_CAPABILITIES = (
-    'Known gap: a capability passed to run() in durable code is accepted; the wrapper refuses it, and so does '
-    "2.68's capability (one not marked safe at run time)."
+_REALTIME = (
+    "Known gap, no hook to refuse it: the plain agent's realtime() only builds an accessor (AgentRealtime) and calls "
+    'no capability hook, and this case opens no session. The capability refuses the session itself when session() '
+    "resolves it, in for_run (RunContext.realtime), before it connects; 2.68's capability refuses neither (it only "
+    'warns about hooks a session does not call).'
 )
-_REALTIME = "Known gap: the plain agent's realtime() in durable code is not refused (the capability does not see it)."
 KNOWN_CAPABILITY_GAPS: dict[str, dict[str, str]] = {
     'dbos-sqlite': {
-        'capabilities at run time': _RUN_TIME_CAPABILITIES,
         'realtime session inside a workflow': _REALTIME,
     },
     'prefect': {
-        'capabilities at run time': _RUN_TIME_CAPABILITIES,
-        'iter inside a task': 'Known gap: in a task of the flow the capability is transparent, so the run is silently '
-        'not durable (none of its own tasks); the wrapper refuses iter() there, naming run().',
         'realtime session inside a flow': _REALTIME,
     },
     'temporal': {
-        'event handler at run time': 'Known gap: accepted, and called in workflow code, where model events (inside '
-        'activities) cannot reach it; the wrapper refuses it.',
-        'capabilities at run time': _RUN_TIME_CAPABILITIES,
+        'event handler at run time': "Known gap, no hook to refuse it: accepted, as by 2.68's capability. Agent.run() "
+        'applies its own event_stream_handler around each node it streams and does not pass it to iter(), so no '
+        'capability hook sees it (they see streamed nodes, as for run_stream_events(), which this form accepts). It '
+        "runs in workflow code, where the model events are replayed after each model request's activity; only "
+        'TemporalDurability(event_stream_handler=...) gets them live, inside the activity.',
         'realtime session inside a workflow': _REALTIME,
     },
 }

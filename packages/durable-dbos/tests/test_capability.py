@@ -14,11 +14,14 @@ from collections.abc import AsyncIterable
 import pytest
 from _support import step_names
 from dbos import DBOS
-from durable_core import DurableNameError, DurableUsageError
+from durable_core import DurableNameError, DurableUsageError, NotInDurableUnitError
 from durable_dbos import CreatedAfterLaunchWarning, DBOSAgent, DBOSDurability, StepConfig
 from pydantic_ai import Agent, AgentStreamEvent, RunContext, UserError
+from pydantic_ai.capabilities import AbstractCapability, Instrumentation
 from pydantic_ai.messages import FunctionToolCallEvent, FunctionToolResultEvent, PartStartEvent
 from pydantic_ai.models.test import TestModel
+from pydantic_ai.providers.openai import OpenAIProvider
+from pydantic_ai.realtime.openai import OpenAIRealtimeModel
 
 events: list[AgentStreamEvent] = []
 calls: list[str] = []
@@ -188,3 +191,66 @@ def test_an_error_names_the_capabilitys_own_call_as_the_fix() -> None:
     Agent(TestModel(), name='bad_model_key', capabilities=[durability])
     with pytest.raises(DurableNameError, match=re.escape(fix)):
         durability.durable_agent  # noqa: B018 - builds the wrapper, as the agent's first run does
+
+
+class Marker(AbstractCapability[None]):
+    """A capability that does nothing: what matters is where it was given."""
+
+
+class CopiedPerRun(AbstractCapability[None]):
+    """An agent's own capability whose runs each get a copy of it, as one with per-run state does."""
+
+    async def for_run(self, ctx: RunContext[None]) -> AbstractCapability[None]:
+        return CopiedPerRun()
+
+
+def marker_for_the_run(ctx: RunContext[None]) -> AbstractCapability[None]:
+    return Marker()
+
+
+kept = Agent(TestModel(), name='kept', capabilities=[CopiedPerRun(), marker_for_the_run, DBOSDurability[None]()])
+
+
+@DBOS.workflow()
+async def run_given_capabilities_workflow(given: str) -> str:
+    capabilities = {'marker': [Marker()], 'function': [marker_for_the_run], 'instrumentation': [Instrumentation()]}
+    return (await kept.run('Hi', capabilities=capabilities.get(given, []))).output
+
+
+@DBOS.workflow()
+async def realtime_session_workflow() -> None:
+    model = OpenAIRealtimeModel('gpt-realtime', provider=OpenAIProvider(api_key='x', base_url='http://127.0.0.1:9'))
+    async with kept.realtime(model).session():
+        pass
+
+
+@pytest.mark.parametrize('given', ['marker', 'function'])
+async def test_capabilities_given_for_one_run_in_a_workflow_are_refused_before_the_first_step(
+    dbos: DBOS, given: str
+) -> None:
+    handle = await DBOS.start_workflow_async(run_given_capabilities_workflow, given)
+    fix = 'Add capabilities to the `Agent` itself: Agent(..., capabilities=['
+    with pytest.raises(DurableUsageError, match=r'capabilities= given to run\(\) or iter\(\) inside a DBOS workflow'):
+        await handle.get_result()
+    with pytest.raises(DurableUsageError, match=re.escape(fix)):
+        await handle.get_result()
+    assert await step_names(handle.workflow_id) == []
+    assert (await kept.run('Hi', capabilities=[Marker()])).output == 'success (no tool calls)'  # outside: as without
+
+
+@pytest.mark.parametrize('given', ['none', 'instrumentation'])
+async def test_the_agents_own_capabilities_and_instrumentation_for_one_run_are_taken(dbos: DBOS, given: str) -> None:
+    """The agent's capabilities as its runs resolve them (per-run copies, a capability function's result) pass."""
+    handle = await DBOS.start_workflow_async(run_given_capabilities_workflow, given)
+    assert await handle.get_result() == 'success (no tool calls)'
+    assert await step_names(handle.workflow_id) == ['kept.model_request']
+
+
+async def test_a_realtime_session_in_a_workflow_is_refused_before_it_connects(dbos: DBOS) -> None:
+    handle = await DBOS.start_workflow_async(realtime_session_workflow)
+    with pytest.raises(
+        NotInDurableUnitError,
+        match=r'realtime session is not supported inside a DBOS workflow.*'
+        r'DBOSDurability.*Open the session outside the workflow',
+    ):
+        await handle.get_result()

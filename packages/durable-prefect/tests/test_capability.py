@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from durable_core import DurableNameError, DurableUsageError
+from durable_core import DurableNameError, DurableUsageError, NotInDurableUnitError
 from durable_core.testing import DurableCallCounter, ToolCall
 from durable_prefect import PrefectAgent, PrefectDurability, TaskConfig
-from prefect import flow
+from prefect import flow, task
 from prefect.context import get_run_context
 from pydantic_ai import Agent, AgentStreamEvent, RunContext, UserError
 from pydantic_ai.capabilities import AbstractCapability, SetToolMetadata
@@ -156,6 +156,35 @@ async def test_a_set_tool_metadata_given_for_one_run_in_a_flow_is_refused_before
         return (await agent.run('Look it up', capabilities=[set_metadata])).output
 
     with pytest.raises(DurableUsageError, match=r"sets 'prefect' was given for one run.*Agent\(\.\.\., capabilities="):
+        await users_flow()
+    assert counter.counts() == {}
+
+
+async def test_capabilities_given_for_one_run_in_a_flow_are_refused_before_its_first_task(tmp_path: Path) -> None:
+    agent, counter = capability_agent(tmp_path, 'capability_run_capabilities')
+
+    @flow
+    async def users_flow() -> str:
+        return (await agent.run('Look it up', capabilities=[AbstractCapability[None]()])).output
+
+    with pytest.raises(DurableUsageError, match=r'inside a Prefect flow.*to the `Agent` itself: Agent\(\.\.\., '):
+        await users_flow()
+    assert counter.counts() == {}
+
+
+async def test_a_run_inside_a_task_of_a_flow_is_refused_naming_the_flows_code(tmp_path: Path) -> None:
+    """Not durable there (the capability was transparent in a task), as the wrapper refuses its `iter()` there."""
+    agent, counter = capability_agent(tmp_path, 'capability_in_a_task')
+
+    @task
+    async def users_task() -> str:
+        return (await agent.run('Look it up')).output
+
+    @flow
+    async def users_flow() -> str:
+        return await users_task()
+
+    with pytest.raises(NotInDurableUnitError, match=r'inside a task of a Prefect flow.*Use run\(\) or iter\(\) in'):
         await users_flow()
     assert counter.counts() == {}
 

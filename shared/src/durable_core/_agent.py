@@ -41,7 +41,11 @@ from pydantic_ai.capabilities import (
     CapabilityOrdering,
     CombinedCapability,
     DynamicCapability,
+    Hooks,
+    Instrumentation,
     ProcessEventStream,
+    SetToolMetadata,
+    WrapperCapability,
 )
 from pydantic_ai.messages import ModelMessage, UserContent
 from pydantic_ai.models import Model, ModelResolutionContext, infer_model
@@ -58,6 +62,8 @@ from ._output_types import OutputTypes
 from ._settings_codec import decode_model_settings, encode_model_settings
 from ._units import (
     CURRENT_RUN_CONTEXT,
+    SECRET_MODEL_SETTINGS,
+    SECRET_SETTINGS_FIX,
     DurableModel,
     DurableToolset,
     EventRelay,
@@ -137,9 +143,6 @@ _UNJOURNALED_ARGUMENTS = {
     'spec': 'apply the spec to the `Agent` before wrapping it',
 }
 
-
-# Model settings that may carry credentials, refused in journaled run inputs.
-_SECRET_SETTINGS = ('extra_headers',)
 
 # The live agents by (engine name, agent name): a second agent with one name is refused (`_claim_name`).
 # The results of runs whose body ran in this process, handed back live to the `run()` that started them.
@@ -752,13 +755,13 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
 
     @staticmethod
     def _refuse_secret_settings(model_settings: Any) -> None:
-        """Run-time model settings are journaled (run inputs, or a unit's inputs): refuse the ones that hold secrets."""
-        if model_settings and any(key in model_settings for key in _SECRET_SETTINGS):
-            raise DurableUsageError(
-                'model_settings passed to run() are journaled with the run, and headers often hold secrets. '
-                'Set headers on the model or its provider (for example '
-                'OpenAIProvider(openai_client=AsyncOpenAI(default_headers=...))) instead.'
-            )
+        """Run-time model settings are journaled (run inputs, or a unit's inputs): refuse the ones that hold secrets.
+
+        The agent's own are not refused: a unit whose inputs are journaled leaves them out, and its worker merges
+        them back from the agent it registered (`withhold_secret_settings`).
+        """
+        if model_settings and any(key in model_settings for key in SECRET_MODEL_SETTINGS):
+            raise DurableUsageError(SECRET_SETTINGS_FIX)
 
     def _build_inputs(self, arguments: Mapping[str, Any]) -> RunInputs:
         """A run's arguments (the `RunInputs` fields; those left out are `None`) as the engine journals them.
@@ -1265,9 +1268,18 @@ class DurabilityCapability(AbstractCapability[AgentDepsT]):
         return self.durable_agent._models.get(model_id)  # pyright: ignore[reportPrivateUsage]
 
     async def for_run(self, ctx: RunContext[AgentDepsT]) -> AbstractCapability[AgentDepsT]:
-        """In durable code, the wrapper's per-run hooks; elsewhere, this transparent capability."""
+        """In durable code, the wrapper's per-run hooks; elsewhere, this transparent capability.
+
+        In engine code where a run cannot be durable (a Prefect task), and for a realtime session in engine code,
+        the run is refused, as the wrapper refuses its `iter()` and `realtime()` there.
+        """
+        in_engine_code = self._agent is not None and self.durable_agent._in_engine_code()  # pyright: ignore[reportPrivateUsage]
+        if in_engine_code and ctx.realtime:
+            raise _realtime_refused(self.durable_agent)
         durable = self._durable_in_context()
         if durable is None:
+            if in_engine_code:
+                raise _not_durable_here(self.durable_agent)
             return self
         if isinstance(ctx.model, DurableModel):
             return AbstractCapability[AgentDepsT]()  # the wrapper's own run (a legacy workflow): it does the work
@@ -1278,6 +1290,7 @@ class DurabilityCapability(AbstractCapability[AgentDepsT]):
         run = _CapabilityRun(durable)
         run.run_model, run.model_key = ctx.model, _run_model_key(durable, ctx)
         engine_capabilities = durable._run_capabilities()  # pyright: ignore[reportPrivateUsage]
+        run.companions = tuple(engine_capabilities)
         if not engine_capabilities:
             return run
         return CombinedCapability([run, *engine_capabilities])  # the engine's own, as the wrapper adds to its runs
@@ -1318,6 +1331,83 @@ def _set_durability(agent: AbstractAgent[Any, Any], capability: DurabilityCapabi
     _DURABILITY_OF[key] = (weakref.ref(agent, lambda _: _DURABILITY_OF.pop(key, None)), capability)
 
 
+def _realtime_refused(durable: DurableAgent[Any, Any]) -> NotInDurableUnitError:
+    """The wrapper's `realtime()` refusal, for a session of a capability agent opened in engine code."""
+    container = durable.container_noun
+    return NotInDurableUnitError(
+        f'A realtime session is not supported inside a {durable.engine_name} {container}, even for an agent with '
+        f'{durable._config_call("...")}: a realtime session streams audio, text and tool calls live, which cannot '  # pyright: ignore[reportPrivateUsage]
+        f'be journaled or replayed on recovery. Open the session outside the {container}, or use run() for durable '
+        'turns.'
+    )
+
+
+def _not_durable_here(durable: DurableAgent[Any, Any]) -> NotInDurableUnitError:
+    """The refusal of a capability agent's run in engine code that cannot make it durable (a Prefect task)."""
+    container = durable.container_noun
+    return NotInDurableUnitError(
+        f'A run of an agent with {durable._config_call("...")} inside a task of a {durable.engine_name} '  # pyright: ignore[reportPrivateUsage]
+        f'{container} would not be durable: its model requests and tool calls would not be journaled as units of '
+        f"the {container}. Use run() or iter() in the {container}'s own code, or call a {container} that runs the "
+        'agent from the task.'
+    )
+
+
+def _capabilities_given_for_the_run(
+    ctx: RunContext[Any], agent: AbstractAgent[Any, Any], *, own: Sequence[AbstractCapability[Any]]
+) -> list[AbstractCapability[Any]]:
+    """The capabilities of this run that `agent` was not created with: given to `run()` or `iter()` for it only.
+
+    PydanticAI hands a capability no list of the run's own ones, so they are told apart in the run's capability tree
+    (`ctx.root_capability`) from what the run's agent-level ones became (`for_run` may return per-run copies) and
+    from what PydanticAI adds to every run. Counted as the agent's: a capability of its tree, or one of the type of
+    one (a per-run copy); the per-run resolution of one of its capability functions (a wrapper around the function's
+    stable toolset); `own`, the durability's per-run capabilities; an `Instrumentation` (added to an instrumented
+    run; 2.68's durability takes one at run time too) and a `Hooks` (holds `@agent.on_event` listeners); a type
+    PydanticAI does not export (added by PydanticAI itself, such as the loader of deferred capabilities); and a
+    `SetToolMetadata`, which `RunToolMetadataGuard` judges by its keys.
+    """
+    root = ctx.root_capability
+    if root is None or not isinstance(agent, Agent):
+        return []
+    built: list[AbstractCapability[Any]] = []
+    agent.root_capability.apply(built.append)
+    built_ids = {id(capability) for capability in built}
+    built_types = {type(capability) for capability in built}
+    function_toolsets = [capability.get_toolset() for capability in built if isinstance(capability, DynamicCapability)]
+    own_ids = {id(capability) for capability in own}
+    given: list[AbstractCapability[Any]] = []
+
+    def visit(capability: AbstractCapability[Any]) -> None:
+        if id(capability) in built_ids or id(capability) in own_ids:
+            return
+        if isinstance(capability, CombinedCapability):
+            for child in capability.capabilities:
+                visit(child)
+            return
+        if type(capability) in built_types or isinstance(capability, Instrumentation | Hooks | SetToolMetadata):
+            return
+        if isinstance(capability, WrapperCapability):
+            toolset = capability.get_toolset()
+            if isinstance(toolset, DynamicToolset):  # a capability function's resolution: the agent's, or given
+                if not any(toolset is function_toolset for function_toolset in function_toolsets):
+                    given.append(capability)
+                return
+        if not _added_by_pydantic_ai(type(capability)):
+            given.append(capability)
+
+    visit(root)
+    return given
+
+
+def _added_by_pydantic_ai(capability_type: type[AbstractCapability[Any]]) -> bool:
+    """Whether PydanticAI defines the type but does not export it: no user gives one, PydanticAI adds it to runs."""
+    if not capability_type.__module__.startswith('pydantic_ai.'):
+        return False
+    capabilities = sys.modules['pydantic_ai.capabilities']
+    return getattr(capabilities, capability_type.__name__, None) is not capability_type
+
+
 def _run_model_key(durable: DurableAgent[Any, Any], ctx: RunContext[Any]) -> str | None:
     """How a capability run named its model, as the wrapper journals a run's `model=` (`UnitCall.model_key`).
 
@@ -1348,12 +1438,23 @@ class _CapabilityRun(_DurabilityWithRequestContext):
     run_model: object = None
     """The run's model, as `for_run` saw it."""
 
-    async def wrap_model_request(self, ctx: RunContext[Any], *, request_context: Any, handler: Any) -> Any:
-        if not self._agent._units_run_in_process:  # pyright: ignore[reportPrivateUsage]
-            # The request's settings ride in its unit's inputs, journaled (Temporal's history): no headers there.
-            # Only here does a capability see them, merged from the agent's and the run's.
-            self._agent._refuse_secret_settings(ctx.model_settings)  # pyright: ignore[reportPrivateUsage]
-        return await super().wrap_model_request(ctx, request_context=request_context, handler=handler)
+    companions: tuple[AbstractCapability[Any], ...] = ()
+    """The engine's own capabilities that `for_run` added to the run next to this one (`_run_capabilities`)."""
+
+    async def before_run(self, ctx: RunContext[Any]) -> None:
+        """Refuse capabilities given for this run only (`run(capabilities=...)`), as the wrapper refuses them."""
+        given = _capabilities_given_for_the_run(ctx, self._agent.wrapped, own=(self, *self.companions))
+        if given:
+            agent = self._agent
+            names = ', '.join(sorted({type(capability).__name__ for capability in given}))
+            first = type(given[0]).__name__
+            raise DurableUsageError(
+                f'capabilities= given to run() or iter() inside a {agent.engine_name} {agent.container_noun} are not '
+                f'supported ({names}): the durable units of an agent with '
+                f'{agent._config_call("...")}, and what its runs do around them, come from the capabilities it was '  # pyright: ignore[reportPrivateUsage]
+                f'created with, which every process that runs or recovers it has too. Add capabilities to the `Agent` '
+                f'itself: Agent(..., capabilities=[{first}(...), {agent.wrapper_name}(...)]).'
+            )
 
     def get_wrapper_toolset(self, toolset: AbstractToolset[Any]) -> AbstractToolset[Any] | None:
         if not self._agent._units_run_in_process:  # pyright: ignore[reportPrivateUsage]
