@@ -43,6 +43,24 @@ async def _history_text(handle: WorkflowHandle[Any, Any]) -> str:
     return json.dumps(decoded(history))
 
 
+async def _run_secrets_workflow(
+    client: Client, task_queue: str, case: str, form: Form
+) -> tuple[WorkflowHandle[Any, Any], object]:
+    """Run `SecretsWorkflow` for one case and form on a worker of its own: its handle, and its result or failure."""
+    async with Worker(client, task_queue=task_queue, workflows=[SecretsWorkflow]):
+        handle = await client.start_workflow(
+            SecretsWorkflow.run,
+            args=[case, form],
+            id=f'secrets-{case}-{form}-{uuid.uuid4()}',
+            task_queue=task_queue,
+            execution_timeout=timedelta(seconds=60),
+        )
+        try:
+            return handle, await handle.result()
+        except WorkflowFailureError as failure:
+            return handle, failure.cause
+
+
 @pytest.mark.parametrize('case', ['plain', 'handler', 'headers_only'])
 @pytest.mark.parametrize('form', FORMS)
 async def test_agent_headers_reach_the_model_but_not_the_history(
@@ -50,15 +68,8 @@ async def test_agent_headers_reach_the_model_but_not_the_history(
 ) -> None:
     SEEN_SETTINGS.clear()
     TOOL_SAW_HEADERS.clear()
-    async with Worker(plugin_client, task_queue=task_queue, workflows=[SecretsWorkflow]):
-        handle = await plugin_client.start_workflow(
-            SecretsWorkflow.run,
-            args=[case, form],
-            id=f'secrets-{case}-{form}-{uuid.uuid4()}',
-            task_queue=task_queue,
-            execution_timeout=timedelta(seconds=60),
-        )
-        assert await handle.result() == 'The tool said yes.'
+    handle, outcome = await _run_secrets_workflow(plugin_client, task_queue, case, form)
+    assert outcome == 'The tool said yes.'
     # The model got the agent's headers (and its other settings), in each request.
     assert len(SEEN_SETTINGS) == 2
     for settings in SEEN_SETTINGS:
@@ -82,17 +93,7 @@ async def test_agent_headers_reach_the_model_but_not_the_history(
 @pytest.mark.parametrize('form', FORMS)
 async def test_headers_passed_to_run_are_refused(plugin_client: Client, task_queue: str, form: Form, case: str) -> None:
     SEEN_SETTINGS.clear()
-    async with Worker(plugin_client, task_queue=task_queue, workflows=[SecretsWorkflow]):
-        handle = await plugin_client.start_workflow(
-            SecretsWorkflow.run,
-            args=[case, form],
-            id=f'secrets-{case}-{form}-{uuid.uuid4()}',
-            task_queue=task_queue,
-            execution_timeout=timedelta(seconds=60),
-        )
-        with pytest.raises(WorkflowFailureError) as failure:
-            await handle.result()
-    cause = failure.value.cause
+    handle, cause = await _run_secrets_workflow(plugin_client, task_queue, case, form)
     assert isinstance(cause, ApplicationError)
     assert (cause.type, cause.details, cause.non_retryable) == ('UserError', ('DurableUsageError',), True)
     assert 'model_settings passed to run() are journaled with the run, and headers often hold secrets' in cause.message
