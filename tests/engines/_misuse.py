@@ -18,6 +18,8 @@ from typing import Any
 from pydantic_ai import Agent, RunContext
 from pydantic_ai.capabilities import AbstractCapability
 from pydantic_ai.models.test import TestModel
+from pydantic_ai.providers.openai import OpenAIProvider
+from pydantic_ai.realtime.openai import OpenAIRealtimeModel
 from pydantic_ai.toolsets import FunctionToolset
 
 
@@ -334,6 +336,11 @@ def _class_name(error: BaseException) -> str:
     return type(error).__name__
 
 
+def _unreachable_realtime_model() -> OpenAIRealtimeModel:
+    """A realtime model at a closed local port: a session that is not refused fails to connect, reaching no one."""
+    return OpenAIRealtimeModel('gpt-realtime', provider=OpenAIProvider(api_key='x', base_url='http://127.0.0.1:9'))
+
+
 async def misuse_entry_point(durable: Any, entry_point: str) -> None:
     """Call one of `durable`'s entry points that engines refuse inside their workflow or flow."""
     if entry_point == 'run_stream':
@@ -355,6 +362,9 @@ async def misuse_entry_point(durable: Any, entry_point: str) -> None:
         durable.run_sync('Hi', deps=NO_DEPS)
     elif entry_point == 'realtime':
         durable.realtime('openai:gpt-realtime')
+    elif entry_point == 'realtime session':  # the capability form: the session is refused when it opens
+        async with durable.realtime(_unreachable_realtime_model()).session():
+            pass
     else:
         raise ValueError(f'no such entry point: {entry_point}')
 

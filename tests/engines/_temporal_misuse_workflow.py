@@ -68,7 +68,7 @@ class CapabilityMisuseWorkflow(PydanticAIWorkflow):
     async def run(self, case: str) -> str:
         if case in RUN_TIME_CASES:
             await CAPABILITY_AGENT.run('Hi', **run_time_kwargs(case))
-        elif case in [*ENTRY_POINTS, 'override and run']:
+        elif case in [*ENTRY_POINTS, 'override and run', 'realtime session']:
             await misuse_entry_point(CAPABILITY_AGENT, case)
         elif case == 'capability for one run':
             await PLAIN_AGENT.run('Hi', capabilities=[TemporalDurability()])

@@ -136,7 +136,7 @@ def capability_table() -> list[Case]:
         ),
         Case(
             'realtime session inside a workflow',
-            INSIDE(lambda: misuse_entry_point(capable, 'realtime')),
+            INSIDE(lambda: misuse_entry_point(capable, 'realtime session')),
             'outside the workflow',
         ),
         *capability_only_cases(DBOSDurability, DBOSAgent, capable, INSIDE(durability_for_one_run(DBOSDurability))),

@@ -194,7 +194,7 @@ def capability_table() -> list[Case]:
         ),
         Case(
             'realtime session inside a flow',
-            INSIDE(lambda: misuse_entry_point(capable, 'realtime')),
+            INSIDE(lambda: misuse_entry_point(capable, 'realtime session')),
             'outside the flow',
         ),
         *capability_only_cases(

@@ -199,7 +199,7 @@ async def capability_table(client: Client) -> list[dict[str, Any]]:
         ),
         Case('run_sync inside a workflow', lambda: in_workflow('run_sync'), 'await agent.run'),
         Case('override of the model inside a workflow', lambda: in_workflow('override and run'), 'models='),
-        Case('realtime session inside a workflow', lambda: in_workflow('realtime'), 'outside the workflow'),
+        Case('realtime session inside a workflow', lambda: in_workflow('realtime session'), 'outside the workflow'),
         *capability_only_cases(
             TemporalDurability, TemporalAgent, CAPABILITY_AGENT, lambda: in_workflow('capability for one run')
         ),
