@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import uuid
 from pathlib import Path
@@ -18,6 +19,8 @@ from fastmcp.client import Client
 from fastmcp.client.transports import PythonStdioTransport
 from pydantic_ai import Agent, ModelRetry, RunContext
 from pydantic_ai.mcp import MCPToolset
+from pydantic_ai.messages import InstructionPart, ModelMessage, ModelRequest, ModelResponse, TextPart
+from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.toolsets import FunctionToolset
 
 calls: list[str] = []
@@ -287,3 +290,29 @@ async def test_sequential_mode_runs_one_call_at_a_time(dbos: DBOS) -> None:
     assert calls == ['lookup:3', 'lookup:1', 'lookup:2']
     steps = await DBOS.list_workflow_steps_async(workflow_id)
     assert [replay_tool_call(step['output']) for step in steps if 'lookup' in step['function_name']] == [9, 1, 4]
+
+
+async def test_mcp_instruction_parts_match_a_plain_run(dbos: DBOS) -> None:
+    """A durable run sends the model the MCP server's instruction parts a plain run sends, field by field.
+
+    The server's block is keyed by the toolset's id and appended on change; the durable wrapper returns the
+    journaled part itself, so it must carry that id too, or PydanticAI downgrades the block to rewriting.
+    """
+    sent: list[tuple[list[InstructionPart], list[ModelMessage]]] = []
+
+    def answer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        sent.append((list(info.model_request_parameters.instruction_parts or []), messages))
+        return ModelResponse(parts=[TextPart('Done.')])
+
+    mcp_model.wrapped = FunctionModel(answer)
+    plain = await mcp_agent.run('Hi')
+    with SetWorkflowID(f'mcp-parts-{uuid.uuid4()}'):
+        durable = await dbos_mcp.run('Hi')
+    assert plain.output == durable.output == 'Done.'
+    (plain_parts, plain_messages), (durable_parts, durable_messages) = sent
+    assert any('Use add for sums.' in part.content for part in plain_parts)
+    assert [dataclasses.asdict(part) for part in durable_parts] == [dataclasses.asdict(part) for part in plain_parts]
+    plain_request, durable_request = plain_messages[0], durable_messages[0]
+    assert isinstance(plain_request, ModelRequest)
+    assert isinstance(durable_request, ModelRequest)
+    assert durable_request.instructions == plain_request.instructions

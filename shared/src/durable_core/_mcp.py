@@ -46,6 +46,15 @@ class DurableMCPToolset(DurableToolset[AgentDepsT], Generic[AgentDepsT]):
         self._tool_defs: list[ToolDefinition] | None = None
         self._instructions: tuple[InstructionPart | None] | None = None
 
+    @property
+    def id(self) -> str | None:
+        """The MCP toolset's id, so the instructions this wrapper returns are keyed by it as in a plain run.
+
+        This wrapper returns the journaled instructions itself, so PydanticAI keys them by this toolset's id;
+        a wrapper's own id is `None`, which would leave the server's `on_change='append'` block unkeyed.
+        """
+        return self._mcp.id
+
     def rewrap(self, wrapped: AbstractToolset[AgentDepsT]) -> DurableToolset[AgentDepsT]:
         """The same durable wrapper around the per-run copy of the MCP toolset."""
         assert isinstance(wrapped, MCPToolset)
