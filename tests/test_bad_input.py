@@ -102,27 +102,10 @@ CAPABILITY_ONLY = {
 }
 """The capability form's own misuse, after its twins of the wrapper's cases."""
 
-_REALTIME = (
-    "Known gap, no hook to refuse it: the plain agent's realtime() only builds an accessor (AgentRealtime) and calls "
-    'no capability hook, and this case opens no session. The capability refuses the session itself when session() '
-    "resolves it, in for_run (RunContext.realtime), before it connects; 2.68's capability refuses neither (it only "
-    'warns about hooks a session does not call).'
-)
 KNOWN_CAPABILITY_GAPS: dict[str, dict[str, str]] = {
-    'dbos-sqlite': {
-        'realtime session inside a workflow': _REALTIME,
-    },
-    'prefect': {
-        'realtime session inside a flow': _REALTIME,
-    },
-    'temporal': {
-        'event handler at run time': "Known gap, no hook to refuse it: accepted, as by 2.68's capability. Agent.run() "
-        'applies its own event_stream_handler around each node it streams and does not pass it to iter(), so no '
-        'capability hook sees it (they see streamed nodes, as for run_stream_events(), which this form accepts). It '
-        "runs in workflow code, where the model events are replayed after each model request's activity; only "
-        'TemporalDurability(event_stream_handler=...) gets them live, inside the activity.',
-        'realtime session inside a workflow': _REALTIME,
-    },
+    'dbos-sqlite': {},
+    'prefect': {},
+    'temporal': {},
 }
 """Capability-form cases that are not refused as they should be: a strict xfail each, with what happens instead."""
 

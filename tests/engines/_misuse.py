@@ -219,6 +219,9 @@ NOT_IN_CAPABILITY_FORM: dict[str, dict[str, str]] = {
         'run_stream_events inside a flow': _STREAMS,
     },
     'temporal': {
+        'event handler at run time': 'Accepted by design, as by 2.68: no capability hook sees it (Agent.run() applies '
+        'it around each node it streams), and it runs in workflow code, getting the same events as with 2.68 '
+        '(tests/compat/test_temporal_run_time_handler_compat.py).',
         'output type at run time': _NO_RUN_ARGUMENTS,
         'run_stream inside a workflow': _STREAMS,
         'run_stream_events inside a workflow': _STREAMS,
