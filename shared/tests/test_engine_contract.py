@@ -170,7 +170,7 @@ async def test_a_realtime_session_inside_a_durable_run_is_refused_naming_the_fix
     engine = InProcessEngine(Agent('test', name='realtime_refused'))
     token = _IN_BODY.set(True)  # the engine's durable code
     try:
-        with pytest.raises(NotInDurableUnitError, match=r'realtime\(\) is not supported inside.*outside the workflow'):
+        with pytest.raises(NotInDurableUnitError, match=r'realtime session is not.*outside the workflow'):
             engine.realtime('openai:gpt-realtime')
     finally:
         _IN_BODY.reset(token)

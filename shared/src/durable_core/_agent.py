@@ -1030,12 +1030,18 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
     def realtime(self, model: Any, **kwargs: Any) -> Any:  # pyright: ignore[reportIncompatibleMethodOverride]
         """A realtime session accessor, outside a durable run; inside one, refused: a session cannot be journaled."""
         if self._in_engine_code():
-            raise NotInDurableUnitError(
-                f'realtime() is not supported inside a {self.engine_name} {self.container_noun}: a realtime session '
-                'streams audio, text and tool calls live, which cannot be journaled or replayed on recovery. Open '
-                f'the session outside the {self.container_noun}, or use run() for durable turns.'
-            )
+            raise self._realtime_refusal()
         return super().realtime(model, **kwargs)
+
+    def _realtime_refusal(self) -> NotInDurableUnitError:
+        """Why a realtime session is refused in engine code: the wrapper's `realtime()`, the capability's session."""
+        container = self.container_noun
+        return NotInDurableUnitError(
+            f'A realtime session is not supported inside a {self.engine_name} {container} (an agent with '
+            f'{self._config_call("...")}): a realtime session streams audio, text and tool calls live, which cannot '
+            f'be journaled or replayed on recovery. Open the session outside the {container}, or use run() for '
+            'durable turns.'
+        )
 
     def override(self, **kwargs: Any) -> AbstractContextManager[None]:  # pyright: ignore[reportIncompatibleMethodOverride]
         """Override agent configuration; inside a durable run, only with what can be made durable.
@@ -1275,7 +1281,7 @@ class DurabilityCapability(AbstractCapability[AgentDepsT]):
         """
         in_engine_code = self._agent is not None and self.durable_agent._in_engine_code()  # pyright: ignore[reportPrivateUsage]
         if in_engine_code and ctx.realtime:
-            raise _realtime_refused(self.durable_agent)
+            raise self.durable_agent._realtime_refusal()  # pyright: ignore[reportPrivateUsage]
         durable = self._durable_in_context()
         if durable is None:
             if in_engine_code:
@@ -1329,17 +1335,6 @@ def _durability_of(agent: AbstractAgent[Any, Any]) -> DurabilityCapability[Any] 
 def _set_durability(agent: AbstractAgent[Any, Any], capability: DurabilityCapability[Any]) -> None:
     key = id(agent)
     _DURABILITY_OF[key] = (weakref.ref(agent, lambda _: _DURABILITY_OF.pop(key, None)), capability)
-
-
-def _realtime_refused(durable: DurableAgent[Any, Any]) -> NotInDurableUnitError:
-    """The wrapper's `realtime()` refusal, for a session of a capability agent opened in engine code."""
-    container = durable.container_noun
-    return NotInDurableUnitError(
-        f'A realtime session is not supported inside a {durable.engine_name} {container}, even for an agent with '
-        f'{durable._config_call("...")}: a realtime session streams audio, text and tool calls live, which cannot '  # pyright: ignore[reportPrivateUsage]
-        f'be journaled or replayed on recovery. Open the session outside the {container}, or use run() for durable '
-        'turns.'
-    )
 
 
 def _not_durable_here(durable: DurableAgent[Any, Any]) -> NotInDurableUnitError:
