@@ -125,7 +125,7 @@ def test_fidelity_capability_same_results_with_both(
     compat_difference(request.node.nodeid, PAI_TOOL_DATES)
 
 
-REFUSED_ARGUMENTS: dict[str, Any] = {'event_stream_topic': 'events', 'continue_as_new': lambda ctx: None}
+REFUSED_ARGUMENTS: dict[str, Any] = {'event_stream_topic': 'events'}
 """2.68's `TemporalDurability` arguments that ours does not take (migrating.md), each with a value 2.68 builds with."""
 
 

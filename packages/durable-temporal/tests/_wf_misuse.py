@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from durable_temporal import PydanticAIWorkflow, TemporalAgent
 from pydantic_ai import Agent, BinaryImage
-from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart
+from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, TextPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.models.test import TestModel
 from pydantic_ai.toolsets import FunctionToolset
@@ -89,6 +89,8 @@ class MisuseWorkflow(PydanticAIWorkflow):
             await misuse_temporal.run('hi', model_settings={'extra_headers': {'Authorization': 'Bearer sk-secret'}})
         elif case == 'oversize_output':
             await oversize_temporal.run('hi')
+        elif case == 'oversize_input':
+            await misuse_temporal.run('hi', message_history=[ModelRequest.user_text_prompt('x' * 3_000_000)])
         elif case == 'graph_run_sync':
             return str(doubling_graph.run_sync(inputs=2))
         elif case == 'tool_result':

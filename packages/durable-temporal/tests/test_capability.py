@@ -185,10 +185,9 @@ def test_misuse_is_refused_when_the_agent_is_created() -> None:
         TemporalAgent(Agent(TestModel(), name='wrapped_capability', capabilities=[TemporalDurability()]))
 
 
-@pytest.mark.parametrize('argument', ['continue_as_new', 'event_stream_topic'])
-def test_arguments_of_268_that_are_not_provided_are_unknown(argument: str) -> None:
-    with pytest.raises(TypeError, match=argument):
-        TemporalDurability(**{argument: None})
+def test_an_argument_of_268_that_is_not_provided_is_unknown() -> None:
+    with pytest.raises(TypeError, match='event_stream_topic'):
+        TemporalDurability(**{'event_stream_topic': None})
 
 
 def test_a_tool_asking_for_a_child_workflow_is_refused_naming_the_fix() -> None:

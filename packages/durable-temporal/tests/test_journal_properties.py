@@ -27,6 +27,7 @@ from durable_core import deserialize_run_context
 from durable_core.testing import strategies as ds
 from durable_temporal import PydanticAIPlugin
 from durable_temporal._activity_args import ModelRequestArgs
+from durable_temporal._history import split_messages_argument
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic_ai.messages import BinaryContent, ModelRequest, ToolReturnPart, UserPromptPart
@@ -104,14 +105,18 @@ async def test_run_arguments_come_back_from_the_journal(
         CASES.pop(workflow_id)
         SAW.pop(workflow_id, None)
 
-    # The messages: the history as passed, then the run's request with the prompt; the model got the same.
+    # The messages: the history as passed, then the run's request with the prompt; the model got the same. The
+    # run's first request refers to no earlier ones, so it carries them all.
+    earlier, messages = split_messages_argument(journaled.messages)
+    assert earlier is not None
+    assert earlier.count == 0
     history_length = len(passed.history)
-    assert journaled.messages[:history_length] == passed.history
-    assert len(journaled.messages) == history_length + 1
-    new_request = journaled.messages[-1]
+    assert messages[:history_length] == passed.history
+    assert len(messages) == history_length + 1
+    new_request = messages[-1]
     assert isinstance(new_request, ModelRequest)
     assert [part.content for part in new_request.parts if isinstance(part, UserPromptPart)] == [passed.prompt]
-    assert journaled.messages == saw.messages
+    assert messages == saw.messages
 
     # The settings, as passed (no settings: none at all) and as the model got them.
     assert journaled.settings == (passed.settings or None)

@@ -160,6 +160,8 @@ WORKFLOW_MISUSE = [
     ('unserializable_deps', 'UnserializableError', r'deps of type Unserializable cannot be serialized to JSON'),
     ('image_output', 'UnserializableError', r'Image output is not supported by TemporalAgent'),
     ('headers_in_settings', 'DurableUsageError', r'headers often hold secrets.*default_headers'),
+    # The server would refuse to schedule it, failing the workflow task on every retry.
+    ('oversize_input', 'PayloadTooLargeError', r"'misuse.model_request' is 3,0\d\d,\d\d\d bytes.*history processor"),
 ]
 
 

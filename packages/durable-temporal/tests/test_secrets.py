@@ -16,7 +16,9 @@ import pytest
 from _forms import FORMS, Form, temporal_agent
 from _temporal_support import activity_inputs, plugin_client_fixture  # noqa: F401
 from _wf_secrets import RUN_SECRET, SECRET, SEEN_SETTINGS, TOOL_SAW_HEADERS, SecretsWorkflow, plain_agents
+from durable_core import encode_messages
 from durable_temporal import _activity_args as args_io
+from durable_temporal._converter import RawJson
 from pydantic_ai.messages import ModelRequest
 from pydantic_ai.models import ModelRequestParameters
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
@@ -106,9 +108,9 @@ async def test_a_request_journaled_with_its_headers_runs_with_them() -> None:
     """An activity scheduled before headers were left out holds them in its input: the worker sends those."""
     SEEN_SETTINGS.clear()
     journaled: Any = {'extra_headers': {'Authorization': 'Bearer sk-journaled'}, 'temperature': 0.5}
-    activity_args = args_io.ModelRequestArgs.encode(
-        [ModelRequest.user_text_prompt('hi')], ModelRequestParameters(), journaled, None, None
-    )
+    # The messages as the previous release journaled them: the whole list.
+    messages = RawJson(encode_messages([ModelRequest.user_text_prompt('hi')]).decode())
+    activity_args = args_io.ModelRequestArgs.encode(messages, ModelRequestParameters(), journaled, None, None)
     activity = temporal_agent(plain_agents['wrapper']).activities_by_name['secrets.model_request']
     await activity(*activity_args)
     assert list(SEEN_SETTINGS) == [journaled]

@@ -5,10 +5,10 @@ from durable_core import NotDurableWarning
 from ._agent import TemporalAgent
 from ._agent_plugin import AgentPlugin
 from ._config import DEFAULT_ACTIVITY_CONFIG, ActivityConfig, ActivityConfigLike, LocalActivity, ToolActivityConfig
+from ._continue_as_new import ContinueAsNewHandler
 from ._converter import PydanticAIPayloadConverter
 from ._dropin import (
     AgentEventStream,
-    ContinueAsNewHandler,
     DurableAgentRunEvents,
     TemporalOperationNamer,
     TemporalRunContext,

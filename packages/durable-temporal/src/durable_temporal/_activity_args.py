@@ -5,7 +5,7 @@ An activity gets only what it needs, as separate Temporal payloads holding durab
 
 | activity | arguments |
 | --- | --- |
-| model request | messages, request parameters, then settings, model key and run context if any |
+| model request | messages (`_history`), request parameters, then settings, model key and run context if any |
 | model cancel | the suspended response whose job the run gives up on, then the model key if any |
 | function-tool call | tool arguments, run context, then the model key if any |
 | toolset tool call (MCP, dynamic) | tool name, tool arguments, run context, then the model key if any |
@@ -25,17 +25,15 @@ from typing import Any
 
 from durable_core import (
     decode,
-    decode_messages,
     decode_model_settings,
     decode_request_parameters,
     encode,
-    encode_messages,
     encode_model_settings,
     encode_request_parameters,
     serialize_run_context,
 )
 from pydantic_ai import AgentStreamEvent, RunContext
-from pydantic_ai.messages import ModelMessage, ModelResponse
+from pydantic_ai.messages import ModelResponse
 from pydantic_ai.models import ModelRequestParameters
 from pydantic_ai.settings import ModelSettings
 
@@ -143,9 +141,12 @@ def decode_event(data: str) -> AgentStreamEvent:
 
 @dataclass(frozen=True)
 class ModelRequestArgs:
-    """The arguments of a model-request activity, decoded (the run context stays JSON until a model is known)."""
+    """The arguments of a model-request activity, decoded but for the run context and the messages.
 
-    messages: list[ModelMessage]
+    The run context stays JSON until a model is known; the messages until `_history` has the earlier ones.
+    """
+
+    messages: str
     parameters: ModelRequestParameters
     settings: ModelSettings | None
     model_key: str | None
@@ -153,7 +154,7 @@ class ModelRequestArgs:
 
     @staticmethod
     def encode(
-        messages: list[ModelMessage],
+        messages: RawJson,
         parameters: ModelRequestParameters,
         settings: ModelSettings | None,
         model_key: str | None,
@@ -161,7 +162,7 @@ class ModelRequestArgs:
     ) -> list[RawJson]:
         """The activity's arguments."""
         return args_of(
-            _raw(encode_messages(messages)),
+            messages,
             _raw(encode_request_parameters(parameters)),
             _raw(encode_model_settings(settings)) if settings else None,
             encode_model_key(model_key),
@@ -173,7 +174,7 @@ class ModelRequestArgs:
         """The decoded arguments of a model-request activity."""
         settings = optional(args, 2)
         return ModelRequestArgs(
-            messages=decode_messages(required(args, 0, 'messages')),
+            messages=required(args, 0, 'messages'),
             parameters=decode_request_parameters(required(args, 1, 'request parameters')),
             settings=decode_model_settings(settings) if settings is not None else None,
             model_key=decode_model_key(optional(args, 3)),

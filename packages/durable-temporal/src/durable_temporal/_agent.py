@@ -49,8 +49,11 @@ from ._config import (
     ToolActivityConfig,
     resolve_config,
 )
+from ._continue_as_new import ContinueAsNewCheck, ContinueAsNewHandler
 from ._converter import RawJson
 from ._dropin import TemporalRunContext, refuse_run_context_type, refuse_unsupported_arguments
+from ._failures import PAYLOAD_LIMIT_BYTES, PayloadTooLargeError
+from ._history import forget_run, messages_argument
 from ._sync_callbacks import refuse_sync_workflow_callbacks
 from ._toolsets import ActivityToolset
 from ._worker import ActivityServer, model_source
@@ -97,6 +100,7 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
     _starts_durable_runs = False  # a client starts the workflow
     _units_run_in_process = False  # activities run on a worker: a handler passed to run() cannot reach them
     _refused_in_durable_code = frozenset({'run_stream', 'run_stream_events', 'run_sync'})
+    _model_units_take_run_context = True  # its run id keys what earlier requests sent (`_history`)
 
     def __init__(
         self,
@@ -113,6 +117,7 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
         run_context_type: type[TemporalRunContext[Any]] = TemporalRunContext,
         provider_factory: Callable[..., Any] | None = None,
         temporalize_toolset_func: Callable[..., Any] | None = None,
+        continue_as_new: ContinueAsNewHandler[AgentDepsT] | None = None,
     ) -> None:
         """Wrap `wrapped`.
 
@@ -143,6 +148,9 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
                 its registered instance or model string.
             temporalize_toolset_func: PydanticAI 2.68's argument, accepted only as `None`: every toolset of the
                 agent gets its activities from `TemporalAgent` itself.
+            continue_as_new: Called before a model request in a workflow when Temporal suggests continuing as new
+                (`ContinueAsNewHandler`, as 2.68's `TemporalDurability(continue_as_new=...)`): it gets the run
+                context and calls `workflow.continue_as_new(...)` with the messages and usage to go on with.
         """
         refuse_run_context_type(run_context_type)
         refuse_unsupported_arguments(
@@ -156,6 +164,7 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
             parallel_execution_mode=parallel_execution_mode,
         )
         refuse_sync_workflow_callbacks(wrapped, str(self.name))
+        self._continue_as_new = continue_as_new
         self._base_config = resolve_config(DEFAULT_ACTIVITY_CONFIG, activity_config, where='activity_config')
         toolset_activity_config = _agent_toolset_as_ours(toolset_activity_config, 'toolset_activity_config')
         tool_activity_config = _agent_toolset_as_ours(tool_activity_config, 'tool_activity_config')
@@ -217,7 +226,13 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
         return str(workflow.uuid4())
 
     def _run_capabilities(self) -> Sequence[AbstractCapability[Any]]:
-        return (WorkflowClock(),)
+        # The clock first: a continue-as-new handler reads the request about to be sent with its workflow time.
+        if self._continue_as_new is None:
+            return (WorkflowClock(),)
+        return (WorkflowClock(), ContinueAsNewCheck(self._continue_as_new))
+
+    def _after_run(self, run_id: str) -> None:
+        forget_run(run_id)
 
     async def _run_unit(self, call: UnitCall, execute: Callable[[], Coroutine[Any, Any, str]]) -> str:
         """Run one unit as an activity; `execute` (the in-process body) is not used: the worker runs it."""
@@ -242,7 +257,9 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
             if self._event_stream_handler is not None and inputs.run_context is not None:
                 ctx = self._encode_ctx(inputs.run_context, call.model_key)
             params = _without_activity_configs(params)
-            return args_io.ModelRequestArgs.encode(inputs.messages, params, settings, call.model_key, ctx)
+            run_id = inputs.run_context.run_id if inputs.run_context is not None else None
+            messages = messages_argument(run_id, inputs.messages)
+            return args_io.ModelRequestArgs.encode(messages, params, settings, call.model_key, ctx)
         if isinstance(inputs, ToolCallInputs):
             tool_args = args_io.encode_tool_args(inputs.tool_args)
             ctx = self._encode_ctx(inputs.run_context, call.model_key)
@@ -348,15 +365,29 @@ def _agent_toolset_as_ours(configs: Mapping[str, _Config] | None, argument: str)
 async def _execute(
     name: str, activity_args: list[RawJson], config: ResolvedConfig, *, summary: str | None = None
 ) -> str:
-    if isinstance(config, LocalOptions):
+    if isinstance(config, LocalOptions):  # its input stays in the worker: only its result is recorded
         options: dict[str, Any] = dict(config.options)
         execute: Any = workflow.execute_local_activity
     else:
+        _refuse_oversize_input(name, activity_args)
         options = dict(config)
         execute = workflow.execute_activity
     if summary is not None:
         options['summary'] = summary
     return str(await execute(name, args=activity_args, result_type=RawJson, **options))
+
+
+def _refuse_oversize_input(name: str, activity_args: list[RawJson]) -> None:
+    """Fail the run at once on an input the server would refuse: it would fail the workflow task on every retry."""
+    size = sum(len(argument.encode()) for argument in activity_args)
+    if size > PAYLOAD_LIMIT_BYTES:
+        raise PayloadTooLargeError(
+            f'The input of the activity {name!r} is {size:,} bytes of JSON, over the {PAYLOAD_LIMIT_BYTES:,}-byte '
+            'payload limit of a Temporal server, so it cannot be scheduled. A model request carries the messages '
+            "its run's earlier requests did not send (the message history passed to the run, and each step's new "
+            'messages): keep them smaller with a history processor, or have tools store large data elsewhere and '
+            'return a reference to it.'
+        )
 
 
 async def _not_in_process() -> str:  # pragma: no cover - Temporal runs units in activities

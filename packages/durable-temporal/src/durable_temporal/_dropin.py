@@ -9,7 +9,6 @@ ours does not take.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn
 
 from durable_core import DurableRunContext, DurableUsageError
@@ -17,7 +16,6 @@ from pydantic_ai import RunContext
 
 __all__ = [
     'AgentEventStream',
-    'ContinueAsNewHandler',
     'DurableAgentRunEvents',
     'TemporalOperationNamer',
     'TemporalRunContext',
@@ -36,12 +34,6 @@ TemporalRunContext = DurableRunContext
 It carries `durable_core.CARRIED_RUN_CONTEXT_FIELDS` (deps through the agent's `deps_type`, usage, retries, the
 tool call, ...); reading another field raises `NotCarriedError`. 2.68 lets a subclass carry more through
 `run_context_type=`; `TemporalAgent` refuses a subclass there: carry such data in the deps."""
-
-ContinueAsNewHandler = Callable[[RunContext[Any]], Awaitable[None] | None]
-"""PydanticAI 2.68's type of `TemporalDurability(continue_as_new=...)`, kept so that 2.68 code imports.
-
-Nothing of ours takes it: our `TemporalDurability` has no `continue_as_new=`. A run is part of your workflow, so call
-`workflow.continue_as_new(...)` from the workflow between runs, passing the `message_history` to go on with."""
 
 _STREAMS_FIX = (
     'TemporalAgent delivers events to `TemporalAgent(agent, event_stream_handler=...)`: model events live inside '

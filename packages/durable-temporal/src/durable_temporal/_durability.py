@@ -31,6 +31,7 @@ from temporalio import workflow
 
 from ._agent import TemporalAgent
 from ._config import TEMPORAL_METADATA_KEY, ActivityConfigLike, LocalActivity, ToolActivityConfig, resolve_config
+from ._continue_as_new import ContinueAsNewHandler
 from ._dropin import TemporalRunContext
 from ._registry import is_registered
 
@@ -138,6 +139,7 @@ class TemporalDurability(DurabilityCapability[AgentDepsT], Generic[AgentDepsT]):
         non_retryable_model_errors: Sequence[type[ModelAPIError]] = DEFAULT_NON_RETRYABLE_MODEL_ERRORS,
         parallel_execution_mode: ParallelExecutionMode = 'parallel_ordered_events',
         run_context_type: type[TemporalRunContext[Any]] = TemporalRunContext,
+        continue_as_new: ContinueAsNewHandler[AgentDepsT] | None = None,
     ) -> None:
         """Keep the arguments of the `TemporalAgent` the capability runs on; it checks them at the first use.
 
@@ -160,6 +162,9 @@ class TemporalDurability(DurabilityCapability[AgentDepsT], Generic[AgentDepsT]):
                 `ModelRequestTimeout`. Requests the provider rejected are never retried, whatever this lists.
             parallel_execution_mode: `'parallel_ordered_events'` or `'sequential'`, as `TemporalAgent`'s.
             run_context_type: Accepted only as `TemporalRunContext`, as by `TemporalAgent`.
+            continue_as_new: Called before a model request in a workflow when Temporal suggests continuing as new,
+                as by 2.68's: it gets the run context and calls `workflow.continue_as_new(...)` with what the
+                workflow needs to go on (`ContinueAsNewHandler`).
         """
         super().__init__(
             _CapabilityTemporalAgent,
@@ -174,6 +179,7 @@ class TemporalDurability(DurabilityCapability[AgentDepsT], Generic[AgentDepsT]):
             non_retryable_model_errors=tuple(non_retryable_model_errors),
             parallel_execution_mode=parallel_execution_mode,
             run_context_type=run_context_type,
+            continue_as_new=continue_as_new,
         )
 
     @classmethod

@@ -15,10 +15,17 @@ from durable_core import DurableUsageError
 from temporalio import worker
 from temporalio.exceptions import ApplicationError
 
-__all__ = ['UserErrorInterceptor', 'raise_as_user_error']
+__all__ = ['PAYLOAD_LIMIT_BYTES', 'PayloadTooLargeError', 'UserErrorInterceptor', 'raise_as_user_error']
 
 USER_ERROR_TYPE = 'UserError'
 """The `ApplicationError` type our misuse errors carry: PydanticAI's `UserError`."""
+
+PAYLOAD_LIMIT_BYTES = 2 * 1024 * 1024
+"""The largest activity input or result a Temporal server records (its default `limit.blobSize.error`)."""
+
+
+class PayloadTooLargeError(DurableUsageError):
+    """An activity's input is over the server's payload limit: scheduling it would fail the workflow task forever."""
 
 
 def raise_as_user_error(error: DurableUsageError) -> NoReturn:

@@ -38,13 +38,11 @@ from temporalio.exceptions import ApplicationError
 
 from . import _activity_args as args_io
 from ._converter import RawJson
-from ._failures import raise_as_user_error
+from ._failures import PAYLOAD_LIMIT_BYTES, raise_as_user_error
+from ._history import resolve_messages
 from ._toolsets import ListedTool, encode_instructions, encode_listed_tools
 
 __all__ = ['ActivityServer', 'model_source']
-
-_PAYLOAD_LIMIT_BYTES = 2 * 1024 * 1024
-"""The largest activity result sent to the server: its default payload limit (`limit.blobSize.error`)."""
 
 _Body = Callable[..., Coroutine[Any, Any, str]]
 """An activity's body: its arguments (JSON text) in, its result (JSON text) out."""
@@ -136,7 +134,8 @@ class ActivityServer:
         request = args_io.ModelRequestArgs.decode(activity_args)
         run_context = None if request.ctx is None else self._run_context(request.ctx, request.model_key)
         settings = restore_secret_settings(request.settings, self._own_secret_settings(request.model_key))
-        inputs = ModelRequestInputs(request.messages, settings, request.parameters, run_context)
+        messages = await resolve_messages(request.messages)
+        inputs = ModelRequestInputs(messages, settings, request.parameters, run_context)
         return await execute_model_request(self._model(request.model_key), inputs, self._event_stream_handler)
 
     async def _serve_model_cancel(self, *activity_args: str) -> str:
@@ -198,12 +197,12 @@ def _define_activity(
             # on every attempt: fail the activity at once, under the error's type name, with its message.
             raise ApplicationError(str(error), type=type(error).__name__, non_retryable=True) from error
         size = len(result.encode())
-        if size > _PAYLOAD_LIMIT_BYTES:
+        if size > PAYLOAD_LIMIT_BYTES:
             # Temporal would refuse the result after the activity returns, and retry it: every attempt would make
             # the same request again and fail the same way.
             raise ApplicationError(
                 f'The result of the activity {name!r} is {size:,} bytes of JSON, over the '
-                f'{_PAYLOAD_LIMIT_BYTES:,}-byte payload limit of a Temporal server, so it cannot be recorded. Make it '
+                f'{PAYLOAD_LIMIT_BYTES:,}-byte payload limit of a Temporal server, so it cannot be recorded. Make it '
                 'smaller: limit the output '
                 "(for example model_settings={'max_tokens': ...}), or have a tool store large data elsewhere and "
                 'return a reference to it.',

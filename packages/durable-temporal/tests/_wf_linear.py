@@ -1,0 +1,168 @@
+"""The agents and workflows of test_linear_history.py, run in-process or by `_linear_worker.py` in a subprocess.
+
+Each agent reads one page per step with a tool, then answers. The model records, in `SETTINGS.counter`, each
+request (`model_request:<step>`) and a digest of the messages it was given (`seen:<step>:<digest>`); the tool
+records each call (`tool:<step>`). While `SETTINGS.block_at` is a step, that model request records
+`blocked:<step>` and then hangs, so the test can kill its worker with the request in flight.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Any
+
+from durable_core.testing import DurableCallCounter
+from durable_temporal import PydanticAIWorkflow, TemporalAgent
+from pydantic_ai import Agent
+from pydantic_ai.capabilities import ProcessHistory
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelMessagesTypeAdapter,
+    ModelRequest,
+    ModelResponse,
+    TextPart,
+    ToolCallPart,
+    ToolReturnPart,
+    UserPromptPart,
+)
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+from temporalio import workflow
+
+
+@dataclass
+class Settings:
+    counter: DurableCallCounter | None = None
+    block_at: int | None = None
+    never: threading.Event = field(default_factory=threading.Event)
+
+
+SETTINGS = Settings()
+
+LONG_STEPS = 30
+"""The tool calls of the long run (test 1)."""
+
+PROCESSED_STEPS = 14
+"""The tool calls of the run whose history processor rewrites earlier messages (test 2)."""
+
+_RUN_STAMPS = frozenset({'timestamp', 'run_id', 'conversation_id'})
+"""What differs between two runs of the same agent: when they ran, and their ids."""
+
+
+def record(name: str) -> None:
+    assert SETTINGS.counter is not None, 'the worker (or the test) sets SETTINGS.counter'
+    SETTINGS.counter.record(name)
+
+
+def page(step: int) -> str:
+    """The deterministic text the tool returns at `step`: 2,048 bytes, different at every step."""
+    return ''.join(hashlib.sha256(f'page {step}, line {line}'.encode()).hexdigest() for line in range(32))
+
+
+def messages_digest(messages: list[ModelMessage]) -> str:
+    """A digest of everything in `messages` except the timestamps and ids that differ from run to run."""
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: strip(item) for key, item in value.items() if key not in _RUN_STAMPS}  # pyright: ignore
+        if isinstance(value, list):
+            return [strip(item) for item in value]  # pyright: ignore
+        return value
+
+    data = strip(ModelMessagesTypeAdapter.dump_python(messages, mode='json'))
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def _step(messages: list[ModelMessage]) -> int:
+    """The step of a request: one past the last page read (a history processor may have dropped earlier ones)."""
+    last = messages[-1]
+    returns = (
+        [part for part in last.parts if isinstance(part, ToolReturnPart)] if isinstance(last, ModelRequest) else []
+    )
+    return int(returns[-1].tool_call_id.removeprefix('call-')) + 1 if returns else 0
+
+
+def reader(steps: int) -> FunctionModel:
+    """A model that reads pages 0..steps-1, one per request, then answers with a digest of the pages it saw."""
+
+    async def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        step = _step(messages)
+        record(f'model_request:{step}')
+        record(f'seen:{step}:{messages_digest(messages)}')
+        if SETTINGS.block_at == step:
+            record(f'blocked:{step}')
+            await _wait_forever()
+        if step < steps:
+            return ModelResponse(parts=[ToolCallPart('read_page', {'step': step}, tool_call_id=f'call-{step}')])
+        pages = [
+            str(part.content)
+            for message in messages
+            for part in getattr(message, 'parts', [])
+            if isinstance(part, ToolReturnPart)
+        ]
+        return ModelResponse(
+            parts=[TextPart(f'{len(pages)} pages: {hashlib.sha256("".join(pages).encode()).hexdigest()}')]
+        )
+
+    return FunctionModel(respond, model_name='reader')
+
+
+async def _wait_forever() -> None:
+    import anyio.to_thread
+
+    await anyio.to_thread.run_sync(SETTINGS.never.wait, abandon_on_cancel=True)
+
+
+async def read_page(step: int) -> str:
+    record(f'tool:{step}')
+    return page(step)
+
+
+async def keep_first_and_last(messages: list[ModelMessage]) -> list[ModelMessage]:
+    """Rewrites earlier messages: from step 4, keeps the first request and the last 4 messages; from step 8, also
+    rewrites that first request (so no message of the previous request starts this one)."""
+    step = _step(messages)
+    if step < 4:
+        return messages
+    first = messages[0]
+    if step >= 8 and isinstance(first, ModelRequest):
+        prompt = first.parts[0]
+        assert isinstance(prompt, UserPromptPart)
+        first = replace(first, parts=[replace(prompt, content=f'Read the pages; step {step}.')])
+    return [first, *messages[-4:]]
+
+
+# A short attempt timeout, so the server hands the killed worker's model request to the new worker soon.
+SHORT_ATTEMPTS: workflow.ActivityConfig = {'start_to_close_timeout': timedelta(seconds=3)}
+
+long_agent = Agent(reader(LONG_STEPS), name='linear_long', tools=[read_page])
+long_temporal = TemporalAgent(long_agent, activity_config=SHORT_ATTEMPTS)
+
+processed_agent = Agent(
+    reader(PROCESSED_STEPS),
+    name='linear_processed',
+    tools=[read_page],
+    capabilities=[ProcessHistory(keep_first_and_last)],
+)
+processed_temporal = TemporalAgent(processed_agent)
+
+
+@workflow.defn
+class LongRunWorkflow(PydanticAIWorkflow):
+    __pydantic_ai_agents__ = [long_temporal]
+
+    @workflow.run
+    async def run(self, prompt: str) -> str:
+        return (await long_temporal.run(prompt)).output
+
+
+@workflow.defn
+class ProcessedHistoryWorkflow(PydanticAIWorkflow):
+    __pydantic_ai_agents__ = [processed_temporal]
+
+    @workflow.run
+    async def run(self, prompt: str) -> str:
+        return (await processed_temporal.run(prompt)).output
