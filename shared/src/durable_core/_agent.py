@@ -126,6 +126,9 @@ class RunInputs(BaseModel):
     requests, so their definitions are all a recovered run needs."""
 
 
+_RUN_INPUT_FIELDS: frozenset[str] = frozenset(RunInputs.model_fields)
+"""Read once: `model_fields` is a property, costly in the comprehensions of every run."""
+
 _MODELS_FAST = 'models={"fast": model}'
 _MODELS_MINE = 'models={"my_model": model}'
 _NAME_ARGUMENT = "name='...'"
@@ -828,7 +831,7 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
     ) -> AgentRunResult[Any]:
         """Run the agent durably: as a new workflow or flow, or as part of the one that calls it."""
         # The journaled arguments are the `RunInputs` fields; the signature is the only other place naming them.
-        arguments = {name: value for name, value in locals().items() if name in RunInputs.model_fields}
+        arguments = {name: value for name, value in locals().items() if name in _RUN_INPUT_FIELDS}
         in_durable_context = self._in_durable_context()
         if not in_durable_context and not self._starts_durable_runs:
             # Not durable (`iter` warns): the plain agent's run, with everything it accepts.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import json
+from collections import abc
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -106,12 +107,64 @@ _LOOSE_SCALARS: tuple[tuple[type, _LooseKind], ...] = (
     (bytes, 'bytes'),
 )
 
+# What `_collect` does with a value, by its class: worked out once per class, as the walk visits every node of
+# every value encoded (a run's result holds its whole message history).
+_SCALAR, _BYTES, _BINARY, _USAGE, _SEQUENCE, _MAPPING, _OBJECT, _OTHER = range(8)
+_SCALAR_BASES = (str, int, float)
+_PLAIN_SCALARS: frozenset[type] = frozenset({str, int, float, bool, type(None)})
+"""Classes of values that hold nothing to restore, loose or not: the walk does not even visit them."""
 
-def _loose_scalar_kind(value: object) -> _LooseKind | None:
-    for scalar_type, kind in _LOOSE_SCALARS:
-        if isinstance(value, scalar_type):
-            return kind
-    return None
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _NodeInfo:
+    kind: int
+    plan: tuple[tuple[str, bool], ...] = ()
+    """The fields to walk of a model or dataclass (`_walk_plan`)."""
+    loose_scalar: _LooseKind | None = None
+    """How a loose value of the class is recorded, if as a scalar."""
+    loose_collection: bool = False
+    """Whether a loose value of the class may be a plain collection (`_is_plain_collection` decides)."""
+    class_path: str | None = None
+    """`module:qualname` of a loose instance of the class, if importable by that path."""
+    loose_recorded: bool = False
+    """Whether a loose value of the class may be recorded (`_collect_loose`): JSON data (a dict, a list) is not."""
+
+
+_NODE_INFO: dict[type, _NodeInfo] = {}
+
+
+def _node_info(cls: type[Any]) -> _NodeInfo:
+    info = _NODE_INFO.get(cls)
+    if info is None:
+        info = _NODE_INFO[cls] = _build_node_info(cls)
+    return info
+
+
+def _build_node_info(cls: type[Any]) -> _NodeInfo:
+    loose_scalar: _LooseKind | None = next(
+        (kind for scalar_type, kind in _LOOSE_SCALARS if issubclass(cls, scalar_type)), None
+    )
+    loose_collection = issubclass(cls, set | frozenset | tuple)
+    class_path = _restorable_class_path_of(cls)
+    loose_recorded = loose_scalar is not None or loose_collection or class_path is not None
+    if cls is type(None) or issubclass(cls, _SCALAR_BASES):
+        kind = _SCALAR
+    elif issubclass(cls, bytes):
+        kind = _BYTES
+    elif issubclass(cls, BinaryContent):
+        kind = _BINARY
+    elif issubclass(cls, RequestUsage | RunUsage):
+        kind = _USAGE
+    elif issubclass(cls, list | tuple):
+        kind = _SEQUENCE
+    elif issubclass(cls, dict):
+        kind = _MAPPING
+    elif is_model_or_dataclass(cls):
+        kind = _OBJECT
+    else:
+        kind = _OTHER
+    plan = _walk_plan(cast(type, cls)) if kind == _OBJECT else ()
+    return _NodeInfo(kind, plan, loose_scalar, loose_collection, class_path, loose_recorded)
 
 
 def _collect(
@@ -121,51 +174,56 @@ def _collect(
 
     `fields` are the loose fields of `value` when the declared type says more than its class (a parametrized generic).
     """
-    if value is None or isinstance(value, str | int | float):
+    cls: type[Any] = value.__class__
+    info = _NODE_INFO.get(cls) or _node_info(cls)
+    kind = info.kind
+    if kind == _SCALAR:
         return
     if loose:
-        if _collect_loose(value, path, restorations):
+        if info.loose_recorded and _collect_loose(value, info, path, restorations):
             return
-    elif isinstance(value, bytes):
+    elif kind == _BYTES:
         return
-    if isinstance(value, BinaryContent):
+    if kind == _BINARY:
         # Upstream: `ModelMessagesTypeAdapter` (and every PydanticAI type holding multimodal content) picks the
         # binary class from the JSON's media type and place, so a `BinaryContent` image in a user prompt comes
         # back as `BinaryImage` and a `BinaryAudio` as `BinaryContent`.
-        binary_class = type(value)
-        if binary_class is BinaryContent and not value.is_image:
+        if cls is BinaryContent and not value.is_image:
             return  # decodes as `BinaryContent` wherever it sits
-        name = _BINARY_CLASS_NAMES.get(binary_class)
+        name = _BINARY_CLASS_NAMES.get(cls)
         if name is None:
             raise UnserializableError(
-                f'`{binary_class.__qualname__}` is a subclass of `BinaryContent` the JSON codec cannot rebuild; '
+                f'`{cls.__qualname__}` is a subclass of `BinaryContent` the JSON codec cannot rebuild; '
                 'use `BinaryContent`, `BinaryImage` or `BinaryAudio`.'
             )
         restorations['binary_classes'].append((path, cast(_BinaryClassName, name)))
-    elif isinstance(value, RequestUsage | RunUsage):
+    elif kind == _USAGE:
         # Upstream: `UsageBase.__get_pydantic_core_schema__` writes a usage's extra attributes (provider counts
         # like `web_searches`), but Pydantic reuses the schema of the first `RequestUsage` in a type for the later
         # ones without that hook, so `ModelResponse.failed_attempts[i].usage` comes back without them.
-        declared = _usage_declared_names(type(value))
-        if extra := {name: item for name, item in vars(value).items() if name not in declared}:
+        attributes = cast(dict[str, Any], vars(value))
+        declared = _usage_declared_names(cls)
+        if not attributes.keys() <= declared:
+            extra = {name: item for name, item in attributes.items() if name not in declared}
             restorations['usage_attributes'].append((path, extra))
-    elif isinstance(value, list | tuple):
+    elif kind == _SEQUENCE:
         for index, item in enumerate(cast(list[object] | tuple[object, ...], value)):
-            _collect(item, (*path, index), restorations, loose)
-    elif isinstance(value, dict):
+            if type(item) not in _PLAIN_SCALARS:
+                _collect(item, (*path, index), restorations, loose)
+    elif kind == _MAPPING:
         for key, item in cast(dict[object, object], value).items():
-            if isinstance(key, str):
+            if isinstance(key, str) and type(item) not in _PLAIN_SCALARS:
                 _collect(item, (*path, key), restorations, loose)
-    elif isinstance(value, pydantic.BaseModel) or _is_dataclass_instance(value):
-        if fields is None:
-            plan = _walk_plan(_class_of(value))
-        else:  # a parametrized generic: its declared type says which fields are loose
-            plan = tuple((name, name in fields) for name in _field_hints(_class_of(value)))
+    elif kind == _OBJECT:
+        # A parametrized generic's declared type says which of its fields are loose.
+        plan = info.plan if fields is None else _generic_walk_plan(cls, fields)
         for name, is_loose in plan:
-            _collect(getattr(value, name), (*path, name), restorations, is_loose)
+            item = getattr(value, name)
+            if type(item) not in _PLAIN_SCALARS:
+                _collect(item, (*path, name), restorations, is_loose)
 
 
-def _collect_loose(value: Any, path: _Path, restorations: Restorations) -> bool:
+def _collect_loose(value: Any, info: _NodeInfo, path: _Path, restorations: Restorations) -> bool:
     """Record a value in a field typed `Any` that JSON data would not rebuild; `True` if nothing is left to walk.
 
     Upstream: PydanticAI types content it cannot know as `Any` (`ToolReturnPart.content`, `metadata`,
@@ -173,10 +231,10 @@ def _collect_loose(value: Any, path: _Path, restorations: Restorations) -> bool:
     datetime as a str and a dataclass as a dict.
     """
     loose_values = restorations['loose_values']  # pyright: ignore[reportTypedDictNotRequiredAccess]
-    if (kind := _loose_scalar_kind(value)) is not None:
-        loose_values.append((path, kind))
+    if info.loose_scalar is not None:
+        loose_values.append((path, info.loose_scalar))
         return True
-    if _is_plain_collection(value):
+    if info.loose_collection and _is_plain_collection(value):
         items: list[Any] = list(value)
         kind = 'tuple' if isinstance(value, tuple) else 'set' if isinstance(value, set) else 'frozenset'
         loose_values.append((path, kind))
@@ -184,17 +242,9 @@ def _collect_loose(value: Any, path: _Path, restorations: Restorations) -> bool:
         for index, item in enumerate(items):
             _collect(item, (*path, index), restorations, loose=True)
         return True
-    if (class_path := _restorable_class_path(value)) is not None:
-        loose_values.append((path, class_path))  # then its fields are walked like any model's
+    if info.class_path is not None:
+        loose_values.append((path, info.class_path))  # then its fields are walked like any model's
     return False
-
-
-def _class_of(value: Any) -> type[Any]:
-    return value.__class__
-
-
-def _is_dataclass_instance(value: Any) -> bool:
-    return dataclasses.is_dataclass(value) and not isinstance(value, type)
 
 
 def _is_plain_collection(value: Any) -> bool:
@@ -226,7 +276,10 @@ def loose_fields(cls: type, type_args: tuple[Any, ...] = ()) -> frozenset[str]:
     return frozenset(name for name, hint in _field_hints(cls).items() if admits_any(hint, set(), type_vars))
 
 
-_INERT_TYPES: frozenset[Any] = frozenset({str, int, float, bool, type(None), datetime, date, time, timedelta})
+_INERT_TYPES: frozenset[Any] = frozenset({str, int, float, bool, bytes, type(None), datetime, date, time, timedelta})
+_INERT_CONTAINERS: frozenset[Any] = frozenset(
+    {list, tuple, set, frozenset, dict, abc.Sequence, abc.MutableSequence, abc.Set, abc.Mapping, abc.MutableMapping}
+)
 
 
 def _is_inert(hint: Any) -> bool:
@@ -240,6 +293,9 @@ def _is_inert(hint: Any) -> bool:
         return _is_inert(get_args(hint)[0])
     if origin is Union or origin is UnionType:
         return all(_is_inert(arg) for arg in get_args(hint))
+    if origin in _INERT_CONTAINERS:  # such as `set[str]`; a bare `list` may hold anything
+        args = get_args(hint)
+        return bool(args) and all(arg is Ellipsis or _is_inert(arg) for arg in args)
     return False
 
 
@@ -252,6 +308,14 @@ def _walk_plan(cls: type) -> tuple[tuple[str, bool], ...]:
     loose = loose_fields(cls)
     return tuple(
         (name, name in loose) for name, hint in _field_hints(cls).items() if name in loose or not _is_inert(hint)
+    )
+
+
+@cache
+def _generic_walk_plan(cls: type, fields: frozenset[str]) -> tuple[tuple[str, bool], ...]:
+    """`_walk_plan` for a parametrized generic class, whose loose `fields` its type arguments decide."""
+    return tuple(
+        (name, name in fields) for name, hint in _field_hints(cls).items() if name in fields or not _is_inert(hint)
     )
 
 
@@ -275,10 +339,9 @@ def admits_any(hint: Any, seen: set[int], type_vars: dict[Any, Any] | None = Non
     return any(admits_any(arg, seen, type_vars) for arg in get_args(hint) if not isinstance(arg, str | ForwardRef))
 
 
-def _restorable_class_path(value: object) -> str | None:
-    """`module:qualname` of a user's model or dataclass instance, if importable by that path."""
-    cls = type(value)
-    if not (isinstance(value, pydantic.BaseModel) or dataclasses.is_dataclass(value)):
+def _restorable_class_path_of(cls: type[Any]) -> str | None:
+    """`module:qualname` of a user's model or dataclass class, if importable by that path."""
+    if not is_model_or_dataclass(cls):
         return None
     if cls.__module__.startswith('pydantic_ai.') or '<locals>' in cls.__qualname__:
         return None  # PydanticAI's own items are rebuilt by their declared types; a local class cannot be imported

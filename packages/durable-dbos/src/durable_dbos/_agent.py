@@ -9,7 +9,15 @@ from typing import Any, Generic, cast
 
 from dbos import DBOS, StepOptions, StepReservation
 from durable_core import DurableUsageError
-from durable_core.engine import DurableAgent, ParallelExecutionMode, RunInputs, UnitCall, UnitConfigs, stable_run_id
+from durable_core.engine import (
+    DurableAgent,
+    ParallelExecutionMode,
+    RunInputs,
+    UnitCall,
+    UnitConfigs,
+    UnitId,
+    stable_run_id,
+)
 from pydantic_ai import RunContext
 from pydantic_ai.agent import AbstractAgent, AgentRunResult, EventStreamHandler
 from pydantic_ai.models import Model
@@ -102,6 +110,8 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
         )
         # Keyed by (workflow id, run id, tool call id): tool call ids repeat across runs.
         self._reservations: dict[tuple[str, str, str], StepReservation] = {}
+        # Each unit's step options with the config they were built from, built at its first step, not at every step.
+        self._step_options: dict[UnitId, tuple[object, StepOptions]] = {}
         self._workflow = self._register_workflow()  # `None` in the capability form: the user's workflow runs it
 
     def _register_workflow(self) -> Callable[[str], Coroutine[Any, Any, JournaledRunResult | str]] | None:
@@ -127,14 +137,20 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
 
     async def _run_unit(self, call: UnitCall, execute: Callable[[], Coroutine[Any, Any, str]]) -> str:
         """Run `execute` as a DBOS step, at its reserved step id when it is one of parallel tool calls."""
-        options = step_options(str(call.unit), call.config)
+        cached = self._step_options.get(call.unit)
+        if cached is None or cached[0] is not call.config:  # a new config: `unit_configs` was set again
+            cached = self._step_options[call.unit] = (
+                call.config,
+                cast(StepOptions, step_options(str(call.unit), call.config)),
+            )
+        options = cached[1]  # DBOS reads it, never changes it
         if call.tool_call_id is not None:
             run_context = getattr(call.inputs, 'run_context', None)  # a tool call's inputs carry the run's context
             run_id: str = getattr(run_context, 'run_id', None) or ''
             reservation = self._reservations.pop((DBOS.workflow_id or '', run_id, call.tool_call_id), None)
             if reservation is not None:
-                return await reservation.run_async(cast(StepOptions, options), execute)
-        return await DBOS.run_step_async(cast(StepOptions, options), execute)
+                return await reservation.run_async(options, execute)
+        return await DBOS.run_step_async(options, execute)
 
     def _durable_run_id(self) -> str:
         # Asked once, as a run starts in workflow code (its own workflow, or the user's for `iter()` and the
