@@ -1,8 +1,8 @@
 """A worker process for test_linear_history.py: `python _linear_worker.py TARGET QUEUE COUNTER_FILE [--block-at N]`.
 
 Besides the agent's own records, it records `asked:<count>` each time a model request's earlier messages are not
-in this process's cache and it asks the workflow for them, and `rebuilt:<count>` when the workflow handed them
-over: test instrumentation, wrapped around `_history`.
+in this process's cache and it reads them from the workflow's history, and `rebuilt:<count>` when it has them:
+test instrumentation, wrapped around `_history`.
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-_ask_workflow = _history._ask_workflow  # pyright: ignore[reportPrivateUsage]
+_read_history = _history._read_history  # pyright: ignore[reportPrivateUsage]
 
 
-async def _recording_ask_workflow(
+async def _recording_read_history(
     info: activity.Info, earlier: _history.EarlierMessages
 ) -> tuple[list[ModelMessage], list[str]]:
     record(f'asked:{earlier.count}')
-    rebuilt = await _ask_workflow(info, earlier)
+    rebuilt = await _read_history(info, earlier)
     record(f'rebuilt:{earlier.count}')
     return rebuilt
 
@@ -33,7 +33,7 @@ async def _recording_ask_workflow(
 async def main(target: str, task_queue: str, counter_file: str, block_at: int | None) -> None:
     SETTINGS.counter = DurableCallCounter(counter_file)
     SETTINGS.block_at = block_at
-    _history._ask_workflow = _recording_ask_workflow  # pyright: ignore[reportPrivateUsage]
+    _history._read_history = _recording_read_history  # pyright: ignore[reportPrivateUsage]
     client = await Client.connect(target, plugins=[PydanticAIPlugin()])
     async with Worker(client, task_queue=task_queue, workflows=[LongRunWorkflow, ProcessedHistoryWorkflow]):
         record('worker_started')

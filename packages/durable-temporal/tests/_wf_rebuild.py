@@ -1,8 +1,8 @@
 """The agents and workflow of test_linear_history.py's rebuild tests: the worker's cache is lost or tampered with.
 
-`forgetful` reads four pages of 900,000 bytes (a conversation, and a query answer, over the server's 2 MB payload limit) and empties the
+`forgetful` reads four pages of 900,000 bytes (a conversation over the server's 2 MB payload limit) and empties the
 worker's cache at each request, as a worker that did not serve the run's last request has it: every later request
-is rebuilt from the workflow, in several query answers. `clearing` empties the list of messages it is given.
+is rebuilt from the workflow's history. `clearing` empties the list of messages it is given.
 """
 
 from __future__ import annotations

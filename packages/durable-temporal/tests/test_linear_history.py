@@ -156,17 +156,17 @@ async def test_history_processor_rewriting_earlier_messages(
     assert counts == [0, 1, 3, 5, 1, 1, 1, 1] + [0] * (PROCESSED_STEPS - 7)
 
 
-async def test_a_conversation_over_the_payload_limit_is_rebuilt_from_the_workflow(
+async def test_a_conversation_over_the_payload_limit_is_rebuilt_from_the_history(
     plugin_client: Client, task_queue: str
 ) -> None:
-    """A worker without the run's messages asks the workflow for them, in answers under the server's 2 MB limit."""
+    """A worker without the run's messages reads them from the workflow's history, over several history pages."""
     SEEN['forgetful'].clear()
     async with Worker(plugin_client, task_queue=task_queue, workflows=[ForgetfulWorkflow]):
         handle = await plugin_client.start_workflow(
             ForgetfulWorkflow.run, id=f'linear-forgetful-{uuid.uuid4()}', task_queue=task_queue
         )
         assert await handle.result() == 'Read 4 pages.'
-    # Each request had every page read so far: the last one 3.6 MB of them, 2.7 MB rebuilt from query answers.
+    # Each request had every page read so far: the last one 3.6 MB of them, 2.7 MB rebuilt from the history.
     assert SEEN['forgetful'] == [step * BIG_PAGE_BYTES for step in range(5)]
     arguments = await model_request_arguments(handle, 'forgetful')
     assert [argument['earlier']['count'] for argument in arguments] == [0, 1, 3, 5, 7]

@@ -12,10 +12,12 @@ workflow hashed, so the worker's digests are the workflow's. Without a run id (n
 carries the plain list, as every request did before this module.
 
 Worker side (`resolve_messages`): the earlier messages come from a per-process cache of the messages each run's
-last request had, checked against the digest; on a miss (another worker, or a restarted one), from the workflow
-itself, by the query `QUERY`, which returns the JSON the workflow kept (in answers of about 1 MB, under the
-server's 2 MB limit). So the design needs no storage of its own,
-is right with any number of workers and after any of them dies, and the workflow's code does the same on replay.
+last request had, checked against the digest; on a miss (another worker, or a restarted one), from the workflow's
+own history: the run's earlier model-request inputs, as scheduled, rebuild each request's list in turn, and the
+digest picks the one referred to. So the design needs no storage of its own, is right with any number of workers
+and after any of them dies, needs no workflow worker to answer (a query would replay the workflow, and through the
+code of whatever version serves it: after a deploy that changed the instructions, not the messages the request was
+scheduled with), and the workflow's code does the same on replay.
 
 Old histories replay unchanged: the activity's name, argument count and scheduling are as before; only what the
 messages argument holds differs, and Temporal does not compare arguments on replay. A worker of this version
@@ -41,14 +43,7 @@ from temporalio.exceptions import ApplicationError
 
 from ._converter import RawJson
 
-__all__ = ['QUERY', 'EarlierMessages', 'forget_run', 'messages_argument', 'resolve_messages', 'split_messages_argument']
-
-QUERY = 'durable_agents.model_messages'
-"""The workflow query that returns the JSON of the first messages a run sent, a part at a time (argument:
-`{"run", "count", "digest", "start"}`; result: `{"messages": [each message's JSON, as text], "end": index}`)."""
-
-_ANSWER_BYTES = 1024 * 1024
-"""About how much message JSON one query answer holds (at least one message): the server caps a payload at 2 MB."""
+__all__ = ['EarlierMessages', 'forget_run', 'messages_argument', 'resolve_messages', 'split_messages_argument']
 
 _EARLIER = b'{"earlier":'
 _MESSAGES = b',"messages":'
@@ -84,7 +79,6 @@ def _sent_in_this_workflow() -> dict[str, _Sent] | None:
         return None
     if sent is None:
         sent = _SENT_BY_WORKFLOW[instance] = {}
-        workflow.set_query_handler(QUERY, _answer_query)  # pyright: ignore[reportUnknownMemberType]
     return sent
 
 
@@ -120,29 +114,6 @@ def forget_run(run_id: str) -> None:
     """Drop what run `run_id` sent, when it ends (in workflow code)."""
     if workflow.in_workflow() and (sent := _sent_in_this_workflow()) is not None:
         sent.pop(run_id, None)
-
-
-def _answer_query(request: RawJson) -> RawJson:
-    wanted = json.loads(str(request))
-    run_id, count, digest = str(wanted['run']), int(wanted['count']), str(wanted['digest'])
-    start = int(wanted.get('start', 0))
-    sent = _SENT_BY_WORKFLOW.get(workflow.instance(), {}).get(run_id)
-    if sent is None or not 0 <= start < count <= len(sent.digests) or sent.digests[count - 1] != digest:
-        # The run has moved past the request asking (it can only be a stale attempt): nothing to hand back.
-        raise ApplicationError(
-            f'The workflow no longer has the first {count} messages of the agent run {run_id!r} that a model request '
-            'asked for.',
-            type='StaleModelRequestError',
-            non_retryable=True,
-        )
-    texts: list[str] = []
-    size = 0
-    end = start
-    while end < count and (not texts or size + len(sent.encoded[end]) <= _ANSWER_BYTES):
-        texts.append(sent.encoded[end].decode())
-        size += len(sent.encoded[end])
-        end += 1
-    return RawJson(json.dumps({'messages': texts, 'end': end}))
 
 
 # ---- worker side ---------------------------------------------------------------------------------------------
@@ -185,14 +156,19 @@ def _split(data: str) -> tuple[EarlierMessages | None, list[tuple[ModelMessage, 
     raw = data.encode()
     if not raw.startswith(_EARLIER):
         return None, [(message, b'') for message in decode_messages(raw)]
+    earlier, carried = _split_raw(raw)
+    return earlier, [(decode(message_json, ModelMessage), message_json) for message_json in carried]
+
+
+def _split_raw(raw: bytes) -> tuple[EarlierMessages, list[bytes]]:
+    """The reference and each carried message's JSON, of a messages argument in the new form."""
     head, _, rest = raw[len(_EARLIER) :].partition(_MESSAGES)
     reference = json.loads(head)
     earlier = EarlierMessages(str(reference['run']), int(reference['count']), str(reference['digest']))
-    carried: list[tuple[ModelMessage, bytes]] = []
+    carried: list[bytes] = []
     offset = 1  # after the list's `[`
     for size in reference['sizes']:
-        message_json = rest[offset : offset + int(size)]
-        carried.append((decode(message_json, ModelMessage), message_json))
+        carried.append(rest[offset : offset + int(size)])
         offset += int(size) + 1  # and the `,` or `]` after it
     if rest[offset - 1 :] != b']}' and not (offset == 1 and rest == b'[]}'):
         raise ValueError('The messages argument of a model request does not match the sizes it gives.')
@@ -214,7 +190,7 @@ async def resolve_messages(data: str) -> list[ModelMessage]:
     elif known is not None and known.covers(earlier):
         before, digests = known.messages[: earlier.count], known.digests[: earlier.count]  # copies
     else:
-        before, digests = await _ask_workflow(info, earlier)
+        before, digests = await _read_history(info, earlier)
     messages = [*before, *(message for message, _ in carried)]
     for _, message_json in carried:
         digests.append(_chain(digests[-1] if digests else '', message_json))
@@ -230,25 +206,36 @@ def _remember(key: tuple[str, str, str], messages: list[ModelMessage], digests: 
         _KNOWN.popitem(last=False)
 
 
-async def _ask_workflow(info: activity.Info, earlier: EarlierMessages) -> tuple[list[ModelMessage], list[str]]:
-    handle = activity.client().get_workflow_handle(info.workflow_id or '', run_id=info.workflow_run_id)
+async def _read_history(info: activity.Info, earlier: EarlierMessages) -> tuple[list[ModelMessage], list[str]]:
+    """The messages `earlier` refers to, rebuilt from the run's model-request inputs in the workflow's history."""
+    client = activity.client()
+    handle = client.get_workflow_handle(info.workflow_id or '', run_id=info.workflow_run_id)
+    codec = client.data_converter.payload_codec
+    sent: list[bytes] = []  # each message's JSON, as the run's latest request so far had them
     digests: list[str] = []
-    messages: list[ModelMessage] = []
-    while len(messages) < earlier.count:
-        request = {'run': earlier.run_id, 'count': earlier.count, 'digest': earlier.digest, 'start': len(messages)}
-        answer = json.loads(str(await handle.query(QUERY, RawJson(json.dumps(request)), result_type=RawJson)))
-        texts: list[str] = answer['messages']
-        if not texts:
-            break
-        for text in texts:
-            message_json = text.encode()
+    async for event in handle.fetch_history_events():
+        if not event.HasField('activity_task_scheduled_event_attributes'):
+            continue
+        scheduled = event.activity_task_scheduled_event_attributes
+        if not scheduled.activity_type.name.endswith('.model_request') or not scheduled.input.payloads:
+            continue
+        payload = scheduled.input.payloads[0]
+        data = (await codec.decode([payload]))[0].data if codec is not None else payload.data
+        if not data.startswith(_EARLIER):
+            continue  # a request of the previous release: the whole list, of no run it names
+        reference, carried = _split_raw(data)
+        if reference.run_id != earlier.run_id or reference.count > len(sent):
+            continue
+        del sent[reference.count :], digests[reference.count :]
+        for message_json in carried:
+            sent.append(message_json)
             digests.append(_chain(digests[-1] if digests else '', message_json))
-            messages.append(decode(message_json, ModelMessage))
-    if len(messages) != earlier.count or digests[-1] != earlier.digest:
-        raise ApplicationError(
-            f'The workflow answered a model request of the agent run {earlier.run_id!r} with messages that do not '
-            'match the ones the request refers to.',
-            type='StaleModelRequestError',
-            non_retryable=True,
-        )
-    return messages, digests
+        if len(digests) >= earlier.count and digests[earlier.count - 1] == earlier.digest:
+            messages = [decode(message_json, ModelMessage) for message_json in sent[: earlier.count]]
+            return messages, digests[: earlier.count]
+    raise ApplicationError(
+        f'The workflow history has no model request of the agent run {earlier.run_id!r} whose messages this '
+        'request refers to.',
+        type='StaleModelRequestError',
+        non_retryable=True,
+    )
