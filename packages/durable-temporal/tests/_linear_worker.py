@@ -23,7 +23,7 @@ _read_history = _history._read_history  # pyright: ignore[reportPrivateUsage]
 
 async def _recording_read_history(
     info: activity.Info, earlier: _history.EarlierMessages
-) -> tuple[list[ModelMessage], list[str]]:
+) -> tuple[list[ModelMessage], list[str], int]:
     record(f'asked:{earlier.count}')
     rebuilt = await _read_history(info, earlier)
     record(f'rebuilt:{earlier.count}')

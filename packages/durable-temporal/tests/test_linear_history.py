@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from _wf_linear import (
 from _wf_rebuild import BIG_PAGE_BYTES, SEEN, ClearingWorkflow, ForgetfulWorkflow, clearing_agent
 from durable_core.testing import DurableCallCounter
 from durable_core.testing._servers import TemporalDevServer
+from durable_temporal import _history
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -188,3 +189,14 @@ async def test_a_model_that_changes_its_messages_does_not_change_the_next_reques
             == 'Read 4 pages.'
         )
     assert SEEN['clearing'] == plain == [1, 3, 5, 7, 9]
+
+
+def test_the_cache_keeps_the_most_recent_runs_within_its_byte_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long run's conversation can be tens of megabytes: a worker keeps only as many as its budget allows."""
+    monkeypatch.setattr(_history, '_KNOWN', OrderedDict())
+    monkeypatch.setattr(_history, 'CACHED_BYTES', 250)
+    for index in range(4):
+        _history._remember(('wf', 'run', f'agent-{index}'), _history._Known([], [], 100))  # pyright: ignore[reportPrivateUsage]
+    assert list(_history._KNOWN) == [('wf', 'run', 'agent-2'), ('wf', 'run', 'agent-3')]  # pyright: ignore[reportPrivateUsage]
+    _history._remember(('wf', 'run', 'huge'), _history._Known([], [], 1_000))  # pyright: ignore[reportPrivateUsage]
+    assert list(_history._KNOWN) == [('wf', 'run', 'huge')]  # pyright: ignore[reportPrivateUsage]

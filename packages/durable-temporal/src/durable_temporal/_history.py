@@ -50,6 +50,8 @@ _MESSAGES = b',"messages":'
 
 CACHED_RUNS = 256
 """How many runs' messages one worker process keeps for their next request (least recently used go first)."""
+CACHED_BYTES = 64 * 1024 * 1024
+"""And at most about this much of their JSON: a long run's conversation can be tens of megabytes."""
 
 
 def _chain(previous: str, message_json: bytes) -> str:
@@ -123,6 +125,8 @@ def forget_run(run_id: str) -> None:
 class _Known:
     messages: list[ModelMessage]
     digests: list[str]
+    size: int
+    """The bytes of the messages' JSON."""
 
     def covers(self, earlier: EarlierMessages) -> bool:
         """Whether these messages begin with the ones `earlier` refers to."""
@@ -186,27 +190,30 @@ async def resolve_messages(data: str) -> list[ModelMessage]:
     before: list[ModelMessage]
     digests: list[str]
     if earlier.count == 0:
-        before, digests = [], []
+        before, digests, size = [], [], 0
     elif known is not None and known.covers(earlier):
-        before, digests = known.messages[: earlier.count], known.digests[: earlier.count]  # copies
+        # Copies; a run's requests usually only add to the messages, so the size of the ones kept is about right.
+        before, digests, size = known.messages[: earlier.count], known.digests[: earlier.count], known.size
     else:
-        before, digests = await _read_history(info, earlier)
+        before, digests, size = await _read_history(info, earlier)
     messages = [*before, *(message for message, _ in carried)]
     for _, message_json in carried:
         digests.append(_chain(digests[-1] if digests else '', message_json))
+        size += len(message_json)
     # A copy: a model that changes the list it is given must not change what the next request is rebuilt from.
-    _remember(key, list(messages), digests)
+    _remember(key, _Known(list(messages), digests, size))
     return messages
 
 
-def _remember(key: tuple[str, str, str], messages: list[ModelMessage], digests: list[str]) -> None:
-    _KNOWN[key] = _Known(messages, digests)
+def _remember(key: tuple[str, str, str], known: _Known) -> None:
+    _KNOWN[key] = known
     _KNOWN.move_to_end(key)
-    while len(_KNOWN) > CACHED_RUNS:
-        _KNOWN.popitem(last=False)
+    total = sum(entry.size for entry in _KNOWN.values())
+    while len(_KNOWN) > 1 and (len(_KNOWN) > CACHED_RUNS or total > CACHED_BYTES):
+        total -= _KNOWN.popitem(last=False)[1].size
 
 
-async def _read_history(info: activity.Info, earlier: EarlierMessages) -> tuple[list[ModelMessage], list[str]]:
+async def _read_history(info: activity.Info, earlier: EarlierMessages) -> tuple[list[ModelMessage], list[str], int]:
     """The messages `earlier` refers to, rebuilt from the run's model-request inputs in the workflow's history."""
     client = activity.client()
     handle = client.get_workflow_handle(info.workflow_id or '', run_id=info.workflow_run_id)
@@ -232,7 +239,7 @@ async def _read_history(info: activity.Info, earlier: EarlierMessages) -> tuple[
             digests.append(_chain(digests[-1] if digests else '', message_json))
         if len(digests) >= earlier.count and digests[earlier.count - 1] == earlier.digest:
             messages = [decode(message_json, ModelMessage) for message_json in sent[: earlier.count]]
-            return messages, digests[: earlier.count]
+            return messages, digests[: earlier.count], sum(len(message_json) for message_json in sent[: earlier.count])
     raise ApplicationError(
         f'The workflow history has no model request of the agent run {earlier.run_id!r} whose messages this '
         'request refers to.',
