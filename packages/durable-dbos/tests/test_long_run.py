@@ -1,0 +1,222 @@
+"""A 1,000-call agent completes on DBOS (SQLite and PostgreSQL), and its journal grows linearly with its steps.
+
+The agent reads N pages, one sequential tool call each (every page 2,000 bytes of text of its own), then answers
+`Read N pages.`; every tool call is a DBOS step (`tool_step_config=StepConfig()`), as is every model request. Runs of
+20, 80, 320 and 1,000 calls are measured as `bench/_dbos.py`'s `LogSizer` does: every row of every DBOS system table
+keyed by the run's workflow id (and by its child workflows', if any), text as UTF-8 bytes, numbers as 8; on PostgreSQL
+also as stored (`pg_column_size`, after TOAST compression). Between consecutive sizes, the growth exponent
+log(bytes ratio) / log(calls ratio) is at most 1.1: a journal that grew with the square of the steps (the message
+history at every step) would show ~2. Every model request and tool call is counted at its source: each ran once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+import re
+import time
+import uuid
+from collections import Counter
+from typing import Any
+
+import pytest
+from _support import step_names, system_database
+from conftest import DbosBackend
+from dbos import DBOS, SetWorkflowID
+from durable_dbos import DBOSAgent, StepConfig
+from pydantic_ai import Agent
+from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, TextPart, ToolCallPart, UserPromptPart
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+from pydantic_ai.usage import UsageLimits
+
+SIZES = (20, 80, 320, 1000)
+PAGE_BYTES = 2000
+MAX_EXPONENT = 1.1
+AGENT_NAME = 'long_run_reader'
+
+_PROMPT = re.compile(r'Read (\d+) pages, one at a time\.')
+_WORDS = ('durable', 'journal', 'step', 'workflow', 'replay', 'page', 'agent', 'tool', 'model', 'record', 'log')
+
+CALLS: Counter[tuple[str, int]] = Counter()
+"""Every model request (`('model', n)`, the n-th of the run) and tool call (`('tool', page)`), counted at its source."""
+
+
+def page_text(page: int) -> str:
+    """Exactly `PAGE_BYTES` bytes of ASCII text, different for every page, the same on every call."""
+    rng = random.Random(page)
+    words = [f'page {page}:']
+    while sum(len(word) + 1 for word in words) < PAGE_BYTES:
+        words.append(rng.choice(_WORDS))
+    return ' '.join(words)[:PAGE_BYTES]
+
+
+def _pages_asked(messages: list[ModelMessage]) -> int:
+    first = messages[0]
+    assert isinstance(first, ModelRequest)
+    for part in first.parts:
+        if isinstance(part, UserPromptPart) and isinstance(part.content, str):
+            match = _PROMPT.fullmatch(part.content)
+            if match:
+                return int(match[1])
+    raise AssertionError('the prompt is `Read N pages, one at a time.`')
+
+
+def _respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    pages = _pages_asked(messages)
+    done = sum(isinstance(message, ModelResponse) for message in messages)
+    CALLS['model', done + 1] += 1
+    if done < pages:
+        return ModelResponse(parts=[ToolCallPart('read_page', {'page': done + 1}, tool_call_id=f'page_{done + 1}')])
+    return ModelResponse(parts=[TextPart(f'Read {pages} pages.')])
+
+
+def read_page(page: int) -> str:
+    """Read one page."""
+    CALLS['tool', page] += 1
+    return page_text(page)
+
+
+# Created at import time, before the session's DBOS.launch(): DBOS registers the workflow and its steps then.
+READER = DBOSAgent(
+    Agent(FunctionModel(_respond, model_name='reader'), name=AGENT_NAME, tools=[read_page]),
+    tool_step_config=StepConfig(),
+)
+
+
+def expected_calls(pages: int) -> Counter[tuple[str, int]]:
+    return Counter({('model', n): 1 for n in range(1, pages + 2)} | {('tool', n): 1 for n in range(1, pages + 1)})
+
+
+def _value_size(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, str):
+        return len(value.encode())
+    if isinstance(value, bytes | bytearray | memoryview):
+        return len(value)
+    return 8
+
+
+def log_size(system_database_url: str, workflow_id: str) -> dict[str, Any]:
+    """The bytes of the workflow (and its child workflows) in every DBOS system table, per table.
+
+    Tables keyed by `workflow_uuid`, and `notifications` by `destination_uuid`; child workflows are found by
+    `workflow_status.parent_workflow_id`. On PostgreSQL, `pg_bytes` is the rows' size as stored.
+    """
+    import sqlalchemy as sa
+
+    with system_database(system_database_url) as (connection, schema):
+        postgres = bool(schema)
+        inspector = sa.inspect(connection)
+        keyed: list[tuple[str, str]] = []
+        for table in inspector.get_table_names(schema=schema.rstrip('.') or None):
+            columns = {column['name'] for column in inspector.get_columns(table, schema=schema.rstrip('.') or None)}
+            if 'workflow_uuid' in columns:
+                keyed.append((table, 'workflow_uuid'))
+            elif table == 'notifications':  # messages sent to a workflow
+                keyed.append((table, 'destination_uuid'))
+        assert {'workflow_status', 'operation_outputs', 'workflow_input', 'workflow_output'} <= {t for t, _ in keyed}
+
+        ids = [workflow_id]
+        frontier = [workflow_id]
+        while frontier:
+            children = connection.execute(
+                sa.text(
+                    f'SELECT workflow_uuid FROM {schema}workflow_status WHERE parent_workflow_id IN :ids'
+                ).bindparams(sa.bindparam('ids', expanding=True)),
+                {'ids': frontier},
+            ).scalars()
+            frontier = [child for child in children if child not in ids]
+            ids += frontier
+
+        per_table: dict[str, int] = {}
+        rows = 0
+        pg_bytes = 0
+        for table, key in keyed:
+            where = sa.text(f'SELECT * FROM {schema}{table} WHERE {key} IN :ids').bindparams(
+                sa.bindparam('ids', expanding=True)
+            )
+            found = connection.execute(where, {'ids': ids}).all()
+            rows += len(found)
+            size = sum(_value_size(value) for row in found for value in row)
+            if size:
+                per_table[table] = size
+            if postgres:
+                pg_bytes += connection.execute(
+                    sa.text(
+                        f'SELECT coalesce(sum(pg_column_size(t.*)), 0) FROM {schema}{table} t WHERE {key} IN :ids'
+                    ).bindparams(sa.bindparam('ids', expanding=True)),
+                    {'ids': ids},
+                ).scalar_one()
+    out: dict[str, Any] = {
+        'bytes': sum(per_table.values()),
+        'rows': rows,
+        'workflows': len(ids),
+        'per_table': per_table,
+    }
+    if postgres:
+        out['pg_bytes'] = int(pg_bytes)
+    return out
+
+
+def growth_exponents(sizes: dict[int, int]) -> list[tuple[int, int, float]]:
+    """(calls, next calls, log(bytes ratio) / log(calls ratio)) for each consecutive pair of run sizes."""
+    pairs = sorted(sizes.items())
+    return [(n1, n2, math.log(b2 / b1) / math.log(n2 / n1)) for (n1, b1), (n2, b2) in itertools.pairwise(pairs)]
+
+
+@pytest.fixture(scope='module')
+async def long_runs(dbos: DBOS, dbos_backend: DbosBackend) -> dict[int, dict[str, Any]]:
+    """One durable run per size on this backend: its output, its calls counted at the source, steps and log size."""
+    runs: dict[int, dict[str, Any]] = {}
+    for pages in SIZES:
+        CALLS.clear()
+        workflow_id = f'long-run-{pages}-{uuid.uuid4()}'
+        started = time.monotonic()
+        with SetWorkflowID(workflow_id):
+            result = await READER.run(
+                f'Read {pages} pages, one at a time.', usage_limits=UsageLimits(request_limit=None)
+            )
+        seconds = time.monotonic() - started
+        runs[pages] = {
+            'output': result.output,
+            'calls': Counter(CALLS),
+            'steps': Counter(await step_names(workflow_id)),
+            'log': log_size(dbos_backend.system_database_url, workflow_id),
+            'seconds': seconds,
+        }
+        log = runs[pages]['log']
+        print(
+            f'\n[dbos/{dbos_backend.name}] {pages} calls: {log["bytes"]:,} bytes'
+            + (f' ({log["pg_bytes"]:,} as stored)' if 'pg_bytes' in log else '')
+            + f' in {log["rows"]} rows of {log["workflows"]} workflow(s) {log["per_table"]}; run took {seconds:.1f} s'
+        )
+    return runs
+
+
+async def test_the_1000_call_run_completes_each_step_once(long_runs: dict[int, dict[str, Any]]) -> None:
+    for pages, run in long_runs.items():
+        assert run['output'] == f'Read {pages} pages.'
+        assert run['calls'] == expected_calls(pages), pages
+        # Each call is in the journal: a step per model request and per tool call.
+        assert run['steps'] == {
+            f'{AGENT_NAME}.model_request': pages + 1,
+            f'{AGENT_NAME}.tool_call.agent.read_page': pages,
+        }
+        assert run['log']['bytes'] >= pages * PAGE_BYTES  # every page is journaled
+    assert max(long_runs) == 1000
+
+
+async def test_the_journal_grows_linearly_with_the_steps(
+    long_runs: dict[int, dict[str, Any]], dbos_backend: DbosBackend
+) -> None:
+    measures = ['bytes', 'pg_bytes'] if dbos_backend.name == 'postgres' else ['bytes']
+    for measure in measures:
+        exponents = growth_exponents({pages: run['log'][measure] for pages, run in long_runs.items()})
+        print(
+            f'\n[dbos/{dbos_backend.name}] growth exponents of {measure}: '
+            + ', '.join(f'{n1}->{n2}: {exponent:.3f}' for n1, n2, exponent in exponents)
+        )
+        for n1, n2, exponent in exponents:
+            assert exponent <= MAX_EXPONENT, f'{measure} grew as calls^{exponent:.2f} from {n1} to {n2} calls'

@@ -1,0 +1,290 @@
+"""A 1,000-call agent completes on Prefect, and what Prefect keeps of its run grows linearly with its steps.
+
+The agent reads N pages, one sequential tool call each (every page 2,000 bytes of text of its own), then answers
+`Read N pages.`; `PrefectAgent` runs it as a flow, each model request and tool call a task whose result is persisted.
+Runs of 20, 80, 320 and 1,000 calls are measured where Prefect keeps them:
+
+- `result_storage`: the files of the flow run's result and of every task run's result (found by the storage keys of
+  their final states, through the API, as `bench/_prefect.py`'s `LogSizer` does), bytes on disk;
+- the server's database (the test server's SQLite file, read-only): every row of the flow run, its states, its task
+  runs and their states and cache entries, logs and artifacts of either, and the events about either (with their
+  `event_resources` rows); text as UTF-8 bytes, numbers as 8.
+
+Between consecutive sizes, the growth exponent log(bytes ratio) / log(calls ratio) is at most 1.1, in total and for
+each of the two: a store that grew with the square of the steps (the message history kept at every step) would show
+~2. Every model request and tool call is counted at its source: each ran once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+import random
+import re
+import sqlite3
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from durable_core.testing import PrefectServer
+from durable_prefect import PrefectAgent
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterId
+from prefect.client.schemas.objects import FlowRun, TaskRun
+from prefect.client.schemas.sorting import FlowRunSort, TaskRunSort
+from pydantic_ai import Agent
+from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, TextPart, ToolCallPart, UserPromptPart
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+from pydantic_ai.usage import UsageLimits
+
+SIZES = (20, 80, 320, 1000)
+PAGE_BYTES = 2000
+MAX_EXPONENT = 1.1
+AGENT_NAME = 'long_run_reader'
+WAIT = 300.0  # a bound on waiting for the server to record a run, not an assertion on speed
+
+_PROMPT = re.compile(r'Read (\d+) pages, one at a time\.')
+_WORDS = ('durable', 'journal', 'task', 'flow', 'replay', 'page', 'agent', 'tool', 'model', 'record', 'log')
+
+CALLS: Counter[tuple[str, int]] = Counter()
+"""Every model request (`('model', n)`, the n-th of the run) and tool call (`('tool', page)`), counted at its source."""
+
+
+def page_text(page: int) -> str:
+    """Exactly `PAGE_BYTES` bytes of ASCII text, different for every page, the same on every call."""
+    rng = random.Random(page)
+    words = [f'page {page}:']
+    while sum(len(word) + 1 for word in words) < PAGE_BYTES:
+        words.append(rng.choice(_WORDS))
+    return ' '.join(words)[:PAGE_BYTES]
+
+
+def _pages_asked(messages: list[ModelMessage]) -> int:
+    first = messages[0]
+    assert isinstance(first, ModelRequest)
+    for part in first.parts:
+        if isinstance(part, UserPromptPart) and isinstance(part.content, str):
+            match = _PROMPT.fullmatch(part.content)
+            if match:
+                return int(match[1])
+    raise AssertionError('the prompt is `Read N pages, one at a time.`')
+
+
+def _respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    pages = _pages_asked(messages)
+    done = sum(isinstance(message, ModelResponse) for message in messages)
+    CALLS['model', done + 1] += 1
+    if done < pages:
+        return ModelResponse(parts=[ToolCallPart('read_page', {'page': done + 1}, tool_call_id=f'page_{done + 1}')])
+    return ModelResponse(parts=[TextPart(f'Read {pages} pages.')])
+
+
+def read_page(page: int) -> str:
+    """Read one page."""
+    CALLS['tool', page] += 1
+    return page_text(page)
+
+
+# Every function tool of a PrefectAgent is a task by default, as every model request is.
+READER = PrefectAgent(Agent(FunctionModel(_respond, model_name='reader'), name=AGENT_NAME, tools=[read_page]))
+
+
+def expected_calls(pages: int) -> Counter[tuple[str, int]]:
+    return Counter({('model', n): 1 for n in range(1, pages + 2)} | {('tool', n): 1 for n in range(1, pages + 1)})
+
+
+# ---- what Prefect keeps of a run -------------------------------------------------------------------------------
+
+
+def _storage_key(state: Any) -> str | None:
+    return getattr(getattr(state, 'data', None), 'storage_key', None)
+
+
+async def _last_flow_run() -> FlowRun:
+    async with get_client() as client:
+        runs = await client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=[f'{AGENT_NAME}.run'])),
+            sort=FlowRunSort.EXPECTED_START_TIME_DESC,
+            limit=1,
+        )
+    assert runs, 'no flow run of the agent'
+    return runs[0]
+
+
+async def _task_runs(flow_run_id: UUID, count: int) -> list[TaskRun]:
+    """The flow run's task runs, once the server has recorded `count` of them completed with a stored result."""
+    deadline = time.monotonic() + WAIT
+    async with get_client() as client:
+        while True:
+            runs: list[TaskRun] = []
+            while True:  # the API returns at most 200 at a time
+                page = await client.read_task_runs(
+                    flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])),
+                    sort=TaskRunSort.EXPECTED_START_TIME_ASC,
+                    offset=len(runs),
+                    limit=200,
+                )
+                runs += page
+                if len(page) < 200:
+                    break
+            if len(runs) >= count and all(
+                run.state is not None and run.state.is_completed() and _storage_key(run.state) for run in runs
+            ):
+                return runs
+            assert time.monotonic() < deadline, f'{len(runs)} task runs recorded, want {count} completed'
+            await asyncio.sleep(0.5)
+
+
+def _value_size(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, str):
+        return len(value.encode())
+    if isinstance(value, bytes):
+        return len(value)
+    return 8
+
+
+def _server_rows(database: Path, flow_run_id: UUID, task_run_ids: list[UUID]) -> dict[str, int]:
+    """Logical bytes per table of the server's rows about the flow run and its task runs."""
+    connection = sqlite3.connect(f'file:{database}?mode=ro', uri=True)
+    try:
+        tables = [name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        assert {'flow_run', 'flow_run_state', 'task_run', 'task_run_state', 'events', 'event_resources'} <= set(tables)
+        flow = str(flow_run_id)
+        tasks = [str(task_id) for task_id in task_run_ids]
+        connection.execute('CREATE TEMP TABLE run_ids (id TEXT PRIMARY KEY)')
+        connection.executemany('INSERT INTO run_ids VALUES (?)', [(flow,), *((task,) for task in tasks)])
+        connection.execute('CREATE TEMP TABLE resource_ids (id TEXT PRIMARY KEY)')
+        connection.executemany(
+            'INSERT INTO resource_ids VALUES (?)',
+            [(f'prefect.flow-run.{flow}',), *((f'prefect.task-run.{task}',) for task in tasks)],
+        )
+        wheres = {
+            'flow_run': 'id IN (SELECT id FROM run_ids)',
+            'task_run': 'id IN (SELECT id FROM run_ids)',
+            'task_run_state_cache': 'task_run_state_id IN (SELECT id FROM task_run_state WHERE task_run_id IN '
+            '(SELECT id FROM run_ids))',
+            'events': 'resource_id IN (SELECT id FROM resource_ids)',
+            'event_resources': 'event_id IN (SELECT id FROM events WHERE resource_id IN (SELECT id FROM resource_ids))',
+        }
+        for table in tables:
+            columns = {row[1] for row in connection.execute(f'PRAGMA table_info("{table}")')}
+            keys = [key for key in ('flow_run_id', 'task_run_id') if key in columns]
+            if table not in wheres and keys:
+                wheres[table] = ' OR '.join(f'{key} IN (SELECT id FROM run_ids)' for key in keys)
+        per_table: dict[str, int] = {}
+        for table, where in wheres.items():
+            rows = connection.execute(f'SELECT * FROM "{table}" WHERE {where}').fetchall()
+            size = sum(_value_size(value) for row in rows for value in row)
+            if size:
+                per_table[table] = size
+        return per_table
+    finally:
+        connection.close()
+
+
+def _state_events_stored(database: Path, flow_run_id: UUID, task_run_ids: list[UUID]) -> bool:
+    """Whether the server stored the Pending, Running and Completed events of the flow run and of each task run."""
+    resources = [f'prefect.flow-run.{flow_run_id}', *(f'prefect.task-run.{task_id}' for task_id in task_run_ids)]
+    connection = sqlite3.connect(f'file:{database}?mode=ro', uri=True)
+    try:
+        connection.execute('CREATE TEMP TABLE resource_ids (id TEXT PRIMARY KEY)')
+        connection.executemany('INSERT INTO resource_ids VALUES (?)', [(resource,) for resource in resources])
+        stored = connection.execute(
+            'SELECT resource_id, event FROM events WHERE resource_id IN (SELECT id FROM resource_ids)'
+        ).fetchall()
+    finally:
+        connection.close()
+    wanted = {
+        (resource, f'{resource.rsplit(".", 1)[0]}.{state}')
+        for resource in resources
+        for state in ('Pending', 'Running', 'Completed')
+    }
+    return wanted <= set(stored)
+
+
+async def stored_bytes(database: Path, flow_run: FlowRun, pages: int) -> dict[str, Any]:
+    """What Prefect keeps of the flow run: its and its task runs' result files, and the server's rows about them."""
+    task_runs = await _task_runs(flow_run.id, 2 * pages + 1)  # a task per model request and per tool call
+    keys = [_storage_key(flow_run.state), *(_storage_key(run.state) for run in task_runs)]
+    files = [Path(key) for key in keys if key]
+    assert len(files) == 2 * pages + 2, 'a result has no storage key'
+    assert all(path.is_file() for path in files), 'a result is not in the storage'
+    results = sum(path.stat().st_size for path in files)
+    # The server records what the client reports a moment after it happens, and stores events apart from the runs
+    # they update: wait until every run's Pending, Running and Completed events are stored, and its rows stop growing.
+    task_run_ids = [run.id for run in task_runs]
+    server: dict[str, int] = {}
+    deadline = time.monotonic() + WAIT
+    while True:
+        latest = _server_rows(database, flow_run.id, task_run_ids)
+        if latest == server and _state_events_stored(database, flow_run.id, task_run_ids):
+            break
+        assert time.monotonic() < deadline, 'the server did not finish recording the run (rows or state events)'
+        server = latest
+        await asyncio.sleep(2.0)
+    return {
+        'bytes': results + sum(server.values()),
+        'result_storage': results,
+        'server': sum(server.values()),
+        'server_per_table': server,
+        'files': len(files),
+        'task_runs': Counter(run.name.rsplit('-', 1)[0] for run in task_runs),
+    }
+
+
+def growth_exponents(sizes: dict[int, int]) -> list[tuple[int, int, float]]:
+    """(calls, next calls, log(bytes ratio) / log(calls ratio)) for each consecutive pair of run sizes."""
+    pairs = sorted(sizes.items())
+    return [(n1, n2, math.log(b2 / b1) / math.log(n2 / n1)) for (n1, b1), (n2, b2) in itertools.pairwise(pairs)]
+
+
+@pytest.fixture(scope='module')
+async def long_runs(prefect_server: PrefectServer) -> dict[int, dict[str, Any]]:
+    """One durable run per size: its output, its calls counted at the source, and what Prefect keeps of it."""
+    assert prefect_server.home is not None
+    database = prefect_server.home / 'prefect.db'
+    assert database.is_file(), database
+    runs: dict[int, dict[str, Any]] = {}
+    for pages in SIZES:
+        CALLS.clear()
+        started = time.monotonic()
+        result = await READER.run(f'Read {pages} pages, one at a time.', usage_limits=UsageLimits(request_limit=None))
+        seconds = time.monotonic() - started
+        stored = await stored_bytes(database, await _last_flow_run(), pages)
+        runs[pages] = {'output': result.output, 'calls': Counter(CALLS), 'stored': stored, 'seconds': seconds}
+        print(
+            f'\n[prefect] {pages} calls: {stored["bytes"]:,} bytes = result storage {stored["result_storage"]:,} '
+            f'({stored["files"]} files) + server {stored["server"]:,} {stored["server_per_table"]}; '
+            f'run took {seconds:.1f} s'
+        )
+    return runs
+
+
+async def test_the_1000_call_run_completes_each_step_once(long_runs: dict[int, dict[str, Any]]) -> None:
+    for pages, run in long_runs.items():
+        assert run['output'] == f'Read {pages} pages.'
+        assert run['calls'] == expected_calls(pages), pages
+        # Each call is a task run of the flow run, with its result stored.
+        assert run['stored']['task_runs'] == {
+            f'{AGENT_NAME}.model_request': pages + 1,
+            f'{AGENT_NAME}.tool_call.agent.read_page': pages,
+        }
+        assert run['stored']['result_storage'] >= pages * PAGE_BYTES  # every page is stored
+    assert max(long_runs) == 1000
+
+
+async def test_what_prefect_keeps_grows_linearly_with_the_steps(long_runs: dict[int, dict[str, Any]]) -> None:
+    for measure in ('bytes', 'result_storage', 'server'):
+        exponents = growth_exponents({pages: run['stored'][measure] for pages, run in long_runs.items()})
+        print(
+            f'\n[prefect] growth exponents of {measure}: '
+            + ', '.join(f'{n1}->{n2}: {exponent:.3f}' for n1, n2, exponent in exponents)
+        )
+        for n1, n2, exponent in exponents:
+            assert exponent <= MAX_EXPONENT, f'{measure} grew as calls^{exponent:.2f} from {n1} to {n2} calls'
