@@ -31,11 +31,13 @@ async def test_run_with_model_and_tool_activities(plugin_client: Client, task_qu
     messages, params, settings, model_key, request_ctx = inputs[0][1]
     assert settings is model_key is request_ctx is None
     # The first request of a run refers to no earlier messages; the next one to the 1 it sent (linear history).
-    assert messages['earlier'] == {'run': messages['earlier']['run'], 'count': 0, 'digest': ''}
+    earlier = messages['earlier']
+    assert (earlier['count'], earlier['digest'], len(earlier['sizes'])) == (0, '', 1)
     assert messages['messages'][0]['parts'][-1]['content'] == 'What is the weather?'
     later = inputs[2][1][0]
-    assert later['earlier']['run'] == messages['earlier']['run']
+    assert later['earlier']['run'] == earlier['run']
     assert later['earlier']['count'] == 1
+    assert len(later['earlier']['sizes']) == 2
     assert [message['kind'] for message in later['messages']] == ['response', 'request']
     assert params['function_tools'][0]['name'] == 'get_weather'
     # A tool call: its arguments and the run context; the tool is named by the activity, the model is the default.
