@@ -131,9 +131,11 @@ async def growth(
         rng.shuffle(durable)
         for name in durable:
             workflow_id = str(uuid.uuid4())
+            start = time.perf_counter()
             with SetWorkflowID(workflow_id):
                 check(await variants[name].run(prompt(steps, payload)), steps)
-            out[name][str(steps)] = sizer.measure(workflow_id)
+            seconds = time.perf_counter() - start
+            out[name][str(steps)] = sizer.measure(workflow_id) | {'seconds': seconds}
     return out
 
 

@@ -32,6 +32,7 @@ STARTED_AT = time.time()  # before the heavy imports: the cold-start clock of `f
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import contextlib  # noqa: E402
+import functools  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
@@ -80,7 +81,7 @@ MODES: dict[str, dict[str, Any]] = {
     'default': {
         'overhead': {'shapes': {'A': 2, 'B': 10}, 'rounds': {'A': 10, 'B': 5}, 'warmup': 1},
         'throughput': {'concurrency': [20, 100], 'rounds': {'20': 1, '100': 1}, 'steps': 2},
-        'growth': {'steps': [5, 10, 20, 40], 'payload': 2000},
+        'growth': {'steps': [20, 80, 320], 'payload': 2000},
         'memory': {'runs': 100, 'steps': 2, 'reps': 1, 'variants': [OURS, PAI_CAPABILITY], 'heap': False},
         'first_run': {'reps': 1, 'variants': [OURS, PAI_CAPABILITY]},
     },
@@ -144,7 +145,7 @@ def build(names: list[str] | tuple[str, ...]) -> dict[str, Any]:
     from pydantic_ai import Agent, Tool
 
     from . import _workload
-    from ._workload import Variant, lookup, model
+    from ._workload import UNLIMITED, Variant, lookup, model
 
     def tool() -> Any:
         # Every function tool is a task, in ours (by default) and in the competitor's (by default): the same tool.
@@ -154,7 +155,7 @@ def build(names: list[str] | tuple[str, ...]) -> dict[str, Any]:
         from durable_prefect import PrefectAgent
 
         agent = PrefectAgent(Agent(model(), name='bench_ours', tools=[tool()]))
-        return Variant(OURS, agent.run, 'bench_ours.run')
+        return Variant(OURS, functools.partial(agent.run, usage_limits=UNLIMITED), 'bench_ours.run')
 
     def ours_capability() -> Variant:
         from durable_prefect import PrefectDurability
@@ -165,7 +166,7 @@ def build(names: list[str] | tuple[str, ...]) -> dict[str, Any]:
 
         @flow(name='bench_ours_capability.run', persist_result=True)
         async def run_flow(user_prompt: str) -> Any:
-            return await agent.run(user_prompt)
+            return await agent.run(user_prompt, usage_limits=UNLIMITED)
 
         return Variant(OURS_CAPABILITY, run_flow, 'bench_ours_capability.run')
 
@@ -177,7 +178,7 @@ def build(names: list[str] | tuple[str, ...]) -> dict[str, Any]:
             agent = PrefectAgent(  # pyright: ignore[reportDeprecated]
                 Agent(model(), name='bench_pai_wrapper', tools=[tool()])
             )
-        return Variant(PAI_WRAPPER, agent.run, 'bench_pai_wrapper Run')
+        return Variant(PAI_WRAPPER, functools.partial(agent.run, usage_limits=UNLIMITED), 'bench_pai_wrapper Run')
 
     def pai_capability() -> Variant:
         from prefect import flow
@@ -189,7 +190,7 @@ def build(names: list[str] | tuple[str, ...]) -> dict[str, Any]:
         # AgentRunResult, as both PrefectAgent wrappers do, so every variant persists the same result.
         @flow(name='bench_pai_capability.run', persist_result=True)
         async def run_flow(user_prompt: str) -> Any:
-            return await agent.run(user_prompt)
+            return await agent.run(user_prompt, usage_limits=UNLIMITED)
 
         return Variant(PAI_CAPABILITY, run_flow, 'bench_pai_capability.run')
 
@@ -244,11 +245,17 @@ class LogSizer:
         deadline = time.monotonic() + timeout
         async with get_client() as client:
             while True:
-                runs = await client.read_task_runs(
-                    flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])),
-                    sort=TaskRunSort.EXPECTED_START_TIME_ASC,
-                    limit=200,  # the API maximum; a run of 40 steps has 79 task runs
-                )
+                runs: list[Any] = []
+                while True:  # pages of the API maximum, 200: a run of 1,000 steps has 1,999 task runs
+                    page = await client.read_task_runs(
+                        flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])),
+                        sort=TaskRunSort.EXPECTED_START_TIME_ASC,
+                        limit=200,
+                        offset=len(runs),
+                    )
+                    runs += page
+                    if len(page) < 200:
+                        break
                 if len(runs) >= at_least and all(
                     run.state is not None and run.state.is_completed() and _storage_key(run.state) for run in runs
                 ):
@@ -260,7 +267,7 @@ class LogSizer:
     async def measure(self, flow_run: Any, steps: int) -> dict[str, Any]:
         """Bytes of `flow_run` (of `steps` steps), waiting until the server has recorded its task runs."""
         # Every variant runs a task per model request and per tool call.
-        task_runs = await self.task_runs(flow_run.id, at_least=2 * steps - 1)
+        task_runs = await self.task_runs(flow_run.id, at_least=2 * steps - 1, timeout=30 + 0.1 * steps)
         keys = [_storage_key(flow_run.state), *(_storage_key(run.state) for run in task_runs)]
         files = [Path(key) for key in keys if key]
         results = sum(path.stat().st_size for path in files if path.exists())
@@ -321,15 +328,17 @@ async def growth(
 
     rng = random.Random(seed)
     durable = [name for name in DURABLE_VARIANTS if name in variants]
-    flow_runs: list[tuple[str, int, Any]] = []
+    flow_runs: list[tuple[str, int, Any, float]] = []
     for steps in step_counts:
         rng.shuffle(durable)
         for name in durable:
+            start = time.perf_counter()
             check(await variants[name].run(prompt(steps, payload)), steps)
-            flow_runs.append((name, steps, await sizer.last_flow_run(variants[name].workflow_name)))
+            seconds = time.perf_counter() - start
+            flow_runs.append((name, steps, await sizer.last_flow_run(variants[name].workflow_name), seconds))
     out: dict[str, Any] = {name: {} for name in durable}
-    for name, steps, flow_run in flow_runs:  # measured after all ran: the server records task runs meanwhile
-        out[name][str(steps)] = (await sizer.measure(flow_run, steps))['stored']
+    for name, steps, flow_run, seconds in flow_runs:  # measured after all ran: the server records task runs meanwhile
+        out[name][str(steps)] = (await sizer.measure(flow_run, steps))['stored'] | {'seconds': seconds}
     return out
 
 

@@ -36,7 +36,7 @@ GOAL_OVERHEAD: dict[str, list[tuple[str, float]]] = {
 GOAL_CAPABILITY_VS_WRAPPER = 1.05
 GOAL_THROUGHPUT_RATIO = 1.5
 GOAL_IMPORT_S = 0.3
-GOAL_LINEAR_EXPONENT = 1.1  # local exponent between the two largest runs; 1.0 is linear
+GOAL_LINEAR_EXPONENT = 1.1  # log-log slope of bytes in steps (fit over all sizes; two largest); 1.0 is linear
 
 WHAT_IS_STORED = {
     'dbos': 'logical bytes of the rows in the DBOS system tables',
@@ -141,29 +141,47 @@ def _overhead_ratio(variants: dict[str, Any], name: str, other: str) -> dict[str
 
 
 def _growth(growth: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {'variants': {}, 'ratios': {}}
+    """Per variant: bytes at each size it completed, exponents over those, and where the engine stopped it."""
+    out: dict[str, Any] = {'variants': {}, 'ratios': {}, 'ratio_steps': {}}
     for name, by_steps in growth.items():
-        steps = sorted(int(s) for s in by_steps)
-        sizes = [by_steps[str(s)]['bytes'] for s in steps]
+        completed = {s: v for s, v in by_steps.items() if not v.get('stopped')}
+        steps = sorted(int(s) for s in completed)
+        sizes = [completed[str(s)]['bytes'] for s in steps]
         _, per_step = linear_fit(steps, sizes)
         entry: dict[str, Any] = {
             'bytes': dict(zip(map(str, steps), sizes, strict=True)),
             'exponent': loglog_slope(steps, sizes),
             'exponent_last_two': loglog_slope(steps[-2:], sizes[-2:]),
             'bytes_per_step': per_step,
+            'seconds': {s: v['seconds'] for s, v in by_steps.items() if 'seconds' in v},
         }
-        if 'pg_bytes' in by_steps[str(steps[0])]:
-            pg = [by_steps[str(s)]['pg_bytes'] for s in steps]
+        stop = next(((s, v) for s, v in by_steps.items() if v.get('stopped')), None)
+        if stop is not None:
+            entry['stopped'] = {
+                'steps': stop[0],
+                'tool_calls': stop[1].get('tool_calls'),
+                'bytes': stop[1]['bytes'],
+                'reason': stop[1]['stopped'],
+            }
+        if steps and 'pg_bytes' in completed[str(steps[0])]:
+            pg = [completed[str(s)]['pg_bytes'] for s in steps]
             entry['pg_bytes'] = dict(zip(map(str, steps), pg, strict=True))
             entry['pg_exponent'] = loglog_slope(steps, pg)
         out['variants'][name] = entry
     variants = out['variants']
     for ours in _ours(variants):
-        largest = max(variants[ours]['bytes'], key=int)
-        out['largest'] = largest
-        out['ratios'][ours] = {
-            comp: ratio(variants[ours]['bytes'][largest], variants[comp]['bytes'][largest]) for comp in _comps(variants)
-        }
+        if not variants[ours]['bytes']:
+            continue
+        out['largest'] = max(variants[ours]['bytes'], key=int)
+        # At the largest size both completed: a competitor the engine stopped has no figure at the larger ones.
+        for comp in _comps(variants):
+            common = set(variants[ours]['bytes']) & set(variants[comp]['bytes'])
+            if common:
+                at = max(common, key=int)
+                out['ratios'].setdefault(ours, {})[comp] = ratio(
+                    variants[ours]['bytes'][at], variants[comp]['bytes'][at]
+                )
+                out['ratio_steps'].setdefault(ours, {})[comp] = at
     return out
 
 
@@ -217,7 +235,11 @@ def _goals(summary: dict[str, Any]) -> list[dict[str, Any]]:
                 all(v >= GOAL_THROUGHPUT_RATIO for v in values.values()),
             )
     for where, growth in summary['growth'].items():
-        values = {f'vs {SHORT[comp]}': value for comp, value in growth['ratios'].get(OURS, {}).items()}
+        at = growth['ratio_steps'].get(OURS, {})
+        values = {
+            f'vs {SHORT[comp]}' + ('' if at[comp] == growth['largest'] else f' (at {at[comp]}: it stopped)'): value
+            for comp, value in growth['ratios'].get(OURS, {}).items()
+        }
         if values:
             add(
                 f'log no bigger than competitor at {growth["largest"]} steps (ours / theirs)',
@@ -225,14 +247,18 @@ def _goals(summary: dict[str, Any]) -> list[dict[str, Any]]:
                 values,
                 all(v <= 1.0 for v in values.values()),
             )
-        if OURS in growth['variants']:
-            value = growth['variants'][OURS]['exponent_last_two']
+        exponents = {
+            f'{SHORT[name]} {label}': growth['variants'][name][key]
+            for name in _ours(growth['variants'])
+            for label, key in (('fit', 'exponent'), ('last two', 'exponent_last_two'))
+        }
+        if exponents:
             add(
-                f'log growth linear (exponent between the two largest runs <= {GOAL_LINEAR_EXPONENT})',
+                f'log growth linear: exponent <= {GOAL_LINEAR_EXPONENT} (log-log least-squares fit over all sizes, '
+                'and between the two largest)',
                 where,
-                {'ours': value}
-                | {SHORT[c]: growth['variants'][c]['exponent_last_two'] for c in _comps(growth['variants'])},
-                value <= GOAL_LINEAR_EXPONENT,
+                exponents,
+                all(v <= GOAL_LINEAR_EXPONENT for v in exponents.values()),
             )
     for key, times in summary['imports'].items():
         ms = times['cpu_ms']
@@ -362,6 +388,103 @@ def _capability_headline(document: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _bytes(value: float) -> str:
+    return f'{value:,.0f}'
+
+
+def _stop(stopped: dict[str, Any]) -> str:
+    return f'stopped at {stopped["tool_calls"]} calls (history limit), {_bytes(stopped["bytes"])} B'
+
+
+def _growth_lines(document: dict[str, Any]) -> list[str]:
+    summary, results = document['summary'], document['results']
+    engines = document['meta'].get('engines') or {}
+    out = ['', '3. Durable log of one run, bytes (~2 KB text per model response and per tool result); counted:']
+    for engine in dict.fromkeys(engine_of(w) for w in summary['growth']):
+        out.append(f'   {engines.get(engine, {}).get("title", engine)}: {WHAT_IS_STORED.get(engine, "?")}')
+    # Engines may measure different step counts (--quick): one column per count any of them measured.
+    measured = [
+        (where, name, g)
+        for where, growth in summary['growth'].items()
+        for name in VARIANT_ORDER
+        if (g := growth['variants'].get(name)) is not None
+    ]
+    steps = sorted({s for _, _, g in measured for s in (*g['bytes'], *g['seconds'])}, key=int)
+
+    def cell(g: dict[str, Any], s: str) -> str:
+        if s in g['bytes']:
+            return _bytes(g['bytes'][s])
+        stopped = g.get('stopped')
+        if stopped and stopped['steps'] == s:
+            return f'stopped: {stopped["tool_calls"]} calls'
+        return 'not run' if stopped else '-'
+
+    rows = [
+        [
+            title(document, where),
+            SHORT[name],
+            *(cell(g, s) for s in steps),
+            g['exponent'],
+            g['exponent_last_two'],
+            _bytes(g['bytes_per_step']) if not math.isnan(g['bytes_per_step']) else '-',
+            _fmt(g.get('pg_exponent')),
+        ]
+        for where, name, g in measured
+    ]
+    header = ['engine', 'variant', *(f'{s} steps' for s in steps), 'exponent', 'last two', 'B/step', 'pg exp.']
+    out += _table(header, rows)
+    out.append(
+        f'  exponent: log-log least-squares slope over the sizes the variant completed; last two: the slope between '
+        f'the two largest of them (goal for ours: both <= {GOAL_LINEAR_EXPONENT}); B/step: least-squares bytes per '
+        'step; pg exp.: the fit for on-disk bytes after TOAST compression'
+    )
+    for where, growth in summary['growth'].items():
+        variants = growth['variants']
+        largest = growth.get('largest')
+        if largest is None:
+            continue
+        side = []
+        for name in VARIANT_ORDER:
+            g = variants.get(name)
+            if g is None:
+                continue
+            if largest in g['bytes']:
+                side.append(f'{SHORT[name]} {_bytes(g["bytes"][largest])} B')
+            elif g.get('stopped'):
+                side.append(f'{SHORT[name]} {_stop(g["stopped"])} (at {g["stopped"]["steps"]} steps)')
+        out.append(f'  {title(document, where)} at {largest} steps: {"; ".join(side)}')
+        for ours, ratios in growth['ratios'].items():
+            at = growth['ratio_steps'][ours]
+            cells = ', '.join(
+                f'{_fmt(value)}' + ('' if at[comp] == largest else f' (at {at[comp]} steps)')
+                for comp, value in ratios.items()
+            )
+            out.append(f'    {SHORT[ours]} / {" / ".join(SHORT[c] for c in ratios)}: {cells}')
+        for name in VARIANT_ORDER:
+            stopped = (variants.get(name) or {}).get('stopped')
+            if stopped:
+                out.append(
+                    f'    {SHORT[name]}: the server terminated its run of {stopped["steps"]} steps after '
+                    f'{stopped["tool_calls"]} tool calls ({stopped["reason"]}), history {_bytes(stopped["bytes"])} B; '
+                    'larger sizes not run'
+                )
+    timing = []
+    for where, growth in summary['growth'].items():
+        seconds = _get(results, 'inprocess', where, 'section_seconds', 'growth')
+        largest = growth.get('largest')
+        per_run = ', '.join(
+            f'{SHORT[name]} {g["seconds"][largest]:.1f}'
+            for name in VARIANT_ORDER
+            if (g := growth['variants'].get(name)) and largest in g['seconds']
+        )
+        timing.append(
+            f'  {title(document, where)}: section {_fmt(seconds, 0)} s; one run of {largest} steps, s: {per_run}'
+        )
+    out += ['Time of the growth section (runs one after the other; Temporal: the variants of a size at once):']
+    out += timing
+    return out
+
+
 def render(document: dict[str, Any]) -> str:
     meta, summary, results = document['meta'], document['summary'], document['results']
     v = meta['versions']
@@ -489,41 +612,7 @@ def render(document: dict[str, Any]) -> str:
         out += _table(['engine', 'in flight', *(SHORT[n] for n in variants), f'x {VS}'], rows)
 
     if summary['growth']:
-        out += ['', '3. Durable log of one run, bytes (~2 KB text per message); what is counted per engine:']
-        for engine in dict.fromkeys(engine_of(w) for w in summary['growth']):
-            out.append(f'   {engines.get(engine, {}).get("title", engine)}: {WHAT_IS_STORED.get(engine, "?")}')
-        # Engines may measure different step counts (--quick): one column per count any of them measured.
-        measured = [
-            (where, name, g)
-            for where, growth in summary['growth'].items()
-            for name in VARIANT_ORDER
-            if (g := growth['variants'].get(name)) is not None
-        ]
-        steps = sorted({s for _, _, g in measured for s in g['bytes']}, key=int)
-        rows = [
-            [
-                title(document, where),
-                SHORT[name],
-                *(str(g['bytes'].get(s, '-')) for s in steps),
-                g['exponent'],
-                g['exponent_last_two'],
-                f'{g["bytes_per_step"]:.0f}',
-                _fmt(g.get('pg_exponent')),
-            ]
-            for where, name, g in measured
-        ]
-        header = ['engine', 'variant', *(f'{s} steps' for s in steps), 'exponent', 'last two', 'B/step', 'pg exp.']
-        out += _table(header, rows)
-        for where, growth in summary['growth'].items():
-            for ours, ratios in growth['ratios'].items():
-                out.append(
-                    f'  {title(document, where)}: {SHORT[ours]} / competitor bytes at {growth["largest"]} steps: '
-                    f'{_pair(ratios)} ({VS})'
-                )
-        out.append(
-            '  (exponent: log-log slope over all sizes; last two: between the two largest; pg exp.: the same '
-            'for on-disk bytes after TOAST compression)'
-        )
+        out += _growth_lines(document)
 
     if summary['memory']:
         out += ['', '4. Memory per in-flight run, KiB: RSS growth, and Python heap (tracemalloc, a second batch;']

@@ -35,7 +35,7 @@ from typing import Any
 
 STARTED_AT = time.time()  # before the heavy imports below: the cold-start clock of `first_run` includes them
 
-from temporalio.client import Client, WorkflowHandle  # noqa: E402
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
 from . import _workload  # noqa: E402
@@ -132,7 +132,10 @@ async def launch(
 
 async def history(handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:
     """The workflow's history as the client fetches it: bytes (protobuf, as the server stores it) and events."""
-    events = list((await handle.fetch_history()).events)
+    return _history_size(list((await handle.fetch_history()).events))
+
+
+def _history_size(events: list[Any]) -> dict[str, Any]:
     return {
         'bytes': sum(event.ByteSize() for event in events),
         'rows': len(events),
@@ -189,23 +192,77 @@ async def journal(variants: dict[str, Variant]) -> dict[str, Any]:
 async def growth(variants: dict[str, Variant], step_counts: list[int], payload: int, seed: int) -> dict[str, Any]:
     """History bytes of one run of N steps, ~`payload` bytes of text per message.
 
-    Every (variant, N) run at once: sizes do not depend on timing, and one after the other they would wait on the
-    server's round trips for half a minute.
+    One size after the other, every variant's run of a size at once: sizes do not depend on timing, and one after
+    the other they would wait on the server's round trips. A run the server terminates (PydanticAI's TemporalAgent
+    sends the whole conversation in every model request: its history grows as the square and reaches the server's
+    history size limit, ~50 MB, at about 174 tool calls) is recorded as `stopped`, with its history up to there and
+    the tool calls it completed; that variant does not run the larger sizes.
     """
     durable = [name for name, variant in variants.items() if variant.run_workflow is not None]
+    rng = random.Random(seed)
+    out: dict[str, Any] = {name: {} for name in durable}
+    stopped: set[str] = set()
 
     async def one(name: str, steps: int) -> dict[str, Any]:
         workflow_id = f'{name}-growth-{uuid.uuid4()}'
-        check(await variants[name].run_with_id(prompt(steps, payload), workflow_id), steps)
-        return await history(variants[name].handle(workflow_id))
+        handle = variants[name].handle(workflow_id)
+        start = time.perf_counter()
+        try:
+            check(await variants[name].run_with_id(prompt(steps, payload), workflow_id), steps)
+        except WorkflowFailureError as error:
+            if (await handle.describe()).status != WorkflowExecutionStatus.TERMINATED:
+                raise
+            seconds = time.perf_counter() - start
+            events = list((await handle.fetch_history()).events)
+            reason = next(
+                (
+                    e.workflow_execution_terminated_event_attributes.reason
+                    for e in events
+                    if e.HasField('workflow_execution_terminated_event_attributes')
+                ),
+                str(error.cause or error),
+            )
+            return _history_size(events) | {
+                'seconds': seconds,
+                'stopped': reason,
+                'tool_calls': _completed_tool_calls(events),
+            }
+        seconds = time.perf_counter() - start
+        return await history(handle) | {'seconds': seconds}
 
-    pairs = [(name, steps) for steps in step_counts for name in durable]
-    random.Random(seed).shuffle(pairs)
-    sizes = await asyncio.gather(*(one(name, steps) for name, steps in pairs))
-    out: dict[str, Any] = {name: {} for name in durable}
-    for (name, steps), size in zip(pairs, sizes, strict=True):
-        out[name][str(steps)] = size
-    return {name: dict(sorted(by_steps.items(), key=lambda item: int(item[0]))) for name, by_steps in out.items()}
+    for steps in step_counts:
+        names = [name for name in durable if name not in stopped]
+        rng.shuffle(names)
+        start = time.perf_counter()
+        sizes = await asyncio.gather(*(one(name, steps) for name in names))
+        wall = time.perf_counter() - start
+        for name, size in zip(names, sizes, strict=True):
+            out[name][str(steps)] = size | {'size_wall_s': wall}
+            if 'stopped' in size:
+                stopped.add(name)
+    return out
+
+
+def _completed_tool_calls(events: list[Any]) -> int:
+    """Tool calls that completed, from the history: completed activities (and local-activity markers) of a tool."""
+    types: dict[int, str] = {}
+    count = 0
+    for event in events:
+        if event.HasField('activity_task_scheduled_event_attributes'):
+            types[event.event_id] = event.activity_task_scheduled_event_attributes.activity_type.name
+        elif event.HasField('activity_task_completed_event_attributes'):
+            scheduled = event.activity_task_completed_event_attributes.scheduled_event_id
+            count += _is_tool(types.get(scheduled, ''))
+        elif event.HasField('marker_recorded_event_attributes'):
+            details = event.marker_recorded_event_attributes.details
+            if 'data' in details:
+                count += _is_tool(json.loads(details['data'].payloads[0].data).get('activity_type', ''))
+    return count
+
+
+def _is_tool(activity_type: str) -> bool:
+    # ours: `<agent>.tool_call.<toolset>.<tool>`; PydanticAI's: `agent__<agent>__toolset__<id>__call_tool`
+    return '.tool_call.' in activity_type or activity_type.endswith('__call_tool')
 
 
 async def floor(

@@ -27,5 +27,5 @@ class PaiCapabilityWorkflow(PydanticAIWorkflow):
 
     @workflow.run
     async def run(self, prompt: str) -> dict[str, Any]:
-        result = await agent.run(prompt)
+        result = await agent.run(prompt, usage_limits=_workload.UNLIMITED)
         return {'output': result.output, 'messages': len(result.all_messages())}
