@@ -6,7 +6,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest_asyncio
@@ -49,3 +53,29 @@ async def activity_inputs(handle: WorkflowHandle[Any, Any]) -> list[tuple[str, l
 async def history_size(handle: WorkflowHandle[Any, Any]) -> int:
     """The workflow's history, in bytes, as the server stores it (protobuf)."""
     return sum(event.ByteSize() for event in await history_events(handle))
+
+
+class WorkerProcesses:
+    """Worker subprocesses running a script of this folder, each killed (if alive) at the end of the test."""
+
+    def __init__(self, script: str, *args: str) -> None:
+        self.script = Path(__file__).parent / script
+        self.args = list(args)
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self, *flags: str, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+        here = str(self.script.parent)
+        environment = {
+            **os.environ,
+            **(env or {}),
+            'PYTHONPATH': os.pathsep.join([here, os.environ.get('PYTHONPATH', '')]),
+        }
+        process = subprocess.Popen([sys.executable, str(self.script), *self.args, *flags], env=environment)
+        self.processes.append(process)
+        return process
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+            process.wait()

@@ -12,13 +12,12 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _temporal_support import plugin_client_fixture  # noqa: F401
+from _temporal_support import WorkerProcesses, plugin_client_fixture  # noqa: F401
 from _wf_deploy import DeployWorkflow
 from durable_core.testing import DurableCallCounter
 from durable_core.testing._servers import TemporalDevServer
@@ -27,31 +26,20 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 HERE = Path(__file__).parent
 
 
-class VersionedWorkers:
-    """Worker subprocesses of a given version of `_wf_deploy`, each killed at the end of the test."""
+class VersionedWorkers(WorkerProcesses):
+    """Worker subprocesses of a given version of `_wf_deploy`."""
 
     def __init__(self, target: str, task_queue: str, counter_file: Path) -> None:
-        self.args = [target, task_queue]
+        super().__init__('_deploy_worker.py', target, task_queue)
         self.counter_file = counter_file
-        self.processes: list[subprocess.Popen[bytes]] = []
 
-    def start(self, version: str, *, block: bool = False) -> subprocess.Popen[bytes]:
+    def start_version(self, version: str, *, block: bool = False) -> subprocess.Popen[bytes]:
         env = {
-            **os.environ,
-            'PYTHONPATH': os.pathsep.join([str(HERE), os.environ.get('PYTHONPATH', '')]),
             'DEPLOY_VERSION': version,
             'DEPLOY_COUNTER': str(self.counter_file),
             'DEPLOY_BLOCK': '1' if block else '',
         }
-        process = subprocess.Popen([sys.executable, str(HERE / '_deploy_worker.py'), *self.args], env=env)
-        self.processes.append(process)
-        return process
-
-    def stop_all(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.kill()
-            process.wait()
+        return self.start(env=env)
 
 
 @pytest.fixture
@@ -68,7 +56,7 @@ async def _start_on_v1_and_kill(
 ) -> tuple[WorkflowHandle[DeployWorkflow, str], DurableCallCounter]:
     """Start a run on a v1 worker and SIGKILL it with the second model request in flight (the tool call done)."""
     counter = DurableCallCounter(workers.counter_file)
-    first = workers.start('v1', block=True)
+    first = workers.start_version('v1', block=True)
     handle = await plugin_client.start_workflow(
         DeployWorkflow.run, 'What is 40 + 2?', id=f'deploy-{uuid.uuid4()}', task_queue=task_queue
     )
@@ -89,7 +77,7 @@ async def test_version_2_with_new_instructions_and_a_new_tool_resumes_the_run(
     plugin_client: Client, workers: VersionedWorkers, task_queue: str
 ) -> None:
     handle, counter = await _start_on_v1_and_kill(plugin_client, workers, task_queue)
-    workers.start('v2')
+    workers.start_version('v2')
     # v2's worker makes the request in flight again, as v1 scheduled it (its inputs are in the history: v1's tools and
     # messages, which v2 rebuilds from there); nothing completed runs again.
     assert await handle.result() == "The answer is 42 (v2, tools ['add'])."
@@ -104,7 +92,7 @@ async def test_version_2_without_a_tool_the_run_called_stops_and_rolling_back_re
     plugin_client: Client, workers: VersionedWorkers, task_queue: str
 ) -> None:
     handle, counter = await _start_on_v1_and_kill(plugin_client, workers, task_queue)
-    broken = workers.start('v2-without-add')
+    broken = workers.start_version('v2-without-add')
     # v2's code cannot replay the run (the history has the `add` activity it would not schedule): Temporal's
     # non-determinism error fails the workflow task, naming the activity, and retries it; the run stays open.
     failure = await _first_workflow_task_failure(handle)
@@ -112,7 +100,7 @@ async def test_version_2_without_a_tool_the_run_called_stops_and_rolling_back_re
     assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
     broken.kill()
     broken.wait()
-    workers.start('v1')
+    workers.start_version('v1')
     assert await handle.result() in {
         "The answer is 42 (v1, tools ['add']).",
         # v2's activity worker may have completed the request in flight (its activities do not replay anything)

@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 import uuid
 from collections import Counter, OrderedDict
 from collections.abc import Iterator
@@ -15,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _temporal_support import activity_inputs, plugin_client_fixture  # noqa: F401
+from _temporal_support import WorkerProcesses, activity_inputs, plugin_client_fixture  # noqa: F401
 from _wf_linear import (
     LONG_STEPS,
     PROCESSED_STEPS,
@@ -38,29 +36,9 @@ KILLED_AT = 15
 """The model request in flight when the first worker is killed."""
 
 
-class Workers:
-    """Worker subprocesses, each stopped by its own pid at the end of the test."""
-
-    def __init__(self, target: str, task_queue: str, counter_file: Path) -> None:
-        self.args = [target, task_queue, str(counter_file)]
-        self.processes: list[subprocess.Popen[bytes]] = []
-
-    def start(self, *flags: str) -> subprocess.Popen[bytes]:
-        env = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(HERE), os.environ.get('PYTHONPATH', '')])}
-        process = subprocess.Popen([sys.executable, str(HERE / '_linear_worker.py'), *self.args, *flags], env=env)
-        self.processes.append(process)
-        return process
-
-    def stop_all(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.kill()
-            process.wait()
-
-
 @pytest.fixture
-def workers(temporal_dev_server: TemporalDevServer, task_queue: str, tmp_path: Path) -> Iterator[Workers]:
-    started = Workers(temporal_dev_server.target, task_queue, tmp_path / 'calls.log')
+def workers(temporal_dev_server: TemporalDevServer, task_queue: str, tmp_path: Path) -> Iterator[WorkerProcesses]:
+    started = WorkerProcesses('_linear_worker.py', temporal_dev_server.target, task_queue, str(tmp_path / 'calls.log'))
     try:
         yield started
     finally:
@@ -87,7 +65,7 @@ async def model_request_arguments(handle: Any, agent_name: str) -> list[dict[str
 
 
 async def test_sigkilled_long_run_resumes_on_a_fresh_worker_with_the_same_messages(
-    plugin_client: Client, workers: Workers, task_queue: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    plugin_client: Client, workers: WorkerProcesses, task_queue: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A fresh worker has none of the earlier messages a request refers to: it must rebuild them from the workflow,
     so that the model sees at every step exactly what an uninterrupted run's model saw, and no call repeats."""

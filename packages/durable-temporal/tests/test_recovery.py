@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _temporal_support import activity_types, plugin_client_fixture  # noqa: F401
+from _temporal_support import WorkerProcesses, activity_types, plugin_client_fixture  # noqa: F401
 from _wf_recovery import CapabilityRecoveryWorkflow, RecoveryWorkflow
 from durable_core.testing import DurableCallCounter
 from durable_core.testing._servers import TemporalDevServer
@@ -21,29 +19,11 @@ from temporalio.client import Client
 HERE = Path(__file__).parent
 
 
-class Workers:
-    """Worker subprocesses, each stopped by its own pid at the end of the test."""
-
-    def __init__(self, target: str, task_queue: str, counter_file: Path) -> None:
-        self.args = [target, task_queue, str(counter_file)]
-        self.processes: list[subprocess.Popen[bytes]] = []
-
-    def start(self, *flags: str) -> subprocess.Popen[bytes]:
-        env = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(HERE), os.environ.get('PYTHONPATH', '')])}
-        process = subprocess.Popen([sys.executable, str(HERE / '_recovery_worker.py'), *self.args, *flags], env=env)
-        self.processes.append(process)
-        return process
-
-    def stop_all(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.kill()
-            process.wait()
-
-
 @pytest.fixture
-def workers(temporal_dev_server: TemporalDevServer, task_queue: str, tmp_path: Path) -> Iterator[Workers]:
-    started = Workers(temporal_dev_server.target, task_queue, tmp_path / 'calls.log')
+def workers(temporal_dev_server: TemporalDevServer, task_queue: str, tmp_path: Path) -> Iterator[WorkerProcesses]:
+    started = WorkerProcesses(
+        '_recovery_worker.py', temporal_dev_server.target, task_queue, str(tmp_path / 'calls.log')
+    )
     try:
         yield started
     finally:
@@ -56,7 +36,7 @@ FORMS = {'wrapper': (RecoveryWorkflow, 'recovery'), 'capability': (CapabilityRec
 
 @pytest.mark.parametrize('form', sorted(FORMS))
 async def test_sigkilled_worker_resumes_without_repeating_completed_calls(
-    plugin_client: Client, workers: Workers, task_queue: str, tmp_path: Path, form: str
+    plugin_client: Client, workers: WorkerProcesses, task_queue: str, tmp_path: Path, form: str
 ) -> None:
     workflow_class, agent_name = FORMS[form]
     counter = DurableCallCounter(tmp_path / 'calls.log')
