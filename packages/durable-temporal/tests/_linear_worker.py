@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from _wf_linear import SETTINGS, LongRunWorkflow, ProcessedHistoryWorkflow, record
+from _wf_linear import SETTINGS, AutoContinuedLongRunWorkflow, LongRunWorkflow, ProcessedHistoryWorkflow, record
 from durable_core.testing import DurableCallCounter
 from durable_temporal import PydanticAIPlugin, _history
 from pydantic_ai.messages import ModelMessage
@@ -35,7 +35,11 @@ async def main(target: str, task_queue: str, counter_file: str, block_at: int | 
     SETTINGS.block_at = block_at
     _history._read_history = _recording_read_history  # pyright: ignore[reportPrivateUsage]
     client = await Client.connect(target, plugins=[PydanticAIPlugin()])
-    async with Worker(client, task_queue=task_queue, workflows=[LongRunWorkflow, ProcessedHistoryWorkflow]):
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[LongRunWorkflow, ProcessedHistoryWorkflow, AutoContinuedLongRunWorkflow],
+    ):
         record('worker_started')
         await asyncio.Event().wait()  # until killed
 

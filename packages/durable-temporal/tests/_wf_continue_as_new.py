@@ -64,3 +64,34 @@ class ContinuedCapabilityWorkflow(PydanticAIWorkflow):
         limits = UsageLimits(request_limit=None)
         result = await capability_agent.run(prompt, message_history=history, usage=usage, usage_limits=limits)
         return result.all_messages(), result.usage.requests
+
+
+auto = TemporalAgent(_agent('continued_auto'), continue_as_new='auto')
+inline = TemporalAgent(_agent('continued_inline'))
+"""The same agent without continuing as new: the uninterrupted run to compare with."""
+
+RunSummary = tuple[list[ModelMessage], int, int, str, str]
+"""A run's all messages, how many of them are new, its requests, its output and its run id."""
+
+
+async def _summary(agent: TemporalAgent[None, str], prompt: str, history: list[ModelMessage] | None) -> RunSummary:
+    result = await agent.run(prompt, message_history=history, usage_limits=UsageLimits(request_limit=None))
+    return result.all_messages(), len(result.new_messages()), result.usage.requests, result.output, result.run_id
+
+
+@workflow.defn
+class AutoContinuedWorkflow(PydanticAIWorkflow):
+    __pydantic_ai_agents__ = [auto]
+
+    @workflow.run
+    async def run(self, prompt: str, history: list[ModelMessage] | None = None) -> RunSummary:
+        return await _summary(auto, prompt, history)
+
+
+@workflow.defn
+class InlineWorkflow(PydanticAIWorkflow):
+    __pydantic_ai_agents__ = [inline]
+
+    @workflow.run
+    async def run(self, prompt: str, history: list[ModelMessage] | None = None) -> RunSummary:
+        return await _summary(inline, prompt, history)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -55,6 +56,21 @@ _RUN_STAMPS = frozenset({'timestamp', 'run_id', 'conversation_id'})
 def record(name: str) -> None:
     assert SETTINGS.counter is not None, 'the worker (or the test) sets SETTINGS.counter'
     SETTINGS.counter.record(name)
+
+
+def seen_by_step(counter: DurableCallCounter) -> dict[int, Counter[str]]:
+    """Per model request step, the digests of the messages the model was given, and how often each."""
+    seen: dict[int, Counter[str]] = {}
+    for name, count in counter.counts().items():
+        if name.startswith('seen:'):
+            _, step, digest = name.split(':')
+            seen.setdefault(int(step), Counter())[digest] += count
+    return seen
+
+
+def named(counter: DurableCallCounter, prefix: str) -> dict[str, int]:
+    """The counter's records whose names start with `prefix`, and how often each."""
+    return {name: count for name, count in counter.counts().items() if name.startswith(prefix)}
 
 
 def page(step: int) -> str:
@@ -141,6 +157,10 @@ SHORT_ATTEMPTS: workflow.ActivityConfig = {'start_to_close_timeout': timedelta(s
 long_agent = Agent(reader(LONG_STEPS), name='linear_long', tools=[read_page])
 long_temporal = TemporalAgent(long_agent, activity_config=SHORT_ATTEMPTS)
 
+auto_agent = Agent(reader(LONG_STEPS), name='linear_auto', tools=[read_page])
+auto_temporal = TemporalAgent(auto_agent, activity_config=SHORT_ATTEMPTS, continue_as_new='auto')
+"""The long agent, run in a child workflow that continues as new by itself (test_continue_as_new.py)."""
+
 processed_agent = Agent(
     reader(PROCESSED_STEPS),
     name='linear_processed',
@@ -157,6 +177,15 @@ class LongRunWorkflow(PydanticAIWorkflow):
     @workflow.run
     async def run(self, prompt: str) -> str:
         return (await long_temporal.run(prompt)).output
+
+
+@workflow.defn
+class AutoContinuedLongRunWorkflow(PydanticAIWorkflow):
+    __pydantic_ai_agents__ = [auto_temporal]
+
+    @workflow.run
+    async def run(self, prompt: str) -> str:
+        return (await auto_temporal.run(prompt)).output
 
 
 @workflow.defn

@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import signal
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from _wf_continue_as_new import PAGES_READ, REQUESTS, ContinuedCapabilityWorkflow, ContinuedWorkflow
+from _temporal_support import WorkerProcesses
+from _wf_continue_as_new import (
+    PAGES_READ,
+    REQUESTS,
+    AutoContinuedWorkflow,
+    ContinuedCapabilityWorkflow,
+    ContinuedWorkflow,
+    InlineWorkflow,
+)
+from _wf_linear import LONG_STEPS, SETTINGS, AutoContinuedLongRunWorkflow, auto_agent, named, seen_by_step
 from _wf_size import page
-from durable_core.testing import TemporalDevServer
-from durable_temporal import PydanticAIPlugin
-from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, ToolReturnPart
-from temporalio.client import Client, WorkflowHandle
+from durable_core import DurableUsageError
+from durable_core.testing import DurableCallCounter, TemporalDevServer
+from durable_temporal import PydanticAIPlugin, TemporalDurability
+from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, TextPart, ToolReturnPart, UserPromptPart
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.worker import Worker
 
 SUGGEST_AFTER_EVENTS = 60
@@ -88,3 +103,123 @@ async def _messages_carried(client: Client, handle: WorkflowHandle[Any, Any]) ->
             if last.HasField('workflow_execution_continued_as_new_event_attributes')
             else None
         )
+
+
+def _content(messages: list[ModelMessage]) -> list[tuple[str, list[tuple[str, Any]]]]:
+    """What each message says, without its timestamps and ids: the parts' kinds and contents."""
+    return [
+        (
+            message.kind,
+            [(part.part_kind, getattr(part, 'content', None) or getattr(part, 'args', None)) for part in message.parts],
+        )
+        for message in messages
+    ]
+
+
+async def test_auto_runs_the_agent_in_a_child_that_continues_as_new(client: Client, task_queue: str) -> None:
+    """`continue_as_new='auto'`: the caller's `run()` returns the whole run's result, as an uninterrupted run's."""
+    steps = 40
+    history: list[ModelMessage] = [
+        ModelRequest(parts=[UserPromptPart(f'{steps} steps please')]),
+        ModelResponse(parts=[TextPart('Ready.')]),
+    ]
+    async with Worker(client, task_queue=task_queue, workflows=[AutoContinuedWorkflow, InlineWorkflow]):
+        PAGES_READ.clear()
+        REQUESTS.clear()
+        handle = await client.start_workflow(
+            AutoContinuedWorkflow.run, args=['go', history], id=f'auto-{uuid.uuid4()}', task_queue=task_queue
+        )
+        messages, new_count, requests, output, run_id = await handle.result()
+        pages_read, requests_made = list(PAGES_READ), list(REQUESTS)
+        PAGES_READ.clear()
+        REQUESTS.clear()
+        plain = await client.execute_workflow(
+            InlineWorkflow.run, args=['go', history], id=f'inline-{uuid.uuid4()}', task_queue=task_queue
+        )
+    # The caller's workflow ran once; the agent's child workflow continued as new several times.
+    assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
+    child_runs = [run async for run in _child_runs(client, handle)]
+    assert len(child_runs) >= 4, child_runs
+    # Every model request and tool call ran once, counted at the source, as in the uninterrupted run.
+    assert pages_read
+    assert pages_read == PAGES_READ
+    assert sorted(set(pages_read)) == pages_read
+    assert len(requests_made) == len(REQUESTS) == requests == plain[2]
+    # The result is the uninterrupted run's: the messages (their parts), the new messages, the usage, the output.
+    assert _content(messages) == _content(plain[0])
+    assert new_count == plain[1] == len(messages) - len(history)
+    assert output == plain[3]
+    # One run id across the workflow runs, on every message the run made.
+    assert {getattr(message, 'run_id', None) for message in messages[len(history) :]} == {run_id}
+
+
+async def _child_runs(client: Client, parent: WorkflowHandle[Any, Any]) -> AsyncIterator[str]:
+    """The workflow runs of the agent's child workflow, from the first."""
+    history = await parent.fetch_history()
+    [started] = [
+        event.child_workflow_execution_started_event_attributes.workflow_execution
+        for event in history.events
+        if event.HasField('child_workflow_execution_started_event_attributes')
+    ]
+    run_id: str | None = started.run_id
+    while run_id:
+        yield run_id
+        events = (await client.get_workflow_handle(started.workflow_id, run_id=run_id).fetch_history()).events
+        last = events[-1]
+        run_id = (
+            last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
+            if last.HasField('workflow_execution_continued_as_new_event_attributes')
+            else None
+        )
+
+
+def test_the_capability_refuses_auto() -> None:
+    with pytest.raises(DurableUsageError, match=r"TemporalAgent\(agent, continue_as_new='auto'\)"):
+        TemporalDurability(continue_as_new='auto')  # pyright: ignore[reportArgumentType]
+
+
+LINEAR_PROMPT = 'Read the pages.'
+AUTO_KILLED_AT = 20
+"""The model request in flight when the first worker is killed: after the run has continued as new a few times."""
+
+
+async def test_auto_run_sigkilled_after_continuing_resumes_on_a_fresh_worker(
+    client: Client,
+    suggesting_server: TemporalDevServer,
+    task_queue: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker SIGKILLed in a continued workflow run: a fresh worker process finishes the run, no call repeats, and
+    the model saw at every step exactly what an uninterrupted run's model saw."""
+    plain = DurableCallCounter(tmp_path / 'plain.log')
+    monkeypatch.setattr(SETTINGS, 'counter', plain)
+    expected_output = (await auto_agent.run(LINEAR_PROMPT)).output
+    expected = seen_by_step(plain)
+    assert sorted(expected) == list(range(LONG_STEPS + 1))
+
+    counter = DurableCallCounter(tmp_path / 'calls.log')
+    workers = WorkerProcesses('_linear_worker.py', suggesting_server.target, task_queue, str(tmp_path / 'calls.log'))
+    try:
+        first = workers.start('--block-at', str(AUTO_KILLED_AT))
+        handle = await client.start_workflow(
+            AutoContinuedLongRunWorkflow.run, LINEAR_PROMPT, id=f'auto-killed-{uuid.uuid4()}', task_queue=task_queue
+        )
+        await asyncio.to_thread(counter.wait_for, f'blocked:{AUTO_KILLED_AT}', 1, timeout=120)
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait()
+        workers.start()
+        assert await handle.result() == expected_output
+    finally:
+        workers.stop_all()
+
+    continued = [run async for run in _child_runs(client, handle)]
+    assert len(continued) >= 3, 'the run continued as new before the kill and after it'
+    assert named(counter, 'tool:') == {f'tool:{step}': 1 for step in range(LONG_STEPS)}
+    assert named(counter, 'model_request:') == {
+        f'model_request:{step}': 2 if step == AUTO_KILLED_AT else 1 for step in range(LONG_STEPS + 1)
+    }
+    assert seen_by_step(counter) == {
+        step: Counter({digest: 2 if step == AUTO_KILLED_AT else 1 for digest in digests})
+        for step, digests in expected.items()
+    }

@@ -21,7 +21,9 @@ from _wf_linear import (
     LongRunWorkflow,
     ProcessedHistoryWorkflow,
     long_agent,
+    named,
     processed_agent,
+    seen_by_step,
 )
 from _wf_rebuild import BIG_PAGE_BYTES, SEEN, ClearingWorkflow, ForgetfulWorkflow, clearing_agent
 from durable_core.testing import DurableCallCounter
@@ -43,20 +45,6 @@ def workers(temporal_dev_server: TemporalDevServer, task_queue: str, tmp_path: P
         yield started
     finally:
         started.stop_all()
-
-
-def seen_by_step(counter: DurableCallCounter) -> dict[int, Counter[str]]:
-    """Per model request step, the digests of the messages the model was given, and how often each."""
-    seen: dict[int, Counter[str]] = {}
-    for name, count in counter.counts().items():
-        if name.startswith('seen:'):
-            _, step, digest = name.split(':')
-            seen.setdefault(int(step), Counter())[digest] += count
-    return seen
-
-
-def named(counter: DurableCallCounter, prefix: str) -> dict[str, int]:
-    return {name: count for name, count in counter.counts().items() if name.startswith(prefix)}
 
 
 async def model_request_arguments(handle: Any, agent_name: str) -> list[dict[str, Any]]:

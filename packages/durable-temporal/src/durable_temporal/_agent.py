@@ -18,6 +18,7 @@ from durable_core.engine import (
     ModelCancelInputs,
     ModelRequestInputs,
     ParallelExecutionMode,
+    RunInputs,
     ToolCallInputs,
     ToolsetKind,
     ToolsetLeaf,
@@ -39,6 +40,7 @@ from pydantic_ai.toolsets import AbstractToolset, DynamicToolset, FunctionToolse
 from temporalio import workflow
 
 from . import _activity_args as args_io
+from ._agent_run import AutoContinueAsNew, current_segment, start_agent_run
 from ._clock import WorkflowClock
 from ._config import (
     DEFAULT_ACTIVITY_CONFIG,
@@ -117,7 +119,7 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
         run_context_type: type[TemporalRunContext[Any]] = TemporalRunContext,
         provider_factory: Callable[..., Any] | None = None,
         temporalize_toolset_func: Callable[..., Any] | None = None,
-        continue_as_new: ContinueAsNewHandler[AgentDepsT] | None = None,
+        continue_as_new: ContinueAsNewHandler[AgentDepsT] | Literal['auto'] | None = None,
     ) -> None:
         """Wrap `wrapped`.
 
@@ -151,6 +153,9 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
             continue_as_new: Called before a model request in a workflow when Temporal suggests continuing as new
                 (`ContinueAsNewHandler`, as 2.68's `TemporalDurability(continue_as_new=...)`): it gets the run
                 context and calls `workflow.continue_as_new(...)` with the messages and usage to go on with.
+                `'auto'`: `run()` in a workflow runs the agent in a child workflow of its own
+                (`durable_agents.AgentRun`), which continues as new by itself when Temporal suggests it; `run()`
+                returns the whole run's result.
         """
         refuse_run_context_type(run_context_type)
         refuse_unsupported_arguments(
@@ -164,7 +169,14 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
             parallel_execution_mode=parallel_execution_mode,
         )
         refuse_sync_workflow_callbacks(wrapped, str(self.name))
+        if isinstance(continue_as_new, str) and continue_as_new != 'auto':
+            raise DurableUsageError(
+                "continue_as_new must be 'auto', a function that gets the run context, or None; "
+                f'got {continue_as_new!r}.'
+            )
         self._continue_as_new = continue_as_new
+        # 'auto': a run in workflow code is a child workflow of its own, which can continue as new.
+        self._runs_in_durable_code_are_children = continue_as_new == 'auto'
         self._base_config = resolve_config(DEFAULT_ACTIVITY_CONFIG, activity_config, where='activity_config')
         toolset_activity_config = _agent_toolset_as_ours(toolset_activity_config, 'toolset_activity_config')
         tool_activity_config = _agent_toolset_as_ours(tool_activity_config, 'tool_activity_config')
@@ -225,10 +237,22 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
     def _durable_run_id(self) -> str:
         return str(workflow.uuid4())
 
+    @property
+    def continues_as_new_by_itself(self) -> bool:
+        """Whether runs in a workflow are child workflows that continue as new by themselves (`'auto'`)."""
+        return self._continue_as_new == 'auto'
+
+    async def _start_durable_run(self, inputs: RunInputs) -> str:
+        # Only with continue_as_new='auto', from workflow code: a client starts the workflows of other runs.
+        return await start_agent_run(self, inputs)
+
     def _run_capabilities(self) -> Sequence[AbstractCapability[Any]]:
         # The clock first: a continue-as-new handler reads the request about to be sent with its workflow time.
         if self._continue_as_new is None:
             return (WorkflowClock(),)
+        if isinstance(self._continue_as_new, str):  # 'auto'
+            segment = current_segment(self)
+            return (WorkflowClock(),) if segment is None else (WorkflowClock(), AutoContinueAsNew(segment))
         return (WorkflowClock(), ContinueAsNewCheck(self._continue_as_new))
 
     def _after_run(self, run_id: str) -> None:

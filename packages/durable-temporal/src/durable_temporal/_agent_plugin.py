@@ -11,6 +11,7 @@ from temporalio.plugin import SimplePlugin
 from temporalio.worker import ReplayerConfig, WorkerConfig
 
 from ._agent import TemporalAgent
+from ._agent_run import AgentRunWorkflow
 from ._durability import temporal_agent_of, temporal_durability_of
 from ._registry import record_registered
 
@@ -89,6 +90,10 @@ def register_agents(config: WorkerConfig, agents: Iterable[object]) -> WorkerCon
                 )
             activities.append(function)
     config['activities'] = list(dict.fromkeys(activities))
+    if any(_temporal_agent(listed).continues_as_new_by_itself for listed in agents):
+        workflows: list[type] = list(settings.get('workflows') or [])
+        if AgentRunWorkflow not in workflows:
+            config['workflows'] = [*workflows, AgentRunWorkflow]
     return config
 
 

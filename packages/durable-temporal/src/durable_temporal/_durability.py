@@ -164,8 +164,17 @@ class TemporalDurability(DurabilityCapability[AgentDepsT], Generic[AgentDepsT]):
             run_context_type: Accepted only as `TemporalRunContext`, as by `TemporalAgent`.
             continue_as_new: Called before a model request in a workflow when Temporal suggests continuing as new,
                 as by 2.68's: it gets the run context and calls `workflow.continue_as_new(...)` with what the
-                workflow needs to go on (`ContinueAsNewHandler`).
+                workflow needs to go on (`ContinueAsNewHandler`). `'auto'` is `TemporalAgent`'s only: the capability
+                runs the agent in your workflow, which cannot continue as new under your workflow's code.
         """
+        if isinstance(continue_as_new, str):
+            raise DurableUsageError(
+                f'TemporalDurability(continue_as_new={continue_as_new!r}) is not supported: the capability runs the '
+                "agent in your workflow's own code, which only your workflow can continue as new. Pass a function "
+                'that calls workflow.continue_as_new(...) (ContinueAsNewHandler), or wrap the agent without the '
+                "capability: TemporalAgent(agent, continue_as_new='auto') runs each run in a child workflow that "
+                'continues as new by itself.'
+            )
         super().__init__(
             _CapabilityTemporalAgent,
             name=name,

@@ -11,18 +11,24 @@ from typing import Any
 
 from durable_core.engine import DurableAgent
 
-__all__ = ['is_registered', 'record_registered']
+__all__ = ['is_registered', 'record_registered', 'registered_agent']
 
-_REGISTERED: set[tuple[str | None, str]] = set()
-"""The registered agents, as (task queue, or `None` for a replayer, which has none; the agent's name). By name, as
-Temporal finds activities: workflow code runs in a sandbox that imports the workflow's module, and its agents, anew."""
+_REGISTERED: dict[tuple[str | None, str], DurableAgent[Any, Any]] = {}
+"""The registered agents by (task queue, or `None` for a replayer, which has none; the agent's name). By name, as
+Temporal finds activities: workflow code runs in a sandbox that imports the workflow's module, and its agents, anew.
+The values are the host's agents, which the unsandboxed `durable_agents.AgentRun` workflow runs."""
 
 
 def record_registered(agent: DurableAgent[Any, Any], task_queue: str | None) -> None:
     """Note that a worker of `task_queue` (a replayer: `None`) registered the activities of `agent`."""
-    _REGISTERED.add((task_queue, agent.name))
+    _REGISTERED[(task_queue, agent.name)] = agent
 
 
 def is_registered(agent: DurableAgent[Any, Any], task_queue: str) -> bool:
     """Whether a worker of `task_queue`, or a replayer, in this process registered the activities of `agent`."""
-    return (task_queue, agent.name) in _REGISTERED or (None, agent.name) in _REGISTERED
+    return registered_agent(agent.name, task_queue) is not None
+
+
+def registered_agent(name: str, task_queue: str) -> DurableAgent[Any, Any] | None:
+    """The agent named `name` that a worker of `task_queue`, or a replayer, in this process registered."""
+    return _REGISTERED.get((task_queue, name)) or _REGISTERED.get((None, name))

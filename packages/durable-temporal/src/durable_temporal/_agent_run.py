@@ -1,0 +1,193 @@
+"""`continue_as_new='auto'`: each run in a child workflow of its own, which continues as new by itself.
+
+`run()` in a workflow starts the child workflow `durable_agents.AgentRun` on the workflow's task queue and returns
+its result. The child runs the agent from its journaled inputs (`RunInputs`). Before a model request, when Temporal
+suggests continuing as new, it continues as new with the run's messages (the request about to be sent last) as the
+message history, with the run's usage and run id and the same other inputs; the next workflow run sends that request.
+The result the caller gets is the whole run's: all its messages, `new_messages()` from where the caller's run began,
+its usage.
+
+The child workflow is not sandboxed: it runs the agents the worker registered (the host's objects), as the activities
+do. The agent loop is the same deterministic workflow code as in a sandbox (the workflow clock, `workflow.uuid4()`).
+"""
+
+from __future__ import annotations
+
+import json
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from durable_core import DurableUsageError
+from durable_core.engine import DurableAgent, RunInputs
+from pydantic import BaseModel
+from pydantic_ai import RunContext
+from pydantic_ai.capabilities import AbstractCapability
+from pydantic_ai.models import ModelRequestContext
+from temporalio import workflow
+
+from ._converter import RawJson
+from ._failures import PAYLOAD_LIMIT_BYTES, PayloadTooLargeError
+from ._registry import registered_agent
+
+__all__ = [
+    'AGENT_RUN_WORKFLOW',
+    'AgentRunWorkflow',
+    'AutoContinueAsNew',
+    'Continuation',
+    'current_segment',
+    'start_agent_run',
+]
+
+AGENT_RUN_WORKFLOW = 'durable_agents.AgentRun'
+"""The type of the child workflow of a run with `continue_as_new='auto'`."""
+
+_CARRY_LIMIT_BYTES = PAYLOAD_LIMIT_BYTES - 64 * 1024
+"""The largest inputs a run continues as new with: under the server's payload limit, with room for the rest."""
+
+
+class Continuation(BaseModel):
+    """What a continued workflow run of an agent run knows of the run so far, besides its inputs."""
+
+    new_message_index: int
+    """Where the caller's run began in the messages: the result's `new_messages()` start there."""
+    run_id: str
+    """The run id of the first workflow run: the result and every message of the run carry it."""
+    continued: int
+    """How many times the run has continued as new before this workflow run."""
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One workflow run of an agent run that continues as new: what the next one starts from."""
+
+    agent: DurableAgent[Any, Any]
+    inputs: RunInputs
+    new_message_index: int
+    continuation: Continuation | None
+    """`None` in the first workflow run of the agent run."""
+
+
+_SEGMENT: ContextVar[Segment | None] = ContextVar('durable_temporal_segment', default=None)
+
+
+def current_segment(agent: DurableAgent[Any, Any]) -> Segment | None:
+    """The segment `agent` runs in, if this is its `durable_agents.AgentRun` workflow."""
+    segment = _SEGMENT.get()
+    return segment if segment is not None and segment.agent is agent else None
+
+
+async def start_agent_run(agent: DurableAgent[Any, Any], inputs: RunInputs) -> str:
+    """Run `agent` in a child `durable_agents.AgentRun` workflow of the calling workflow; its result's JSON."""
+    info = workflow.info()
+    child_id = f'{info.workflow_id}-{agent.name}-{workflow.uuid4()}'
+    return str(
+        await workflow.execute_child_workflow(
+            AGENT_RUN_WORKFLOW,
+            args=[agent.name, RawJson(agent.encode_inputs(inputs)), None],
+            id=child_id,
+            task_queue=info.task_queue,
+            result_type=RawJson,
+        )
+    )
+
+
+@workflow.defn(name=AGENT_RUN_WORKFLOW, sandboxed=False)
+class AgentRunWorkflow:
+    """Runs one agent run of a `continue_as_new='auto'` agent, continuing as new when Temporal suggests it."""
+
+    @workflow.run
+    async def run(self, agent_name: str, inputs: RawJson, continuation: Continuation | None) -> RawJson:
+        """Run the agent from `inputs`; `continuation` is `None` in the first workflow run of the agent run."""
+        agent = registered_agent(agent_name, workflow.info().task_queue)
+        if agent is None:
+            raise DurableUsageError(
+                f'No worker of the task queue {workflow.info().task_queue!r} in this process registered the agent '
+                f'{agent_name!r}, whose run this workflow is: list it in the `__pydantic_ai_agents__` of a workflow '
+                'the worker runs, or add `AgentPlugin(agent)` to the worker.'
+            )
+        run_inputs = agent.decode_inputs(inputs)
+        new_message_index = (
+            len(run_inputs.message_history or ()) if continuation is None else continuation.new_message_index
+        )
+        token = _SEGMENT.set(Segment(agent, run_inputs, new_message_index, continuation))
+        try:
+            result = await agent.run_inputs(run_inputs)
+        finally:
+            _SEGMENT.reset(token)
+        encoded = agent.encode_result(result)
+        if continuation is not None:
+            encoded = _as_one_run(encoded, continuation)
+        size = len(encoded.encode())
+        if size > PAYLOAD_LIMIT_BYTES:
+            raise PayloadTooLargeError(
+                f'The result of the run of {agent_name!r} is {size:,} bytes of JSON, over the '
+                f'{PAYLOAD_LIMIT_BYTES:,}-byte payload limit of a Temporal server, so its child workflow cannot '
+                'return it. Keep the conversation smaller (have tools store large data elsewhere and return a '
+                "reference to it), or run the agent in your workflow itself, without continue_as_new='auto'."
+            )
+        return RawJson(encoded)
+
+
+class AutoContinueAsNew(AbstractCapability[Any]):
+    """Before a model request, continue the workflow as new when Temporal suggests it (not before the first one)."""
+
+    def __init__(self, segment: Segment) -> None:
+        self._segment = segment
+        self._requests = 0
+        self._warned = False
+
+    async def before_model_request(self, ctx: RunContext[Any], request_context: ModelRequestContext) -> Any:
+        self._requests += 1
+        # Never at a workflow run's first request: a run whose messages alone trip the suggestion would loop.
+        if self._requests > 1 and workflow.info().is_continue_as_new_suggested():
+            self._continue(ctx)
+        return request_context
+
+    def _continue(self, ctx: RunContext[Any]) -> None:
+        segment = self._segment
+        inputs = segment.inputs.model_copy(
+            update={
+                'user_prompt': None,
+                'message_history': list(ctx.messages),
+                'deferred_tool_results': None,
+                'usage': ctx.usage,
+                'conversation_id': ctx.conversation_id,
+                'run_id': None,  # PydanticAI gives each run its own; the result gets the first one's back
+            }
+        )
+        encoded = segment.agent.encode_inputs(inputs)
+        if len(encoded.encode()) > _CARRY_LIMIT_BYTES:
+            if not self._warned:
+                self._warned = True
+                workflow.logger.warning(
+                    'The run of %r does not continue as new although Temporal suggests it: its messages are '
+                    '%s bytes of JSON, over what a new workflow run can start with. It goes on in this history.',
+                    segment.agent.name,
+                    f'{len(encoded):,}',
+                )
+            return
+        # Raises `ContinueAsNewError` (a BaseException): it ends this workflow run; the next one sends the request.
+        previous = segment.continuation
+        continuation = Continuation(
+            new_message_index=segment.new_message_index,
+            run_id=(ctx.run_id or '') if previous is None else previous.run_id,
+            continued=1 if previous is None else previous.continued + 1,
+        )
+        workflow.continue_as_new(args=[segment.agent.name, RawJson(encoded), continuation])
+
+
+def _as_one_run(encoded: str, continuation: Continuation) -> str:
+    """A continued run's result JSON as the whole run's.
+
+    Its `new_messages()` start where the caller's run began, and the result and every message the run made carry the
+    first workflow run's run id.
+    """
+    data = json.loads(encoded)
+    body = data['result'] if 'output_member' in data else data
+    body['new_message_index'] = continuation.new_message_index
+    body['run_id'] = continuation.run_id
+    for message in body['messages'][continuation.new_message_index :]:
+        if message.get('run_id') is not None:
+            message['run_id'] = continuation.run_id
+    return json.dumps(data, separators=(',', ':'), ensure_ascii=False)
