@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from _wf_size import INSTRUCTIONS, long_model, page
 from durable_temporal import PydanticAIWorkflow, TemporalAgent, TemporalDurability
-from pydantic_ai import Agent, RunContext
+from pydantic_ai import Agent, RunContext, UsageLimitExceeded
 from pydantic_ai.messages import ModelMessage, ModelResponse
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.usage import RunUsage, UsageLimits
@@ -95,3 +95,19 @@ class InlineWorkflow(PydanticAIWorkflow):
     @workflow.run
     async def run(self, prompt: str, history: list[ModelMessage] | None = None) -> RunSummary:
         return await _summary(inline, prompt, history)
+
+
+@workflow.defn
+class LimitedWorkflow(PydanticAIWorkflow):
+    """Runs an agent past its request limit and returns what it caught: the same with and without 'auto'."""
+
+    __pydantic_ai_agents__ = [auto, inline]
+
+    @workflow.run
+    async def run(self, use_auto: bool) -> str:
+        agent = auto if use_auto else inline
+        try:
+            await agent.run('40 steps please', usage_limits=UsageLimits(request_limit=3))
+        except UsageLimitExceeded as error:
+            return f'{type(error).__name__}: {error}'
+        return 'not limited'

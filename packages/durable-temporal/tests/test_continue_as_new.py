@@ -22,6 +22,7 @@ from _wf_continue_as_new import (
     ContinuedCapabilityWorkflow,
     ContinuedWorkflow,
     InlineWorkflow,
+    LimitedWorkflow,
 )
 from _wf_linear import LONG_STEPS, SETTINGS, AutoContinuedLongRunWorkflow, auto_agent, named, seen_by_step
 from _wf_size import page
@@ -223,3 +224,16 @@ async def test_auto_run_sigkilled_after_continuing_resumes_on_a_fresh_worker(
         step: Counter({digest: 2 if step == AUTO_KILLED_AT else 1 for digest in digests})
         for step, digests in expected.items()
     }
+
+
+async def test_an_error_of_the_run_reaches_the_caller_as_without_auto(client: Client, task_queue: str) -> None:
+    """Code that catches PydanticAI's `UsageLimitExceeded` around `run()` catches it from the child workflow too."""
+    async with Worker(client, task_queue=task_queue, workflows=[LimitedWorkflow]):
+        caught = [
+            await client.execute_workflow(
+                LimitedWorkflow.run, use_auto, id=f'limited-{uuid.uuid4()}', task_queue=task_queue
+            )
+            for use_auto in (True, False)
+        ]
+    assert caught[0] == caught[1]
+    assert caught[0].startswith('UsageLimitExceeded: ')

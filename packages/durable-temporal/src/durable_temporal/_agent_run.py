@@ -18,6 +18,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+import durable_core
+import pydantic_ai.exceptions
 from durable_core import DurableUsageError
 from durable_core.engine import DurableAgent, RunInputs
 from pydantic import BaseModel
@@ -25,9 +27,10 @@ from pydantic_ai import RunContext
 from pydantic_ai.capabilities import AbstractCapability
 from pydantic_ai.models import ModelRequestContext
 from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 from ._converter import RawJson
-from ._failures import PAYLOAD_LIMIT_BYTES, PayloadTooLargeError
+from ._failures import PAYLOAD_LIMIT_BYTES, USER_ERROR_TYPE, PayloadTooLargeError
 from ._registry import registered_agent
 
 __all__ = [
@@ -81,15 +84,43 @@ async def start_agent_run(agent: DurableAgent[Any, Any], inputs: RunInputs) -> s
     """Run `agent` in a child `durable_agents.AgentRun` workflow of the calling workflow; its result's JSON."""
     info = workflow.info()
     child_id = f'{info.workflow_id}-{agent.name}-{workflow.uuid4()}'
-    return str(
-        await workflow.execute_child_workflow(
+    try:
+        result = await workflow.execute_child_workflow(
             AGENT_RUN_WORKFLOW,
             args=[agent.name, RawJson(agent.encode_inputs(inputs)), None],
             id=child_id,
             task_queue=info.task_queue,
             result_type=RawJson,
         )
-    )
+    except ChildWorkflowError as error:
+        raise _as_raised_in_the_run(error) from error
+    return str(result)
+
+
+def _as_raised_in_the_run(error: ChildWorkflowError) -> BaseException:
+    """What the run raised in its child workflow, as the caller's workflow code would have seen it in its own.
+
+    An error the agent loop raised (PydanticAI's `UsageLimitExceeded`, a `UserError`, our misuse errors) failed the
+    child as an `ApplicationError` named after its class: it is raised again as that class, so code that catches it
+    around `run()` catches it with or without `continue_as_new='auto'`. A failed activity is its `ActivityError`, as
+    in the caller's own workflow; anything else stays the `ChildWorkflowError`.
+    """
+    cause = error.cause
+    if isinstance(cause, ApplicationError):
+        details = cause.details
+        name = str(details[0]) if cause.type == USER_ERROR_TYPE and details else cause.type
+        known = getattr(durable_core, name or '', None) or getattr(pydantic_ai.exceptions, name or '', None)
+        if name == PayloadTooLargeError.__name__:
+            known = PayloadTooLargeError
+        if isinstance(known, type) and issubclass(known, Exception) and not (name or '').startswith('_'):
+            try:
+                return known(cause.message)
+            except TypeError:  # a constructor that takes more than the message
+                return cause
+        return cause
+    if isinstance(cause, ActivityError):
+        return cause
+    return error
 
 
 @workflow.defn(name=AGENT_RUN_WORKFLOW, sandboxed=False)
