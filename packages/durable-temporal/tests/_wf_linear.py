@@ -73,6 +73,19 @@ def named(counter: DurableCallCounter, prefix: str) -> dict[str, int]:
     return {name: count for name, count in counter.counts().items() if name.startswith(prefix)}
 
 
+def check_each_call_once(counter: DurableCallCounter, expected: dict[int, Counter[str]], killed_at: int) -> None:
+    """Every tool call ran once, every model request once but the one in flight at the kill (twice), and the model saw
+    at every step exactly what the uninterrupted run's model saw (`expected`, from `seen_by_step`)."""
+    assert named(counter, 'tool:') == {f'tool:{step}': 1 for step in range(LONG_STEPS)}
+    assert named(counter, 'model_request:') == {
+        f'model_request:{step}': 2 if step == killed_at else 1 for step in range(LONG_STEPS + 1)
+    }
+    assert seen_by_step(counter) == {
+        step: Counter({digest: 2 if step == killed_at else 1 for digest in digests})
+        for step, digests in expected.items()
+    }
+
+
 def page(step: int) -> str:
     """The deterministic text the tool returns at `step`: 2,048 bytes, different at every step."""
     return ''.join(hashlib.sha256(f'page {step}, line {line}'.encode()).hexdigest() for line in range(32))

@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import uuid
-from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,14 @@ from _wf_continue_as_new import (
     InlineWorkflow,
     LimitedWorkflow,
 )
-from _wf_linear import LONG_STEPS, SETTINGS, AutoContinuedLongRunWorkflow, auto_agent, named, seen_by_step
+from _wf_linear import (
+    LONG_STEPS,
+    SETTINGS,
+    AutoContinuedLongRunWorkflow,
+    auto_agent,
+    check_each_call_once,
+    seen_by_step,
+)
 from _wf_size import page
 from durable_core import DurableUsageError
 from durable_core.testing import DurableCallCounter, TemporalDevServer
@@ -216,14 +222,7 @@ async def test_auto_run_sigkilled_after_continuing_resumes_on_a_fresh_worker(
 
     continued = [run async for run in _child_runs(client, handle)]
     assert len(continued) >= 3, 'the run continued as new before the kill and after it'
-    assert named(counter, 'tool:') == {f'tool:{step}': 1 for step in range(LONG_STEPS)}
-    assert named(counter, 'model_request:') == {
-        f'model_request:{step}': 2 if step == AUTO_KILLED_AT else 1 for step in range(LONG_STEPS + 1)
-    }
-    assert seen_by_step(counter) == {
-        step: Counter({digest: 2 if step == AUTO_KILLED_AT else 1 for digest in digests})
-        for step, digests in expected.items()
-    }
+    check_each_call_once(counter, expected, AUTO_KILLED_AT)
 
 
 async def test_an_error_of_the_run_reaches_the_caller_as_without_auto(client: Client, task_queue: str) -> None:

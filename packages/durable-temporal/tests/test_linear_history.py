@@ -7,7 +7,7 @@ import asyncio
 import os
 import signal
 import uuid
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from _wf_linear import (
     SETTINGS,
     LongRunWorkflow,
     ProcessedHistoryWorkflow,
+    check_each_call_once,
     long_agent,
     named,
     processed_agent,
@@ -76,14 +77,7 @@ async def test_sigkilled_long_run_resumes_on_a_fresh_worker_with_the_same_messag
     workers.start()
     assert await handle.result() == expected_output
 
-    assert named(counter, 'tool:') == {f'tool:{step}': 1 for step in range(LONG_STEPS)}
-    assert named(counter, 'model_request:') == {
-        f'model_request:{step}': 2 if step == KILLED_AT else 1 for step in range(LONG_STEPS + 1)
-    }
-    assert seen_by_step(counter) == {
-        step: Counter({digest: 2 if step == KILLED_AT else 1 for digest in digests})
-        for step, digests in expected.items()
-    }
+    check_each_call_once(counter, expected, KILLED_AT)
 
     arguments = await model_request_arguments(handle, 'linear_long')
     assert len(arguments) == LONG_STEPS + 1
