@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from _wf_size import INSTRUCTIONS, long_model, page
-from durable_temporal import PydanticAIWorkflow, TemporalAgent, TemporalDurability
+from durable_temporal import PydanticAIWorkflow, TemporalAgent, TemporalDurability, _agent_run, _history
 from pydantic_ai import Agent, RunContext, UsageLimitExceeded
-from pydantic_ai.messages import ModelMessage, ModelResponse
+from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart, ToolReturnPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.usage import RunUsage, UsageLimits
 from temporalio import workflow
@@ -111,3 +111,52 @@ class LimitedWorkflow(PydanticAIWorkflow):
         except UsageLimitExceeded as error:
             return f'{type(error).__name__}: {error}'
         return 'not limited'
+
+
+BIG_PAGE_BYTES = 300_000
+BIG_PAGES = 12
+"""A conversation of 3.6 MB: over the server's 2 MB payload limit, so neither a continued run's input nor the child's
+result can carry it whole."""
+BIG_SEEN: list[int] = []
+"""The page bytes each model request was given (this process)."""
+
+
+def big_model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    returns = [part for message in messages for part in message.parts if isinstance(part, ToolReturnPart)]
+    BIG_SEEN.append(sum(len(str(part.content)) for part in returns))
+    # As a worker that served none of the run's earlier requests: every earlier message comes from a history.
+    _history._KNOWN.clear()  # pyright: ignore[reportPrivateUsage]
+    _agent_run._LOADED.clear()  # pyright: ignore[reportPrivateUsage]
+    if len(returns) < BIG_PAGES:
+        return ModelResponse(
+            parts=[ToolCallPart('read_big_page', {'step': len(returns)}, tool_call_id=f'big-{len(returns)}')]
+        )
+    return ModelResponse(parts=[TextPart(f'Read {len(returns)} big pages.')])
+
+
+async def read_big_page(step: int) -> str:
+    """Read one big page."""
+    return str(step % 10) * BIG_PAGE_BYTES
+
+
+big_auto = TemporalAgent(
+    Agent(FunctionModel(big_model, model_name='big'), name='continued_big', tools=[read_big_page]),
+    continue_as_new='auto',
+)
+
+BigSummary = tuple[int, int, int, int, str]
+"""A run's message count, page bytes in its messages, new messages, requests and output."""
+
+
+@workflow.defn
+class BigAutoWorkflow(PydanticAIWorkflow):
+    __pydantic_ai_agents__ = [big_auto]
+
+    @workflow.run
+    async def run(self, prompt: str) -> BigSummary:
+        result = await big_auto.run(prompt, usage_limits=UsageLimits(request_limit=None))
+        messages = result.all_messages()
+        pages = sum(
+            len(str(part.content)) for message in messages for part in message.parts if isinstance(part, ToolReturnPart)
+        )
+        return len(messages), pages, len(result.new_messages()), result.usage.requests, result.output

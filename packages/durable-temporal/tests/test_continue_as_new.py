@@ -15,9 +15,13 @@ import pytest
 import pytest_asyncio
 from _temporal_support import WorkerProcesses
 from _wf_continue_as_new import (
+    BIG_PAGE_BYTES,
+    BIG_PAGES,
+    BIG_SEEN,
     PAGES_READ,
     REQUESTS,
     AutoContinuedWorkflow,
+    BigAutoWorkflow,
     ContinuedCapabilityWorkflow,
     ContinuedWorkflow,
     InlineWorkflow,
@@ -147,6 +151,9 @@ async def test_auto_runs_the_agent_in_a_child_that_continues_as_new(client: Clie
     assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
     child_runs = [run async for run in _child_runs(client, handle)]
     assert len(child_runs) >= 4, child_runs
+    # The first run's input carried the caller's history; each continued run's, the last response and the request.
+    assert child_runs[0] == (len(history), 0)
+    assert all(carried == 2 and earlier > 0 for carried, earlier in child_runs[1:]), child_runs
     # Every model request and tool call ran once, counted at the source, as in the uninterrupted run.
     assert pages_read
     assert pages_read == PAGES_READ
@@ -160,8 +167,9 @@ async def test_auto_runs_the_agent_in_a_child_that_continues_as_new(client: Clie
     assert {getattr(message, 'run_id', None) for message in messages[len(history) :]} == {run_id}
 
 
-async def _child_runs(client: Client, parent: WorkflowHandle[Any, Any]) -> AsyncIterator[str]:
-    """The workflow runs of the agent's child workflow, from the first."""
+async def _child_runs(client: Client, parent: WorkflowHandle[Any, Any]) -> AsyncIterator[tuple[int, int]]:
+    """For each workflow run of the agent's child workflow, from the first: how many messages its input carried, and
+    how many it read from the run it continued."""
     history = await parent.fetch_history()
     [started] = [
         event.child_workflow_execution_started_event_attributes.workflow_execution
@@ -170,8 +178,12 @@ async def _child_runs(client: Client, parent: WorkflowHandle[Any, Any]) -> Async
     ]
     run_id: str | None = started.run_id
     while run_id:
-        yield run_id
         events = (await client.get_workflow_handle(started.workflow_id, run_id=run_id).fetch_history()).events
+        payloads = events[0].workflow_execution_started_event_attributes.input.payloads
+        inputs = json.loads(payloads[1].data)
+        continuation = json.loads(payloads[2].data) if payloads[2].data else None  # None: an empty binary/null
+        earlier = (continuation or {}).get('earlier') or {}
+        yield len(inputs['message_history'] or []), earlier.get('count', 0)
         last = events[-1]
         run_id = (
             last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
@@ -236,3 +248,25 @@ async def test_an_error_of_the_run_reaches_the_caller_as_without_auto(client: Cl
         ]
     assert caught[0] == caught[1]
     assert caught[0].startswith('UsageLimitExceeded: ')
+
+
+async def test_auto_continues_a_conversation_over_the_payload_limit(client: Client, task_queue: str) -> None:
+    """A 3.6 MB conversation: each continued run reads its first messages from the run it continued, and the caller
+    reads the result's from the child's history, in parts under the payload limit."""
+    BIG_SEEN.clear()
+    async with Worker(client, task_queue=task_queue, workflows=[BigAutoWorkflow]):
+        handle = await client.start_workflow(
+            BigAutoWorkflow.run, 'Read the big pages.', id=f'big-auto-{uuid.uuid4()}', task_queue=task_queue
+        )
+        count, pages, new_count, requests, output = await handle.result()
+    assert output == f'Read {BIG_PAGES} big pages.'
+    # Each request was given every page read so far, once each: no request repeated, none lost a message.
+    assert [step * BIG_PAGE_BYTES for step in range(BIG_PAGES + 1)] == BIG_SEEN
+    assert requests == BIG_PAGES + 1
+    assert pages == BIG_PAGES * BIG_PAGE_BYTES
+    assert count == new_count == 2 * (BIG_PAGES + 1)
+    child_runs = [run async for run in _child_runs(client, handle)]
+    assert len(child_runs) >= 3, child_runs
+    # Each continued run's input carried only the last response and the request to send; it read the rest.
+    assert all(carried == 2 and earlier > 0 for carried, earlier in child_runs[1:]), child_runs
+    assert [earlier for _, earlier in child_runs] == sorted({earlier for _, earlier in child_runs}), child_runs

@@ -256,7 +256,9 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
         return (WorkflowClock(), ContinueAsNewCheck(self._continue_as_new))
 
     def _after_run(self, run_id: str) -> None:
-        forget_run(run_id)
+        # A continue_as_new='auto' run's child workflow still needs them for a result too large to return whole.
+        if current_segment(self) is None:
+            forget_run(run_id)
 
     async def _run_unit(self, call: UnitCall, execute: Callable[[], Coroutine[Any, Any, str]]) -> str:
         """Run one unit as an activity; `execute` (the in-process body) is not used: the worker runs it."""

@@ -11,7 +11,7 @@ from temporalio.plugin import SimplePlugin
 from temporalio.worker import ReplayerConfig, WorkerConfig
 
 from ._agent import TemporalAgent
-from ._agent_run import AgentRunWorkflow
+from ._agent_run import AgentRunWorkflow, load_messages
 from ._durability import temporal_agent_of, temporal_durability_of
 from ._registry import record_registered
 
@@ -94,6 +94,7 @@ def register_agents(config: WorkerConfig, agents: Iterable[object]) -> WorkerCon
         workflows: list[type] = list(settings.get('workflows') or [])
         if AgentRunWorkflow not in workflows:
             config['workflows'] = [*workflows, AgentRunWorkflow]
+        config['activities'] = list(dict.fromkeys([*config['activities'], load_messages]))
     return config
 
 

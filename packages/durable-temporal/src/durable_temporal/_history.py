@@ -39,11 +39,22 @@ from typing import Any
 from durable_core import decode, decode_messages, encode, encode_messages
 from pydantic_ai.messages import ModelMessage
 from temporalio import activity, workflow
+from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
 from ._converter import RawJson
 
-__all__ = ['EarlierMessages', 'forget_run', 'messages_argument', 'resolve_messages', 'split_messages_argument']
+__all__ = [
+    'EarlierMessages',
+    'chain_of',
+    'earlier_messages_json',
+    'forget_run',
+    'messages_argument',
+    'resolve_messages',
+    'sent_prefix',
+    'split_messages_argument',
+    'start_continued',
+]
 
 _EARLIER = b'{"earlier":'
 _MESSAGES = b',"messages":'
@@ -67,6 +78,13 @@ class _Sent:
 
     encoded: list[bytes] = field(default_factory=list[bytes])
     digests: list[str] = field(default_factory=list[str])
+    source: dict[str, str] | None = None
+    """For the messages a continued workflow run starts with: the request of the workflow run it continued that sent
+    them (`{"workflow_run": ..., "run": ...}`); the next request refers to them there."""
+
+
+_CONTINUED = ''
+"""The key of the messages a continued workflow run starts with, until its agent run's first request takes them."""
 
 
 _SENT_BY_WORKFLOW: weakref.WeakKeyDictionary[Any, dict[str, _Sent]] = weakref.WeakKeyDictionary()
@@ -90,7 +108,7 @@ def messages_argument(run_id: str | None, messages: Sequence[ModelMessage]) -> R
     if sent is None or run_id is None:
         return RawJson(encode_messages(list(messages)).decode())  # the form before this module
     encoded = [encode(message, ModelMessage) for message in messages]
-    previous = sent.get(run_id) or _Sent()
+    previous = sent.get(run_id) or sent.pop(_CONTINUED, None) or _Sent()
     # Earlier requests' messages are usually the start of this one's; a history processor may change any of them.
     common = 0
     for old, new in zip(previous.encoded, encoded, strict=False):
@@ -102,14 +120,45 @@ def messages_argument(run_id: str | None, messages: Sequence[ModelMessage]) -> R
         digests.append(_chain(digests[-1] if digests else '', message_json))
     sent[run_id] = _Sent(encoded, digests)
     rest = encoded[common:]
-    reference = {
+    reference: dict[str, Any] = {
         'run': run_id,
         'count': common,
         'digest': digests[common - 1] if common else '',
         'sizes': [len(message_json) for message_json in rest],
     }
+    if common and previous.source is not None:
+        reference['from'] = previous.source
     earlier = json.dumps(reference, separators=(',', ':')).encode()
     return RawJson(b''.join((_EARLIER, earlier, _MESSAGES, b'[', b','.join(rest), b']}')).decode())
+
+
+def sent_prefix(run_id: str, messages: Sequence[ModelMessage]) -> tuple[list[bytes], list[str]]:
+    """The JSON and digests of the first of `messages` that run `run_id`'s last request sent as they are now."""
+    sent = _sent_in_this_workflow()
+    previous = sent.get(run_id) if sent is not None else None
+    if previous is None:
+        return [], []
+    common: list[bytes] = []
+    for old, message in zip(previous.encoded, messages, strict=False):
+        if old != encode(message, ModelMessage):
+            break
+        common.append(old)
+    return common, previous.digests[: len(common)]
+
+
+def chain_of(encoded: Sequence[bytes]) -> list[str]:
+    """The digest chain over messages' JSON: `[i]` covers messages `0..i`."""
+    digests: list[str] = []
+    for message_json in encoded:
+        digests.append(_chain(digests[-1] if digests else '', message_json))
+    return digests
+
+
+def start_continued(encoded: list[bytes], digests: list[str], source: dict[str, str]) -> None:
+    """In a continued workflow run: its agent run starts with these messages, which `source`'s request sent."""
+    sent = _sent_in_this_workflow()
+    if sent is not None:
+        sent[_CONTINUED] = _Sent(encoded, digests, source)
 
 
 def forget_run(run_id: str) -> None:
@@ -147,6 +196,13 @@ class EarlierMessages:
     """How many messages come before the ones the argument carries."""
     digest: str
     """The digest chain's value over them (`""` when there are none)."""
+    source: tuple[str, str] | None = None
+    """Where they were sent, when not by this workflow run: (workflow run id, agent run id) of a request of the
+    workflow run this one continued."""
+
+    def key(self, workflow_id: str, workflow_run_id: str) -> tuple[str, str, str]:
+        """The cache key of the run whose request sent them, seen from workflow run `workflow_run_id`."""
+        return (workflow_id, *(self.source or (workflow_run_id, self.run_id)))
 
 
 def split_messages_argument(data: str) -> tuple[EarlierMessages | None, list[ModelMessage]]:
@@ -168,7 +224,13 @@ def _split_raw(raw: bytes) -> tuple[EarlierMessages, list[bytes]]:
     """The reference and each carried message's JSON, of a messages argument in the new form."""
     head, _, rest = raw[len(_EARLIER) :].partition(_MESSAGES)
     reference = json.loads(head)
-    earlier = EarlierMessages(str(reference['run']), int(reference['count']), str(reference['digest']))
+    source = reference.get('from')
+    earlier = EarlierMessages(
+        str(reference['run']),
+        int(reference['count']),
+        str(reference['digest']),
+        None if source is None else (str(source['workflow_run']), str(source['run'])),
+    )
     carried: list[bytes] = []
     offset = 1  # after the list's `[`
     for size in reference['sizes']:
@@ -185,8 +247,8 @@ async def resolve_messages(data: str) -> list[ModelMessage]:
     if earlier is None:
         return [message for message, _ in carried]
     info = activity.info()
-    key = (info.workflow_id or '', info.workflow_run_id or '', earlier.run_id)
-    known = _KNOWN.get(key)
+    workflow_id, workflow_run_id = info.workflow_id or '', info.workflow_run_id or ''
+    known = _KNOWN.get(earlier.key(workflow_id, workflow_run_id))
     before: list[ModelMessage]
     digests: list[str]
     if earlier.count == 0:
@@ -201,8 +263,15 @@ async def resolve_messages(data: str) -> list[ModelMessage]:
         digests.append(_chain(digests[-1] if digests else '', message_json))
         size += len(message_json)
     # A copy: a model that changes the list it is given must not change what the next request is rebuilt from.
-    _remember(key, _Known(list(messages), digests, size))
+    _remember((workflow_id, workflow_run_id, earlier.run_id), _Known(list(messages), digests, size))
     return messages
+
+
+async def earlier_messages_json(workflow_id: str, earlier: EarlierMessages) -> list[bytes]:
+    """Each message's JSON, as sent, of the messages `earlier` refers to (its `source` names the workflow run)."""
+    assert earlier.source is not None, 'a reference from a continued workflow run names the run it continued'
+    encoded, _ = await _rebuild(activity.client(), workflow_id, earlier.source[0], earlier)
+    return encoded
 
 
 def _remember(key: tuple[str, str, str], known: _Known) -> None:
@@ -215,8 +284,22 @@ def _remember(key: tuple[str, str, str], known: _Known) -> None:
 
 async def _read_history(info: activity.Info, earlier: EarlierMessages) -> tuple[list[ModelMessage], list[str], int]:
     """The messages `earlier` refers to, rebuilt from the run's model-request inputs in the workflow's history."""
-    client = activity.client()
-    handle = client.get_workflow_handle(info.workflow_id or '', run_id=info.workflow_run_id)
+    workflow_run_id = earlier.source[0] if earlier.source else info.workflow_run_id or ''
+    encoded, digests = await _rebuild(activity.client(), info.workflow_id or '', workflow_run_id, earlier)
+    messages = [decode(message_json, ModelMessage) for message_json in encoded]
+    return messages, digests, sum(len(message_json) for message_json in encoded)
+
+
+async def _rebuild(
+    client: Client, workflow_id: str, workflow_run_id: str, earlier: EarlierMessages
+) -> tuple[list[bytes], list[str]]:
+    """Each message's JSON and the digest chain of the messages `earlier` refers to, from a workflow run's history.
+
+    The run's model-request inputs rebuild each request's list in turn, until one begins with them. A request that
+    refers to a request of the workflow run it continued is rebuilt from that run's history first.
+    """
+    run_id = earlier.source[1] if earlier.source else earlier.run_id
+    handle = client.get_workflow_handle(workflow_id, run_id=workflow_run_id)
     codec = client.data_converter.payload_codec
     sent: list[bytes] = []  # each message's JSON, as the run's latest request so far had them
     digests: list[str] = []
@@ -231,18 +314,20 @@ async def _read_history(info: activity.Info, earlier: EarlierMessages) -> tuple[
         if not data.startswith(_EARLIER):
             continue  # a request of the previous release: the whole list, of no run it names
         reference, carried = _split_raw(data)
-        if reference.run_id != earlier.run_id or reference.count > len(sent):
+        if reference.run_id != run_id:
+            continue
+        if reference.source is not None:  # the first request of a continued run: its earlier messages are there
+            sent, digests = await _rebuild(client, workflow_id, reference.source[0], reference)
+        elif reference.count > len(sent):
             continue
         del sent[reference.count :], digests[reference.count :]
         for message_json in carried:
             sent.append(message_json)
             digests.append(_chain(digests[-1] if digests else '', message_json))
         if len(digests) >= earlier.count and digests[earlier.count - 1] == earlier.digest:
-            messages = [decode(message_json, ModelMessage) for message_json in sent[: earlier.count]]
-            return messages, digests[: earlier.count], sum(len(message_json) for message_json in sent[: earlier.count])
+            return sent[: earlier.count], digests[: earlier.count]
     raise ApplicationError(
-        f'The workflow history has no model request of the agent run {earlier.run_id!r} whose messages this '
-        'request refers to.',
+        f'The workflow history has no model request of the agent run {run_id!r} whose messages this request refers to.',
         type='StaleModelRequestError',
         non_retryable=True,
     )
