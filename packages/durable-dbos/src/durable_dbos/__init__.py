@@ -1,6 +1,6 @@
 """durable_dbos: durable PydanticAI agents on DBOS, with SQLite or PostgreSQL."""
 
-from ._agent import DBOSAgent, DBOSParallelExecutionMode
+from ._agent import DBOSAgent, DBOSParallelExecutionMode, IncompatibleDeployError
 from ._config import StepConfig
 from ._dropin import ChildWorkflowConfig, DBOSModel, DBOSOperationNamer
 from ._durability import DBOSDurability
@@ -15,6 +15,7 @@ __all__ = [
     'DBOSModel',
     'DBOSOperationNamer',
     'DBOSParallelExecutionMode',
+    'IncompatibleDeployError',
     'StepConfig',
     '__version__',
 ]

@@ -8,6 +8,7 @@ from contextvars import ContextVar
 from typing import Any, Generic, cast
 
 from dbos import DBOS, StepOptions, StepReservation
+from dbos import error as dbos_error
 from durable_core import DurableUsageError
 from durable_core.engine import (
     DurableAgent,
@@ -29,7 +30,7 @@ from ._config import StepConfigLike, step_options
 from ._journal import JournaledRunResult, journaled, result_from_journal
 from ._warnings import CreatedAfterLaunchWarning
 
-__all__ = ['DBOSAgent', 'DBOSParallelExecutionMode']
+__all__ = ['DBOSAgent', 'DBOSParallelExecutionMode', 'IncompatibleDeployError']
 
 DBOSParallelExecutionMode = ParallelExecutionMode
 """PydanticAI 2.68's name for `parallel_execution_mode`'s values, kept for code written for it: the same type as
@@ -149,8 +150,8 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
             run_id: str = getattr(run_context, 'run_id', None) or ''
             reservation = self._reservations.pop((DBOS.workflow_id or '', run_id, call.tool_call_id), None)
             if reservation is not None:
-                return await reservation.run_async(options, execute)
-        return await DBOS.run_step_async(options, execute)
+                return await _resumable(reservation.run_async(options, execute))
+        return await _resumable(DBOS.run_step_async(options, execute))
 
     def _durable_run_id(self) -> str:
         # Asked once, as a run starts in workflow code (its own workflow, or the user's for `iter()` and the
@@ -212,6 +213,47 @@ _RUNS_IN_WORKFLOW: dict[str, set[str]] = {}
 """The durable agent runs under way in each workflow execution of this process, by workflow id."""
 _ENCLOSING_RUNS: ContextVar[tuple[str, ...]] = ContextVar('durable_dbos_enclosing_runs', default=())
 """The runs the calling code is inside of, outermost first."""
+
+
+class IncompatibleDeployError(BaseException):
+    """A recovered run's journal has another step where the running code takes one: an incompatible deploy.
+
+    Most often the deploy removed or renamed a tool the run already called, or changed the order of its units.
+    DBOS finds the mismatch (its `DBOSUnexpectedStepError`) and would record it as the run's outcome, `ERROR`, which
+    no DBOS operation resumes. This error is a `BaseException` so that DBOS records nothing: the run stays `PENDING`
+    with every step it completed, and a worker of the version that started it (same `application_version`) recovers
+    it. The message names the journaled step, the step this code runs, and the fix; it is also logged to
+    `DBOS.logger`, since DBOS does not log it.
+    """
+
+    def __init__(self, workflow_id: str, step_id: int, journaled: str, running: str) -> None:
+        self.workflow_id = workflow_id
+        self.step_id = step_id
+        self.journaled = journaled
+        self.running = running
+        super().__init__(
+            f'The DBOS workflow {workflow_id!r} journaled the step {journaled!r} at step {step_id}, where this code '
+            f'runs {running!r}: this version of the agent does not take the steps of the version that started the '
+            'run (a removed or renamed tool, toolset or agent, or units in another order). The run is left PENDING '
+            'with every step it completed. To finish it, roll back to the version that started it: its workers '
+            'recover the run at launch. Deploy such a change under a new `application_version`, and keep workers of '
+            'the old one until its runs are done; to remove a tool, keep it in the agent until no run that may '
+            'have called it is open.'
+        )
+
+    def __reduce__(self) -> tuple[type[IncompatibleDeployError], tuple[str, int, str, str]]:
+        return (IncompatibleDeployError, (self.workflow_id, self.step_id, self.journaled, self.running))
+
+
+async def _resumable(step: Coroutine[Any, Any, str]) -> str:
+    """The step's result; a journal that this code does not match raises `IncompatibleDeployError`."""
+    try:
+        return await step
+    except dbos_error.DBOSUnexpectedStepError as mismatch:
+        workflow_id, step_id, running, journaled = mismatch.inputs
+        error = IncompatibleDeployError(workflow_id, step_id, journaled, running)
+        DBOS.logger.error(str(error))
+        raise error from mismatch
 
 
 def _warn_if_launched(agent_name: str, workflow_name: str) -> None:
