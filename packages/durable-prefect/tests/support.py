@@ -9,7 +9,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -117,11 +117,17 @@ async def read_subflow_runs(parent_flow_run_id: Any) -> list[FlowRun]:
 class Worker:
     """A script under `workers/` that serves deployments, in its own process group, stopped by its process id."""
 
-    def __init__(self, script: Path, log_dir: Path, label: str) -> None:
+    def __init__(self, script: Path, log_dir: Path, label: str, env: Mapping[str, str] | None = None) -> None:
         self.log = log_dir / f'worker-{label}.log'
+        self.env = dict(env or {})
+        """What the worker's environment adds to this process's."""
         with self.log.open('wb') as out:
             self.process = subprocess.Popen(
-                [sys.executable, str(script)], stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                [sys.executable, str(script)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env={**os.environ, **self.env},
             )
 
     def kill(self) -> None:

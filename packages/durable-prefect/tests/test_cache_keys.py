@@ -2,7 +2,10 @@
 
 - object identity leaking into the hash, so results are never reused;
 - runs that differ only in metadata or deps sharing one result;
-- deps that Prefect cannot hash raising a hash error.
+- deps that Prefect cannot hash raising a hash error;
+- a new version of the agent (other instructions, system prompt, tools, model, settings) missing the results of the
+  run it resumes: the default key (`UNIT_IN_RUN`) leaves them out, and keeps all the conversation (test_deploy.py
+  shows it on a served deployment).
 """
 
 from __future__ import annotations
@@ -17,15 +20,26 @@ from typing import Any
 import pytest
 from durable_core import UnserializableError
 from durable_core._ids import UnitId
-from durable_core._units import ToolCallInputs, UnitCall
+from durable_core._units import ModelRequestInputs, ToolCallInputs, UnitCall
 from durable_core.testing import DurableCallCounter, ToolCall
 from durable_prefect import UNIT_INPUTS, PrefectAgent, TaskConfig
-from durable_prefect._cache import GENERATED_ID_PREFIX, fingerprint
+from durable_prefect._cache import GENERATED_ID_PREFIX, fingerprint, resume_fingerprint
 from prefect import flow
 from pydantic import BaseModel
 from pydantic_ai import Agent, RunContext
-from pydantic_ai.messages import ModelRequest, ModelResponse, ToolCallPart, UserPromptPart
+from pydantic_ai.messages import (
+    ModelRequest,
+    ModelResponse,
+    SystemPromptPart,
+    TextPart,
+    ToolCallPart,
+    ToolReturnPart,
+    UserPromptPart,
+)
+from pydantic_ai.models import ModelRequestParameters
+from pydantic_ai.models.function import FunctionModel
 from pydantic_ai.models.test import TestModel
+from pydantic_ai.tools import ToolDefinition
 from pydantic_ai.usage import RunUsage
 from support import CountingModel
 
@@ -68,6 +82,75 @@ def _key(args: dict[str, Any], **overrides: Any) -> str:
         inputs=ToolCallInputs('agent', 'tool', args, ctx),
     )
     return fingerprint(call, lambda deps: deps if isinstance(deps, str | None) else repr(deps))
+
+
+def _conversation(
+    *, instructions: str = 'Add.', system: str | None = None, prompt: str = 'What is 40 + 2?', result: int = 42
+) -> list[Any]:
+    """A run's messages before its third request, with the instructions (and system prompt) PydanticAI sets."""
+    first = [SystemPromptPart(system)] if system is not None else []
+    return [
+        ModelRequest(parts=[*first, UserPromptPart(prompt)], instructions=instructions),
+        ModelResponse(parts=[ToolCallPart('add', {'a': 40, 'b': 2}, tool_call_id='call-add')]),
+        ModelRequest(parts=[ToolReturnPart('add', result, tool_call_id='call-add')], instructions=instructions),
+        ModelResponse(parts=[TextPart('Checking.')]),
+        ModelRequest(parts=[UserPromptPart('Sure?')], instructions=instructions),
+    ]
+
+
+def _model_keys(messages: list[Any], *, tools: tuple[str, ...] = ('add',), **overrides: Any) -> tuple[str, str]:
+    """The resume key and the inputs hash of a model request."""
+    parameters = ModelRequestParameters(function_tools=[ToolDefinition(name=name) for name in tools])
+    inputs = ModelRequestInputs(messages, overrides.pop('model_settings', None), parameters, _context(**overrides))
+    call = UnitCall(UnitId('a', 'model_request'), None, inputs=inputs)
+    return resume_fingerprint(call), fingerprint(call, lambda deps: deps)
+
+
+def test_resume_key_of_a_model_request_leaves_out_what_a_new_version_changes() -> None:
+    resume, inputs = _model_keys(_conversation())
+    changed = [
+        _model_keys(_conversation(instructions='Add or multiply.')),
+        _model_keys(_conversation(system='You are a calculator.')),
+        _model_keys(_conversation(), tools=('add', 'multiply')),
+        _model_keys(_conversation(), model_settings={'temperature': 0.1}),
+        _model_keys(_conversation(), model=FunctionModel(lambda messages, info: ModelResponse(parts=[]))),
+    ]
+    assert [key for key, _ in changed] == [resume] * len(changed)
+    # The inputs hash (`UNIT_INPUTS`, a cache across runs) still covers them all.
+    assert inputs not in {inputs_hash for _, inputs_hash in changed}
+
+
+def test_resume_key_of_a_model_request_covers_the_conversation() -> None:
+    resume, _ = _model_keys(_conversation())
+    assert _model_keys(_conversation(result=41))[0] != resume  # another tool result
+    assert _model_keys(_conversation(prompt='What is 4 + 2?'))[0] != resume
+    assert _model_keys(_conversation()[:3])[0] != resume  # an earlier step of the same run
+
+
+def _tool_resume_key(args: dict[str, Any], *, tool: str = 'tool', **overrides: Any) -> str:
+    ctx = _context(**overrides)
+    call = UnitCall(
+        UnitId('a', 'tool_call', 'agent', tool),
+        None,
+        tool_call_id=ctx.tool_call_id,
+        inputs=ToolCallInputs('agent', tool, args, ctx),
+    )
+    return resume_fingerprint(call)
+
+
+def test_resume_key_of_a_tool_call_is_its_tool_arguments_call_id_step_and_conversation() -> None:
+    base = _tool_resume_key({'x': 1}, messages=_conversation())
+    # Not the instructions and system prompts in the messages, nor the deps, metadata or model.
+    assert _tool_resume_key({'x': 1}, messages=_conversation(instructions='Other.', system='System.')) == base
+    assert _tool_resume_key({'x': 1}, messages=_conversation(result=41)) != base
+    base = _tool_resume_key({'x': 1})
+    other_model = FunctionModel(lambda messages, info: ModelResponse(parts=[]))
+    assert _tool_resume_key({'x': 1}, deps='bob', metadata={'tenant': 'b'}, model=other_model) == base
+    assert _tool_resume_key({'x': 2}) != base
+    assert _tool_resume_key({'x': 1}, tool='other') != base
+    assert _tool_resume_key({'x': 1}, tool_call_id='call-2') != base
+    assert _tool_resume_key({'x': 1}, run_step=2) != base
+    assert _tool_resume_key({'x': 1}, retry=1) != base
 
 
 def test_pydantic_ai_generates_tool_call_ids_with_the_prefix_we_normalize() -> None:

@@ -1,7 +1,16 @@
 """durable_prefect: durable PydanticAI agents on Prefect 3: runs are flows, model requests and tool calls are tasks."""
 
 from ._agent import PrefectAgent
-from ._cache import DEFAULT_CACHE_POLICY, DEFAULT_PYDANTIC_AI_CACHE_POLICY, RUN_SCOPE, UNIT_INPUTS, RunScope, UnitInputs
+from ._cache import (
+    DEFAULT_CACHE_POLICY,
+    DEFAULT_PYDANTIC_AI_CACHE_POLICY,
+    RUN_SCOPE,
+    UNIT_IN_RUN,
+    UNIT_INPUTS,
+    RunScope,
+    UnitInputs,
+    UnitInRun,
+)
 from ._config import TaskConfig, TaskConfigLike
 from ._dropin import PrefectFunctionToolset, PrefectMCPToolset, PrefectModel, PrefectOperationNamer
 from ._durability import PrefectDurability
@@ -12,6 +21,7 @@ __all__ = [
     'DEFAULT_PYDANTIC_AI_CACHE_POLICY',
     'RUN_SCOPE',
     'UNIT_INPUTS',
+    'UNIT_IN_RUN',
     'PrefectAgent',
     'PrefectDurability',
     'PrefectFunctionToolset',
@@ -21,6 +31,7 @@ __all__ = [
     'RunScope',
     'TaskConfig',
     'TaskConfigLike',
+    'UnitInRun',
     'UnitInputs',
     '__version__',
 ]

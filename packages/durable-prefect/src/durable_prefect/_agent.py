@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable, Coroutine, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, Generic
+from typing import Any, Generic, cast
 
+from durable_core import DurableNameError, decode
 from durable_core.engine import (
     DurableAgent,
     EventInputs,
+    ModelRequestInputs,
     ParallelExecutionMode,
     RunInputs,
     UnitCall,
@@ -18,11 +20,12 @@ from durable_core.engine import (
 from prefect import Flow, Task
 from prefect.context import FlowRunContext, TaskRunContext
 from pydantic_ai.agent import AbstractAgent, EventStreamHandler
+from pydantic_ai.messages import ModelResponse
 from pydantic_ai.models import Model
 from pydantic_ai.output import OutputDataT
 from pydantic_ai.tools import AgentDepsT
 
-from ._cache import fingerprint
+from ._cache import fingerprints
 from ._config import TaskConfigLike, task_options
 from ._scope import CURRENT_SCOPE, FlowScope, next_in_attempt, stable_flow_identity
 
@@ -157,18 +160,33 @@ class PrefectAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Ou
         assert scope is not None
         run_context = getattr(call.inputs, 'run_context', None)
         run_scope = scope.run_scope or getattr(run_context, 'run_id', None) or scope.identity
-        inputs_hash = fingerprint(call, self.encode_deps)
+        inputs_hash, resume_hash = fingerprints(call, self.encode_deps)
         if call.inputs is None or isinstance(call.inputs, EventInputs):
             # An event is delivered once per run, and a toolset listed once per run, whatever the cache policy says.
             inputs_hash = f'{inputs_hash}@{run_scope}'
         occurrence = scope.next_occurrence(run_scope, inputs_hash)
+        resume_hash = f'resume:{resume_hash}'
+        resume_key = f'{resume_hash}#{scope.next_occurrence(run_scope, resume_hash)}'
         options: dict[str, Any] = call.config
+        inputs = call.inputs
+        if not isinstance(inputs, ModelRequestInputs):
 
-        async def unit(inputs_hash: str, occurrence: int, run_scope: str) -> str:
-            return await execute()
+            async def unit(inputs_hash: str, occurrence: int, run_scope: str, resume_key: str) -> str:
+                return await execute()
 
-        unit_task = Task(unit, name=str(call.unit), **options)
-        return await unit_task(inputs_hash, occurrence, run_scope)
+            return await Task(unit, name=str(call.unit), **options)(inputs_hash, occurrence, run_scope, resume_key)
+
+        offered = _offered_tools(inputs)
+
+        async def model_unit(inputs_hash: str, occurrence: int, run_scope: str, resume_key: str) -> dict[str, Any]:
+            # The tools the request offered are stored with its response, for the check below on a rerun.
+            return {'response': await execute(), 'offered_tools': offered}
+
+        stored = await Task(model_unit, name=str(call.unit), **options)(inputs_hash, occurrence, run_scope, resume_key)
+        if not isinstance(stored, dict):  # stored before the tools were stored with it (a user's own cache policy)
+            return cast(str, stored)
+        _check_called_tools_exist(self.name, stored, offered)
+        return stored['response']
 
     def _durable_run_id(self) -> str:
         scope = CURRENT_SCOPE.get()
@@ -205,3 +223,30 @@ class PrefectAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Ou
             yield
         finally:
             CURRENT_SCOPE.reset(token)
+
+
+def _offered_tools(inputs: ModelRequestInputs) -> list[str]:
+    parameters = inputs.model_request_parameters
+    return sorted({tool.name for tool in [*parameters.function_tools, *parameters.output_tools]})
+
+
+def _check_called_tools_exist(agent: str | None, stored: dict[str, Any], offered: list[str]) -> None:
+    """Refuse a stored response that calls a tool its request offered and this version of the agent does not.
+
+    Only a response stored by an earlier execution of the run can: a live one was requested with this version's
+    tools. A tool the model made up (one its request did not offer) is answered as an unknown tool, as PydanticAI
+    answers it, on the rerun as the first time.
+    """
+    earlier = set(cast(list[str], stored.get('offered_tools', [])))
+    gone = earlier - set(offered)
+    if not gone:
+        return
+    response = decode(cast(str, stored['response']), ModelResponse)
+    called = sorted({part.tool_name for part in response.tool_calls if part.tool_name in gone})
+    if called:
+        raise DurableNameError(
+            f'This run of agent {agent!r} was started by a version of it with the tool(s) {called}, which its model '
+            f'called, and this version has no such tool: running on would answer the call as an unknown tool. Roll '
+            'back to the version that started the run to finish it (rerun the flow run there: nothing completed is '
+            'repeated), and keep a tool in the agent until no run that may have called it is open.'
+        )

@@ -1,12 +1,20 @@
 """Cache keys of durable units: what determines a unit's result, hashed by value.
 
-A unit's task gets three parameters, all short strings or numbers: the hash of its inputs
+A unit's task gets four parameters, all short strings or numbers: the hash of its inputs
 (`inputs_hash`), how many units with that same hash ran before it in the agent run
-(`occurrence`), and the agent run's replay-stable id (`run_scope`). The cache policies below turn
-them into Prefect cache keys, so the task-run parameters Prefect sees hold no user data and nothing
+(`occurrence`), the agent run's replay-stable id (`run_scope`), and the hash of the unit's place in
+the run's conversation with its own occurrence (`resume_key`). The cache policies below turn them
+into Prefect cache keys, so the task-run parameters Prefect sees hold no user data and nothing
 Prefect would have to hash itself.
 
-What the hash covers: the unit name; the messages (without timestamps, run and conversation ids,
+The default, `UNIT_IN_RUN`, keys a unit by its run and `resume_key`: what the run's conversation
+holds so far, and not what a new version of the agent may change (instructions and system prompts,
+tool definitions, the model and its settings). So a flow run rerun by a new deployment loads what the
+old one completed. Within one run, the conversation grows with every step (a response and the
+request after it), and units with the same conversation are told apart by their order; so a key
+never matches a unit of another step. `fingerprints` says what each hash covers.
+
+What the inputs hash covers: the unit name; the messages (without timestamps, run and conversation ids,
 and with framework-generated tool-call ids replaced by their order of appearance); the model
 settings and request parameters; the tool name, arguments and call id; the run step and retry;
 the deps and metadata in their serialized form; the suspended response whose job a model-cancel
@@ -27,6 +35,7 @@ from prefect.cache_policies import CachePolicy, CompoundCachePolicy
 from prefect.context import TaskRunContext
 from pydantic import BaseModel
 from pydantic_ai import RunContext
+from pydantic_ai.messages import ModelMessage, ModelRequest, SystemPromptPart
 from pydantic_core import to_jsonable_python
 
 __all__ = [
@@ -34,9 +43,13 @@ __all__ = [
     'DEFAULT_PYDANTIC_AI_CACHE_POLICY',
     'RUN_SCOPE',
     'UNIT_INPUTS',
+    'UNIT_IN_RUN',
     'RunScope',
+    'UnitInRun',
     'UnitInputs',
     'fingerprint',
+    'fingerprints',
+    'resume_fingerprint',
     'value_digest',
 ]
 
@@ -89,14 +102,52 @@ class RunScope(CachePolicy):
         return None if scope is None else _digest([scope])
 
 
+@dataclass
+class UnitInRun(CachePolicy):
+    """Cache key from the agent run and the unit's place in its conversation, not from the agent's definition.
+
+    A model request is keyed by the messages so far (without instructions and system prompts), a tool call by its
+    tool, arguments, call id and step, each with how many units of the run had the same before it; not by the
+    instructions, tool definitions, model or settings, which a new version of the agent may change. So a flow run
+    rerun by a new deployment loads the results of every unit the previous version completed, and its later units
+    see the new version's instructions and tools. Results are reused only within one agent run.
+    """
+
+    def compute_key(
+        self,
+        task_ctx: TaskRunContext,
+        inputs: dict[str, Any],
+        flow_parameters: dict[str, Any],
+        **kwargs: Any,
+    ) -> str | None:
+        """The hash of the run's scope and the unit's place in it, or `None` for a task that is not a unit.
+
+        A task with no `resume_key` (the drop-in `PrefectModel`'s and toolsets', keyed by their inputs in their flow
+        run) gets the key `UNIT_INPUTS + RUN_SCOPE` gives it.
+        """
+        scope, resume_key = inputs.get('run_scope'), inputs.get('resume_key')
+        if resume_key is None:
+            return _BY_INPUTS_IN_RUN.compute_key(task_ctx, inputs, flow_parameters, **kwargs)
+        if scope is None:
+            return None
+        return _digest(['unit-in-run', scope, resume_key])
+
+
 UNIT_INPUTS = UnitInputs()
 """Key by the unit's inputs alone: results are reused across runs with the same inputs."""
 
 RUN_SCOPE = RunScope()
 """Key by the agent run: add to `UNIT_INPUTS` to keep results within one run."""
 
-DEFAULT_CACHE_POLICY: CachePolicy = CompoundCachePolicy(policies=[UNIT_INPUTS, RUN_SCOPE])
-"""The default: a unit's stored result is reused only by the same agent run, on retry or rerun."""
+_BY_INPUTS_IN_RUN = CompoundCachePolicy(policies=[UNIT_INPUTS, RUN_SCOPE])
+
+UNIT_IN_RUN = UnitInRun()
+"""Key by the agent run and the unit's place in its conversation: a new version of the agent resumes a run."""
+
+DEFAULT_CACHE_POLICY: CachePolicy = UNIT_IN_RUN
+"""The default: a unit's stored result is reused only by the same agent run, on retry or rerun, also by a new version
+of the agent (`UNIT_IN_RUN`). `UNIT_INPUTS + RUN_SCOPE`, the default before, reuses it only when every input is the
+same, so a version with other instructions or tools repeats the run's completed units."""
 
 DEFAULT_PYDANTIC_AI_CACHE_POLICY = DEFAULT_CACHE_POLICY
 """PydanticAI 2.68's name for the default cache policy, kept for code written for it: `DEFAULT_CACHE_POLICY`."""
@@ -113,7 +164,26 @@ def _digest(value: Any) -> str:
 
 
 def fingerprint(call: UnitCall, encode_deps: Callable[[Any], Any]) -> str:
-    """The hash of what determines `call`'s result (see the module docstring).
+    """The hash of what determines `call`'s result (see the module docstring): the first of `fingerprints`."""
+    return fingerprints(call, encode_deps)[0]
+
+
+def resume_fingerprint(call: UnitCall) -> str:
+    """The hash of `call`'s place in its run's conversation: the second of `fingerprints`."""
+    return fingerprints(call, lambda deps: deps)[1]
+
+
+def fingerprints(call: UnitCall, encode_deps: Callable[[Any], Any]) -> tuple[str, str]:
+    """The inputs hash of `call` (what determines its result) and its resume hash (its place in the conversation).
+
+    The resume hash leaves out what a new version of the agent may change. A model request: the messages, without
+    the instructions and system prompts of the requests (PydanticAI builds them from the agent for each request; a
+    rerun, from the version that runs it) and without volatile fields; not the tool definitions, model, settings or
+    deps (the same for every unit of one run, or changed by a deploy). A tool call: the tool (toolset id and name),
+    arguments, call id, run step and retry, and the messages as for a model request. An event: the event and run
+    step. Only meaningful within one run (`UNIT_IN_RUN` keys by the run too): it leaves out what tells runs apart.
+    The inputs hash covers the same and what the resume hash leaves out. The messages are turned into data and
+    hashed once for both (a long run's messages are long).
 
     Args:
         call: The unit call, with its inputs.
@@ -121,36 +191,62 @@ def fingerprint(call: UnitCall, encode_deps: Callable[[Any], Any]) -> str:
     """
     plain = _Plain()
     inputs = call.inputs
-    material: dict[str, Any] = {'unit': str(call.unit)}
+    unit = str(call.unit)
+    full: dict[str, Any] = {'unit': unit}
+    resume: dict[str, Any] = {'unit': unit}
     if isinstance(inputs, ModelRequestInputs):
-        material['messages'] = plain(inputs.messages)
-        material['model_settings'] = plain(inputs.model_settings)
-        material['parameters'] = plain(inputs.model_request_parameters)
+        full['messages'] = resume['messages'] = _split_messages(inputs.messages, plain, full)
+        full['model_settings'] = plain(inputs.model_settings)
+        full['parameters'] = plain(inputs.model_request_parameters)
         if inputs.run_context is not None:
-            material['context'] = _context(inputs.run_context, plain, encode_deps, messages=False)
+            full['context'] = _context(inputs.run_context, plain, encode_deps)
     elif isinstance(inputs, ToolCallInputs):
-        material['context'] = _context(inputs.run_context, plain, encode_deps)
-        material['tool'] = [inputs.toolset_id, inputs.tool_name]
-        material['args'] = plain(inputs.tool_args)
-        material['tool_call_id'] = plain.tool_call_id(call.tool_call_id or inputs.run_context.tool_call_id)
+        ctx = inputs.run_context
+        # A tool may read the messages: with a model that repeats its call ids, a call after another conversation
+        # must not load this one's result. First, so that generated call ids are numbered in the order they appear.
+        full['messages'] = resume['messages'] = _split_messages(ctx.messages, plain, full)
+        full['context'] = _context(ctx, plain, encode_deps)
+        full['tool'] = resume['tool'] = [inputs.toolset_id, inputs.tool_name]
+        full['args'] = resume['args'] = plain(inputs.tool_args)
+        full['tool_call_id'] = resume['tool_call_id'] = plain.tool_call_id(call.tool_call_id or ctx.tool_call_id)
+        resume['step'] = [ctx.run_step, ctx.retry]
     elif isinstance(inputs, EventInputs):
-        material['context'] = _context(inputs.run_context, plain, encode_deps)
-        material['event'] = plain(inputs.event)
+        full['messages'] = _split_messages(inputs.run_context.messages, plain, full)
+        full['context'] = _context(inputs.run_context, plain, encode_deps)
+        full['event'] = resume['event'] = plain(inputs.event)
+        resume['step'] = inputs.run_context.run_step
     elif isinstance(inputs, ModelCancelInputs):
-        material['response'] = plain(inputs.response)
-    return _digest(material)
+        full['response'] = resume['response'] = plain(inputs.response)
+    return _digest(full), _digest(resume)
 
 
-def _context(
-    ctx: RunContext[Any], plain: _Plain, encode_deps: Callable[[Any], Any], *, messages: bool = True
-) -> dict[str, Any]:
+def _split_messages(messages: list[ModelMessage], plain: _Plain, full: dict[str, Any]) -> str:
+    """The hash of the conversation in `messages`; the instructions and system prompts go into `full` as they are."""
+    conversation: list[Any] = []
+    from_agent: list[Any] = []
+    for message in messages:
+        data = plain(message)
+        if isinstance(message, ModelRequest):
+            parts = cast(list[dict[str, Any]], data['parts'])
+            from_agent.append([data['instructions'], [part for part in parts if _is_system_prompt(part)]])
+            data = {**data, 'instructions': None, 'parts': [part for part in parts if not _is_system_prompt(part)]}
+        conversation.append(data)
+    full['from_agent'] = from_agent
+    return _digest(conversation)
+
+
+def _is_system_prompt(part: dict[str, Any]) -> bool:
+    return part.get('__type__') == SystemPromptPart.__qualname__
+
+
+def _context(ctx: RunContext[Any], plain: _Plain, encode_deps: Callable[[Any], Any]) -> dict[str, Any]:
+    """The run context's fields that a unit's result may depend on, but its messages (`_split_messages` has them)."""
     try:
         deps = encode_deps(ctx.deps) if ctx.deps is not None else None
     except Exception:
         deps = plain(ctx.deps)
     model = ctx.model
     return {
-        'messages': plain(ctx.messages) if messages else None,
         'deps': deps,
         'metadata': plain(ctx.metadata),
         'model_settings': plain(ctx.model_settings),
