@@ -65,8 +65,8 @@ class UnitInputs(CachePolicy):
     """Cache key from what determines a unit's result (its inputs, by value), and not the run.
 
     Alone, it reuses a unit's stored result in any run with the same inputs: a cache across runs.
-    Combine it with `RUN_SCOPE` (as `DEFAULT_CACHE_POLICY` does) to reuse results only within one
-    agent run, when its flow is retried or rerun.
+    Combine it with `RUN_SCOPE` to reuse results only within one agent run, when its flow is retried or rerun, and
+    only while every input is the same (`DEFAULT_CACHE_POLICY`, `UNIT_IN_RUN`, leaves out what a deploy changes).
     """
 
     def compute_key(
