@@ -10,7 +10,14 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from _wf_linear import SETTINGS, AutoContinuedLongRunWorkflow, LongRunWorkflow, ProcessedHistoryWorkflow, record
+from _wf_linear import (
+    SETTINGS,
+    AutoContinuedLongRunWorkflow,
+    LongRunWorkflow,
+    ProcessedHistoryWorkflow,
+    ThousandStepWorkflow,
+    record,
+)
 from durable_core.testing import DurableCallCounter
 from durable_temporal import PydanticAIPlugin, _history
 from pydantic_ai.messages import ModelMessage
@@ -23,7 +30,7 @@ _read_history = _history._read_history  # pyright: ignore[reportPrivateUsage]
 
 async def _recording_read_history(
     info: activity.Info, earlier: _history.EarlierMessages
-) -> tuple[list[ModelMessage], list[str], int]:
+) -> tuple[list[ModelMessage], list[str], list[bytes]]:
     record(f'asked:{earlier.count}')
     rebuilt = await _read_history(info, earlier)
     record(f'rebuilt:{earlier.count}')
@@ -38,7 +45,7 @@ async def main(target: str, task_queue: str, counter_file: str, block_at: int | 
     async with Worker(
         client,
         task_queue=task_queue,
-        workflows=[LongRunWorkflow, ProcessedHistoryWorkflow, AutoContinuedLongRunWorkflow],
+        workflows=[LongRunWorkflow, ProcessedHistoryWorkflow, AutoContinuedLongRunWorkflow, ThousandStepWorkflow],
     ):
         record('worker_started')
         await asyncio.Event().wait()  # until killed

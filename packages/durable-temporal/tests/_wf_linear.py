@@ -31,6 +31,7 @@ from pydantic_ai.messages import (
     UserPromptPart,
 )
 from pydantic_ai.models.function import AgentInfo, FunctionModel
+from pydantic_ai.usage import UsageLimits
 from temporalio import workflow
 
 
@@ -73,12 +74,14 @@ def named(counter: DurableCallCounter, prefix: str) -> dict[str, int]:
     return {name: count for name, count in counter.counts().items() if name.startswith(prefix)}
 
 
-def check_each_call_once(counter: DurableCallCounter, expected: dict[int, Counter[str]], killed_at: int) -> None:
+def check_each_call_once(
+    counter: DurableCallCounter, expected: dict[int, Counter[str]], killed_at: int, steps: int = LONG_STEPS
+) -> None:
     """Every tool call ran once, every model request once but the one in flight at the kill (twice), and the model saw
     at every step exactly what the uninterrupted run's model saw (`expected`, from `seen_by_step`)."""
-    assert named(counter, 'tool:') == {f'tool:{step}': 1 for step in range(LONG_STEPS)}
+    assert named(counter, 'tool:') == {f'tool:{step}': 1 for step in range(steps)}
     assert named(counter, 'model_request:') == {
-        f'model_request:{step}': 2 if step == killed_at else 1 for step in range(LONG_STEPS + 1)
+        f'model_request:{step}': 2 if step == killed_at else 1 for step in range(steps + 1)
     }
     assert seen_by_step(counter) == {
         step: Counter({digest: 2 if step == killed_at else 1 for digest in digests})
@@ -174,6 +177,12 @@ auto_agent = Agent(reader(LONG_STEPS), name='linear_auto', tools=[read_page])
 auto_temporal = TemporalAgent(auto_agent, activity_config=SHORT_ATTEMPTS, continue_as_new='auto')
 """The long agent, run in a child workflow that continues as new by itself (test_continue_as_new.py)."""
 
+THOUSAND_STEPS = 1000
+UNLIMITED = UsageLimits(request_limit=None)
+thousand_agent = Agent(reader(THOUSAND_STEPS), name='linear_thousand', tools=[read_page])
+thousand_temporal = TemporalAgent(thousand_agent, activity_config=SHORT_ATTEMPTS, continue_as_new='auto')
+"""The 1,000-call agent, continuing as new by itself (test_continue_as_new.py's kill trial)."""
+
 processed_agent = Agent(
     reader(PROCESSED_STEPS),
     name='linear_processed',
@@ -199,6 +208,15 @@ class AutoContinuedLongRunWorkflow(PydanticAIWorkflow):
     @workflow.run
     async def run(self, prompt: str) -> str:
         return (await auto_temporal.run(prompt)).output
+
+
+@workflow.defn
+class ThousandStepWorkflow(PydanticAIWorkflow):
+    __pydantic_ai_agents__ = [thousand_temporal]
+
+    @workflow.run
+    async def run(self, prompt: str) -> str:
+        return (await thousand_temporal.run(prompt, usage_limits=UNLIMITED)).output
 
 
 @workflow.defn

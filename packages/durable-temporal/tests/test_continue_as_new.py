@@ -30,10 +30,14 @@ from _wf_continue_as_new import (
 from _wf_linear import (
     LONG_STEPS,
     SETTINGS,
+    THOUSAND_STEPS,
+    UNLIMITED,
     AutoContinuedLongRunWorkflow,
+    ThousandStepWorkflow,
     auto_agent,
     check_each_call_once,
     seen_by_step,
+    thousand_agent,
 )
 from _wf_size import page
 from durable_core import DurableUsageError
@@ -270,3 +274,48 @@ async def test_auto_continues_a_conversation_over_the_payload_limit(client: Clie
     # Each continued run's input carried only the last response and the request to send; it read the rest.
     assert all(carried == 2 and earlier > 0 for carried, earlier in child_runs[1:]), child_runs
     assert [earlier for _, earlier in child_runs] == sorted({earlier for _, earlier in child_runs}), child_runs
+
+
+THOUSAND_KILLED_AT = 500
+"""The model request in flight when the 1,000-call run's worker is killed."""
+
+
+@pytest.fixture(scope='module')
+def thousand_server() -> Iterator[TemporalDevServer]:
+    """A dev server that suggests continuing as new every 1,200 history events (about 100 steps of the agent)."""
+    extra = ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=1200']
+    with TemporalDevServer(extra_args=extra) as server:
+        yield server
+
+
+async def test_the_1000_call_run_sigkilled_midway_resumes_on_a_fresh_worker(
+    thousand_server: TemporalDevServer, task_queue: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 1,000-call agent (2 KB per tool result) with `continue_as_new='auto'`: its worker is SIGKILLed at the
+    500th request, and a fresh worker process (empty caches) finishes the run: no call repeats, and the model saw at
+    every step what an uninterrupted run's model saw."""
+    plain = DurableCallCounter(tmp_path / 'plain.log')
+    monkeypatch.setattr(SETTINGS, 'counter', plain)
+    expected_output = (await thousand_agent.run(LINEAR_PROMPT, usage_limits=UNLIMITED)).output
+    expected = seen_by_step(plain)
+    assert sorted(expected) == list(range(THOUSAND_STEPS + 1))
+
+    client = await Client.connect(thousand_server.target, plugins=[PydanticAIPlugin()])
+    counter = DurableCallCounter(tmp_path / 'calls.log')
+    workers = WorkerProcesses('_linear_worker.py', thousand_server.target, task_queue, str(tmp_path / 'calls.log'))
+    try:
+        first = workers.start('--block-at', str(THOUSAND_KILLED_AT))
+        handle = await client.start_workflow(
+            ThousandStepWorkflow.run, LINEAR_PROMPT, id=f'thousand-{uuid.uuid4()}', task_queue=task_queue
+        )
+        await asyncio.to_thread(counter.wait_for, f'blocked:{THOUSAND_KILLED_AT}', 1, timeout=1200)
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait()
+        workers.start()
+        assert await handle.result() == expected_output
+    finally:
+        workers.stop_all()
+
+    runs = [run async for run in _child_runs(client, handle)]
+    assert len(runs) >= 8, 'the run continued as new about every 100 steps'
+    check_each_call_once(counter, expected, THOUSAND_KILLED_AT, THOUSAND_STEPS)

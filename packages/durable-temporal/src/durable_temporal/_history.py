@@ -176,6 +176,8 @@ class _Known:
     digests: list[str]
     size: int
     """The bytes of the messages' JSON."""
+    encoded: list[bytes] = field(default_factory=list[bytes])
+    """Each message's JSON as sent: what a continued workflow run reads back (`earlier_messages_json`)."""
 
     def covers(self, earlier: EarlierMessages) -> bool:
         """Whether these messages begin with the ones `earlier` refers to."""
@@ -251,27 +253,44 @@ async def resolve_messages(data: str) -> list[ModelMessage]:
     known = _KNOWN.get(earlier.key(workflow_id, workflow_run_id))
     before: list[ModelMessage]
     digests: list[str]
+    encoded: list[bytes]
     if earlier.count == 0:
-        before, digests, size = [], [], 0
+        before, digests, encoded, size = [], [], [], 0
     elif known is not None and known.covers(earlier):
         # Copies; a run's requests usually only add to the messages, so the size of the ones kept is about right.
-        before, digests, size = known.messages[: earlier.count], known.digests[: earlier.count], known.size
+        count = earlier.count
+        before, digests, encoded = known.messages[:count], known.digests[:count], known.encoded[:count]
+        size = known.size
     else:
-        before, digests, size = await _read_history(info, earlier)
+        before, digests, encoded = await _read_history(info, earlier)
+        size = sum(len(message_json) for message_json in encoded)
     messages = [*before, *(message for message, _ in carried)]
     for _, message_json in carried:
         digests.append(_chain(digests[-1] if digests else '', message_json))
+        encoded.append(message_json)
         size += len(message_json)
     # A copy: a model that changes the list it is given must not change what the next request is rebuilt from.
-    _remember((workflow_id, workflow_run_id, earlier.run_id), _Known(list(messages), digests, size))
+    _remember((workflow_id, workflow_run_id, earlier.run_id), _Known(list(messages), digests, size, encoded))
     return messages
 
 
 async def earlier_messages_json(workflow_id: str, earlier: EarlierMessages) -> list[bytes]:
     """Each message's JSON, as sent, of the messages `earlier` refers to (its `source` names the workflow run)."""
     assert earlier.source is not None, 'a reference from a continued workflow run names the run it continued'
+    cached = _cached(workflow_id, earlier)
+    if cached is not None:
+        return cached[0]
     encoded, _ = await _rebuild(activity.client(), workflow_id, earlier.source[0], earlier)
     return encoded
+
+
+def _cached(workflow_id: str, earlier: EarlierMessages) -> tuple[list[bytes], list[str]] | None:
+    """The JSON and digests of the messages `earlier` (with a `source`) refers to, if this worker has them."""
+    assert earlier.source is not None
+    known = _KNOWN.get((workflow_id, *earlier.source))
+    if known is None or not known.covers(earlier) or len(known.encoded) < earlier.count:
+        return None
+    return known.encoded[: earlier.count], known.digests[: earlier.count]
 
 
 def _remember(key: tuple[str, str, str], known: _Known) -> None:
@@ -282,12 +301,13 @@ def _remember(key: tuple[str, str, str], known: _Known) -> None:
         total -= _KNOWN.popitem(last=False)[1].size
 
 
-async def _read_history(info: activity.Info, earlier: EarlierMessages) -> tuple[list[ModelMessage], list[str], int]:
-    """The messages `earlier` refers to, rebuilt from the run's model-request inputs in the workflow's history."""
+async def _read_history(
+    info: activity.Info, earlier: EarlierMessages
+) -> tuple[list[ModelMessage], list[str], list[bytes]]:
+    """The messages `earlier` refers to, their digests and each one's JSON, rebuilt from the workflow's history."""
     workflow_run_id = earlier.source[0] if earlier.source else info.workflow_run_id or ''
     encoded, digests = await _rebuild(activity.client(), info.workflow_id or '', workflow_run_id, earlier)
-    messages = [decode(message_json, ModelMessage) for message_json in encoded]
-    return messages, digests, sum(len(message_json) for message_json in encoded)
+    return [decode(message_json, ModelMessage) for message_json in encoded], digests, encoded
 
 
 async def _rebuild(
@@ -317,7 +337,9 @@ async def _rebuild(
         if reference.run_id != run_id:
             continue
         if reference.source is not None:  # the first request of a continued run: its earlier messages are there
-            sent, digests = await _rebuild(client, workflow_id, reference.source[0], reference)
+            sent, digests = _cached(workflow_id, reference) or await _rebuild(
+                client, workflow_id, reference.source[0], reference
+            )
         elif reference.count > len(sent):
             continue
         del sent[reference.count :], digests[reference.count :]
