@@ -51,9 +51,10 @@ SECTIONS = ('overhead', 'throughput', 'growth', 'memory', 'coldstart')
 # Sizes of each mode, per engine, over the engine module's own `MODES` when it has one. Default: engines one after
 # the other; under 10 minutes on an idle 2-core machine before log growth went to 1,000 steps (issue 16), which alone
 # took ~7 min on DBOS (both backends), ~13 min on Temporal and ~4.5 min on Prefect (to 320 steps) at load 2-6.
-# Quick: under 2 minutes (CI keeps it working; nothing is asserted about speed): small sizes, fewer sections per
-# engine, and the engines run side by side, so its figures only show that every path works. `sections`: what the
-# engine measures of those asked for.
+# Growth also traces each run's Python heap (`heap`), which slows its runs and on Temporal runs the variants of a
+# size one after the other (the peak is the process's). Quick: under 2 minutes (CI keeps it working; nothing is
+# asserted about speed): small sizes, fewer sections per engine, and the engines run side by side, so its figures
+# only show that every path works. `sections`: what the engine measures of those asked for.
 MODES: dict[str, dict[str, Any]] = {
     'default': {
         # Memory and first run: one subprocess per variant and repetition (~5-15 s each), so on SQLite only.
@@ -63,7 +64,7 @@ MODES: dict[str, dict[str, Any]] = {
             # issue-15 goal it judges (capability within 5% of the wrapper).
             'overhead': {'shapes': {'A': 2, 'B': 10}, 'rounds': {'A': 40, 'B': 20}, 'warmup': 2},
             'throughput': {'concurrency': [20, 100], 'rounds': {'20': 2, '100': 1}, 'steps': 2},
-            'growth': {'steps': [20, 80, 320, 1000], 'payload': 2000},
+            'growth': {'steps': [20, 80, 320, 1000], 'payload': 2000, 'heap': True},
             'memory': {'runs': 100, 'steps': 2, 'reps': 1, 'variants': list(DURABLE_VARIANTS), 'backends': ['sqlite']},
             'first_run': {'reps': 1, 'variants': list(DURABLE_VARIANTS), 'backends': ['sqlite']},
         },
@@ -71,7 +72,10 @@ MODES: dict[str, dict[str, Any]] = {
             'sections': SECTIONS,
             'overhead': {'shapes': {'A': 2, 'B': 10}, 'rounds': {'A': 10, 'B': 4}, 'warmup': 1},
             'throughput': {'concurrency': [20, 100], 'rounds': {'20': 1, '100': 1}, 'steps': 2},
-            'growth': {'steps': [20, 80, 320, 1000], 'payload': 2000},
+            # No heap tracing: under tracemalloc (and load ~25 on 2 cores) an activation of our 320-step workflow
+            # took over the SDK's 2 s deadlock limit; the failed workflow task then replayed its 1,819 events in
+            # ~130 s, past the 10 s task timeout, again and again. `'heap': True` measures it where that holds.
+            'growth': {'steps': [20, 80, 320, 1000], 'payload': 2000, 'heap': False},
             'memory': {'runs': 100, 'steps': 2, 'reps': 1, 'variants': list(DURABLE_VARIANTS), 'backends': None},
             'first_run': {'reps': 1, 'variants': list(DURABLE_VARIANTS), 'backends': None},
         },
@@ -82,10 +86,15 @@ MODES: dict[str, dict[str, Any]] = {
             'sections': SECTIONS,
             'overhead': {'shapes': {'A': 2, 'B': 10}, 'rounds': {'A': 16, 'B': 12}, 'warmup': 1},
             'throughput': {'concurrency': [20, 100], 'rounds': {'20': 1, '100': 1}, 'steps': 2},
-            # Not 1,000 steps: the competitor's run of 320 steps took 91-99 s, growing as the square (each model
-            # request task records every earlier task run as an input), and the 1,000-step round was on course for
-            # over an hour for the four variants (~2 task runs/s, load 2-6 on 2 cores).
-            'growth': {'steps': [20, 80, 320], 'payload': 2000},
+            # Run times grow faster than the steps on both sides. The competitor's as the square: each model request
+            # task takes the whole conversation as parameters, which Prefect hashes for the cache key and walks for
+            # the task's inputs (91-99 s at 320 steps at load 2-6; on course for ~15 min at 1,000, each form). Ours
+            # too, less steeply: every unit hashes the conversation so far for its cache keys (durable_prefect
+            # _cache.fingerprint and resume_fingerprint: one digest of a 1,000-step conversation is ~0.13 s of CPU,
+            # ~270 s a run). A competitor whose next run is projected over `budget_s` stops there, reported as such.
+            # One run, heap traced, at load 9-25 on 2 cores: ours 16 s at 20 steps, 117 s at 80, 554 s at 320;
+            # PydanticAI's capability 45 s and 284 s, so projected at ~1,800 s for 320 and not run.
+            'growth': {'steps': [20, 80, 320, 1000], 'payload': 2000, 'heap': True, 'budget_s': 600},
             'memory': {'runs': 100, 'steps': 2, 'reps': 1, 'variants': [OURS, PAI_CAPABILITY], 'heap': False},
             'first_run': {'reps': 1, 'variants': list(DURABLE_VARIANTS)},
         },
@@ -99,21 +108,21 @@ MODES: dict[str, dict[str, Any]] = {
             'sections': ('overhead', 'throughput', 'growth', 'memory'),
             'overhead': {'shapes': {'A': 2, 'B': 10}, 'rounds': {'A': 3, 'B': 2}, 'warmup': 1},
             'throughput': {'concurrency': [20], 'rounds': {'20': 1}, 'steps': 2},
-            'growth': {'steps': [5, 10], 'payload': 2000},
+            'growth': {'steps': [5, 10], 'payload': 2000, 'heap': True},
             'memory': {'runs': 10, 'steps': 2, 'reps': 1, 'variants': [OURS], 'backends': None},
         },
         'temporal': {
             'sections': ('overhead', 'throughput', 'growth', 'coldstart'),
             'overhead': {'shapes': {'A': 2, 'B': 10}, 'rounds': {'A': 2, 'B': 1}, 'warmup': 0},
             'throughput': {'concurrency': [20], 'rounds': {'20': 1}, 'steps': 2},
-            'growth': {'steps': [3, 6], 'payload': 2000},
+            'growth': {'steps': [3, 6], 'payload': 2000, 'heap': True},
             'first_run': {'reps': 1, 'variants': [OURS], 'backends': None},
         },
         'prefect': {
             'sections': ('overhead', 'throughput', 'growth'),
             'overhead': {'shapes': {'A': 2, 'B': 10}, 'rounds': {'A': 2, 'B': 1}, 'warmup': 0},
             'throughput': {'concurrency': [10], 'rounds': {'10': 1}, 'steps': 2},
-            'growth': {'steps': [3, 6], 'payload': 2000},
+            'growth': {'steps': [3, 6], 'payload': 2000, 'heap': True, 'budget_s': 600},
         },
         'imports': {
             'reps': 1,
@@ -173,8 +182,17 @@ def target(engine: str, backend: str) -> str:
 
 
 class Bench:
-    def __init__(self, mode: str, sections: tuple[str, ...], profile: bool, seed: int, work: Path) -> None:
+    def __init__(
+        self,
+        mode: str,
+        sections: tuple[str, ...],
+        profile: bool,
+        seed: int,
+        work: Path,
+        engines: tuple[str, ...] = tuple(RUN_ENGINES),
+    ) -> None:
         self.mode = mode
+        self.engines = engines
         self.config = MODES[mode]
         self.sections = sections
         self.profile = profile
@@ -384,19 +402,30 @@ class Bench:
         return out
 
     def run_engine(self, engine: str, results: dict[str, Any]) -> None:
-        """Timed sections one at a time; then memory, one subprocess per variant side by side (each counts its own
-        bytes, which timing does not change). Log growth stays in the timed subprocess: Prefect's server records
-        task runs late when loaded, and the Temporal dev server gets no faster for company."""
+        """Timed sections one at a time, then log growth in a subprocess of its own, alone too (Prefect's server
+        records task runs late when loaded, and the Temporal dev server gets no faster for company); then memory,
+        one subprocess per variant side by side (each counts its own bytes, which timing does not change)."""
         spec = RUN_ENGINES[engine]
         sections = [s for s in ('overhead', 'throughput', 'growth') if self.wanted(engine, s)]
         with self.servers(engine) as urls:
-            if sections:
+            # Growth in a subprocess of its own: it traces the heap (tracemalloc), which has crashed the Temporal
+            # SDK's process now and then (see bench._temporal.memory) and must not take the timed sections with it.
+            # Quick: one subprocess, a second one per engine would cost more than the sections themselves.
+            timed = [s for s in sections if s != 'growth' or self.mode == 'quick']
+            groups = [['journal', *timed]] if timed else []
+            if 'growth' in sections and 'growth' not in timed:
+                groups.append(['growth'] if timed else ['journal', 'growth'])
+            for group in groups:
                 for backend in urls:
                     key = target(engine, backend)
-                    results['inprocess'][key] = self.guarded(
-                        f'{"/".join(sections)} on {key}',
-                        lambda b=backend: self.inprocess(engine, urls, b, ['journal', *sections]),
+                    measured = self.guarded(
+                        f'{"/".join(s for s in group if s != "journal")} on {key}',
+                        lambda b=backend, g=group: self.inprocess(engine, urls, b, g),
                     )
+                    entry = results['inprocess'].setdefault(key, {'section_seconds': {}})
+                    if measured:
+                        seconds = {**entry['section_seconds'], **measured.get('section_seconds', {})}
+                        entry.update(measured, section_seconds=seconds)
             if self.wanted(engine, 'coldstart') and 'first_run' in spec.tasks:
                 results['first_run'].update(
                     self.guarded(f'first run on {engine}', lambda: self.first_run(engine, urls)) or {}
@@ -414,7 +443,7 @@ class Bench:
     def run(self) -> dict[str, Any]:
         results: dict[str, Any] = {'inprocess': {}, 'memory': {}, 'first_run': {}, 'profile': {}}
         jobs: list[Callable[[], Any]] = [
-            lambda e=engine: self.guarded(e, lambda: self.run_engine(e, results)) for engine in RUN_ENGINES
+            lambda e=engine: self.guarded(e, lambda: self.run_engine(e, results)) for engine in self.engines
         ]
         if 'coldstart' in self.sections:
             jobs.append(lambda: results.__setitem__('imports', self.guarded('imports', self.imports)))
@@ -467,6 +496,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--quick', action='store_true', help='small sizes, under 2 minutes (CI)')
     parser.add_argument('--profile', action='store_true', help='also profile our path on each engine with pyinstrument')
     parser.add_argument('--only', default=','.join(SECTIONS), help=f'comma-separated subset of {",".join(SECTIONS)}')
+    parser.add_argument(
+        '--engines', default=','.join(RUN_ENGINES), help=f'comma-separated subset of {",".join(RUN_ENGINES)}'
+    )
     parser.add_argument('--out', default=str(ROOT / 'bench' / 'results' / 'latest.json'), help='JSON output path')
     parser.add_argument('--seed', type=int, default=0, help='seed of the interleaving order')
     args = parser.parse_args(argv)
@@ -474,6 +506,9 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(sections) - set(SECTIONS)
     if unknown:
         parser.error(f'unknown sections {sorted(unknown)}; choose from {",".join(SECTIONS)}')
+    engines = tuple(e for e in args.engines.split(',') if e)
+    if set(engines) - set(RUN_ENGINES):
+        parser.error(f'unknown engines {sorted(set(engines) - set(RUN_ENGINES))}; choose from {",".join(RUN_ENGINES)}')
     mode = 'quick' if args.quick else 'default'
 
     # `timeout` and CI send SIGTERM: leave through the context managers, which stop every server started here (a
@@ -485,7 +520,7 @@ def main(argv: list[str] | None = None) -> int:
     (ROOT / 'bench' / 'results').mkdir(exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix='durable-bench-'))
     try:
-        bench = Bench(mode, sections, args.profile, args.seed, work)
+        bench = Bench(mode, sections, args.profile, args.seed, work, engines)
         results = bench.run()
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -493,6 +528,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = {
         'mode': mode,
         'sections': list(sections),
+        'engines_run': list(engines),
         'started_at': time.strftime('%Y-%m-%dT%H:%M:%S%z', time.localtime(started)),
         'seconds': time.time() - started,
         'load_start': load_start,

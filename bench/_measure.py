@@ -1,4 +1,4 @@
-"""Measurements every engine's task module shares: latency, throughput, runs held in flight, RSS.
+"""Measurements every engine's task module shares: latency, throughput, runs held in flight, RSS, a run's heap.
 
 A variant is anything with `run(prompt)`, awaited for one agent run; its result is an `AgentRunResult` or, where
 the run happened in another process's workflow (Temporal), a dict with the number of its `messages`.
@@ -7,16 +7,20 @@ the run happened in another process's workflow (Temporal), a dict with the numbe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import math
 import random
 import time
 import tracemalloc
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from typing import Any, Protocol, TypeVar
 
 from . import _workload
 from ._stats import median, percentile
 from ._workload import prompt
+
+T = TypeVar('T')
 
 
 class Runnable(Protocol):
@@ -42,6 +46,48 @@ def check(result: Any, steps: int) -> None:
     """A run of `steps` steps ends with 2 * steps messages (a request and a response per step)."""
     count = result['messages'] if isinstance(result, dict) else len(result.all_messages())
     assert count == 2 * steps, f'{count} messages for {steps} steps'
+
+
+@contextlib.contextmanager
+def heap_traced(enabled: bool = True) -> Iterator[None]:
+    """Trace the Python heap (tracemalloc) for the `run_heap` calls within, if `enabled`."""
+    if not enabled or tracemalloc.is_tracing():
+        yield
+        return
+    tracemalloc.start()
+    try:
+        yield
+    finally:
+        tracemalloc.stop()
+
+
+async def run_heap(run: Awaitable[T]) -> tuple[T, int | None]:
+    """Await one run; with its heap peak: the most bytes of Python heap it held above the heap at its start.
+
+    Under `heap_traced()` (else `None`). It counts everything this process allocated while the run was in it
+    (the agent loop, the engine's client, and on Temporal the worker: workflow sandbox and activities), as
+    tracemalloc sees it: Python objects and buffers, not the engine's native memory (Temporal's Rust core). Runs
+    measured this way must be the only work of the process at the time: the peak is process-wide.
+    """
+    if not tracemalloc.is_tracing():
+        return await run, None
+    gc.collect()
+    tracemalloc.reset_peak()
+    start, _ = tracemalloc.get_traced_memory()
+    result = await run
+    _, peak = tracemalloc.get_traced_memory()
+    return result, peak - start
+
+
+def projected_seconds(seconds: Mapping[int, float], steps: int) -> float:
+    """A run's time at `steps`, from the times at smaller sizes: the last one, scaled by the log-log slope of
+    the last two (at least 1, linear); NaN below two sizes."""
+    sizes = sorted(s for s in seconds if s < steps)
+    if len(sizes) < 2:
+        return math.nan
+    low, high = sizes[-2:]
+    slope = math.log(seconds[high] / seconds[low]) / math.log(high / low) if seconds[low] > 0 else 1.0
+    return seconds[high] * (steps / high) ** max(slope, 1.0)
 
 
 async def overhead(

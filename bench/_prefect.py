@@ -43,11 +43,12 @@ from collections.abc import Callable, Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-from ._measure import check, memory_per_run, run_sections  # noqa: E402
+from ._measure import check, heap_traced, memory_per_run, projected_seconds, run_heap, run_sections  # noqa: E402
 
 PLAIN, OURS, PAI_WRAPPER, PAI_CAPABILITY = 'plain', 'ours', 'pai_wrapper', 'pai_capability'  # as in _workload
 OURS_CAPABILITY = 'ours_capability'
 DURABLE_VARIANTS = (OURS, OURS_CAPABILITY, PAI_WRAPPER, PAI_CAPABILITY)
+COMPETITORS = (PAI_WRAPPER, PAI_CAPABILITY)
 
 LABELS = {
     PLAIN: 'plain agent.run()',
@@ -81,14 +82,14 @@ MODES: dict[str, dict[str, Any]] = {
     'default': {
         'overhead': {'shapes': {'A': 2, 'B': 10}, 'rounds': {'A': 10, 'B': 5}, 'warmup': 1},
         'throughput': {'concurrency': [20, 100], 'rounds': {'20': 1, '100': 1}, 'steps': 2},
-        'growth': {'steps': [20, 80, 320], 'payload': 2000},
+        'growth': {'steps': [20, 80, 320, 1000], 'payload': 2000, 'heap': True, 'budget_s': 600},
         'memory': {'runs': 100, 'steps': 2, 'reps': 1, 'variants': [OURS, PAI_CAPABILITY], 'heap': False},
         'first_run': {'reps': 1, 'variants': [OURS, PAI_CAPABILITY]},
     },
     'quick': {
         'overhead': {'shapes': {'A': 2, 'B': 10}, 'rounds': {'A': 2, 'B': 1}, 'warmup': 1},
         'throughput': {'concurrency': [10], 'rounds': {'10': 1}, 'steps': 2},
-        'growth': {'steps': [3, 6], 'payload': 2000},
+        'growth': {'steps': [3, 6], 'payload': 2000, 'heap': True, 'budget_s': 600},
         'memory': {'runs': 10, 'steps': 2, 'reps': 1, 'variants': [OURS], 'heap': False},
         'first_run': {'reps': 1, 'variants': [OURS]},
     },
@@ -321,24 +322,56 @@ async def journal(variants: dict[str, Any], sizer: LogSizer) -> dict[str, Any]:
 
 
 async def growth(
-    variants: dict[str, Any], sizer: LogSizer, step_counts: list[int], payload: int, seed: int
+    variants: dict[str, Any],
+    sizer: LogSizer,
+    step_counts: list[int],
+    payload: int,
+    seed: int,
+    *,
+    heap: bool = False,
+    budget_s: float | None = None,
 ) -> dict[str, Any]:
-    """Stored bytes of one run of N steps, ~`payload` bytes of text per message."""
+    """Stored bytes of one run of N steps, ~`payload` bytes of text per message; with `heap`, the run's heap peak.
+
+    `budget_s`: a competitor whose run of the next size is projected to take longer (`projected_seconds`, from
+    its last two sizes) is not run at that size or larger ones; the size is recorded as `stopped`, with the
+    projection. PydanticAI's run time grows as the square here: every model request task takes the whole
+    conversation as its parameters, which Prefect hashes for the task's cache key and walks for its upstream
+    inputs. Ours always run every size: their figure at the largest is what the growth section is for.
+    """
     from ._workload import prompt
 
     rng = random.Random(seed)
     durable = [name for name in DURABLE_VARIANTS if name in variants]
-    flow_runs: list[tuple[str, int, Any, float]] = []
-    for steps in step_counts:
-        rng.shuffle(durable)
-        for name in durable:
-            start = time.perf_counter()
-            check(await variants[name].run(prompt(steps, payload)), steps)
-            seconds = time.perf_counter() - start
-            flow_runs.append((name, steps, await sizer.last_flow_run(variants[name].workflow_name), seconds))
+    flow_runs: list[tuple[str, int, Any, dict[str, Any]]] = []
+    seconds: dict[str, dict[int, float]] = {name: {} for name in durable}
     out: dict[str, Any] = {name: {} for name in durable}
-    for name, steps, flow_run, seconds in flow_runs:  # measured after all ran: the server records task runs meanwhile
-        out[name][str(steps)] = (await sizer.measure(flow_run, steps))['stored'] | {'seconds': seconds}
+    stopped: set[str] = set()
+    for name in durable:  # one small run first: the first run of a variant pays for one-off caches and imports
+        check(await variants[name].run(prompt(2, payload)), 2)
+    with heap_traced(heap):
+        for steps in step_counts:
+            rng.shuffle(durable)
+            for name in durable:
+                if name in stopped:
+                    continue
+                projected = projected_seconds(seconds[name], steps)
+                if budget_s is not None and name in COMPETITORS and projected > budget_s:
+                    stopped.add(name)
+                    out[name][str(steps)] = {
+                        'stopped': f'one run projected to take {projected:.0f} s, over the budget of {budget_s:.0f} s',
+                        'projected_s': projected,
+                    }
+                    continue
+                start = time.perf_counter()
+                result, peak = await run_heap(variants[name].run(prompt(steps, payload)))
+                seconds[name][steps] = time.perf_counter() - start
+                check(result, steps)
+                del result
+                extra = {'seconds': seconds[name][steps], 'heap_peak_bytes': peak}
+                flow_runs.append((name, steps, await sizer.last_flow_run(variants[name].workflow_name), extra))
+    for name, steps, flow_run, extra in flow_runs:  # measured after all ran: the server records task runs meanwhile
+        out[name][str(steps)] = (await sizer.measure(flow_run, steps))['stored'] | extra
     return out
 
 
@@ -351,7 +384,15 @@ async def inprocess(storage: Path, params: dict[str, Any]) -> dict[str, Any]:
         params,
         {
             'journal': lambda _: journal(variants, sizer),
-            'growth': lambda cfg: growth(variants, sizer, cfg['steps'], cfg['payload'], seed),
+            'growth': lambda cfg: growth(
+                variants,
+                sizer,
+                cfg['steps'],
+                cfg['payload'],
+                seed,
+                heap=cfg.get('heap', False),
+                budget_s=cfg.get('budget_s'),
+            ),
         },
     )
 

@@ -8,7 +8,7 @@ the same process with the variants interleaved.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._stats import linear_fit, loglog_slope, ratio
@@ -141,8 +141,9 @@ def _overhead_ratio(variants: dict[str, Any], name: str, other: str) -> dict[str
 
 
 def _growth(growth: dict[str, Any]) -> dict[str, Any]:
-    """Per variant: bytes at each size it completed, exponents over those, and where the engine stopped it."""
-    out: dict[str, Any] = {'variants': {}, 'ratios': {}, 'ratio_steps': {}}
+    """Per variant: bytes (and the run's heap peak) at each size it completed, exponents over those, and where the
+    engine (or the bench's time budget) stopped it; ratios of ours to each competitor at the largest common size."""
+    out: dict[str, Any] = {'variants': {}, 'ratios': {}, 'ratio_steps': {}, 'heap_ratios': {}, 'heap_ratio_steps': {}}
     for name, by_steps in growth.items():
         completed = {s: v for s, v in by_steps.items() if not v.get('stopped')}
         steps = sorted(int(s) for s in completed)
@@ -155,13 +156,21 @@ def _growth(growth: dict[str, Any]) -> dict[str, Any]:
             'bytes_per_step': per_step,
             'seconds': {s: v['seconds'] for s, v in by_steps.items() if 'seconds' in v},
         }
+        heap_steps = [s for s in steps if completed[str(s)].get('heap_peak_bytes') is not None]
+        if heap_steps:
+            heap = [completed[str(s)]['heap_peak_bytes'] for s in heap_steps]
+            entry['heap'] = dict(zip(map(str, heap_steps), heap, strict=True))
+            entry['heap_exponent'] = loglog_slope(heap_steps, heap)
+            entry['heap_exponent_last_two'] = loglog_slope(heap_steps[-2:], heap[-2:])
+            entry['heap_per_step'] = linear_fit(heap_steps, heap)[1]
         stop = next(((s, v) for s, v in by_steps.items() if v.get('stopped')), None)
         if stop is not None:
             entry['stopped'] = {
                 'steps': stop[0],
                 'tool_calls': stop[1].get('tool_calls'),
-                'bytes': stop[1]['bytes'],
+                'bytes': stop[1].get('bytes'),
                 'reason': stop[1]['stopped'],
+                'projected_s': stop[1].get('projected_s'),
             }
         if steps and 'pg_bytes' in completed[str(steps[0])]:
             pg = [completed[str(s)]['pg_bytes'] for s in steps]
@@ -174,14 +183,16 @@ def _growth(growth: dict[str, Any]) -> dict[str, Any]:
             continue
         out['largest'] = max(variants[ours]['bytes'], key=int)
         # At the largest size both completed: a competitor the engine stopped has no figure at the larger ones.
-        for comp in _comps(variants):
-            common = set(variants[ours]['bytes']) & set(variants[comp]['bytes'])
-            if common:
-                at = max(common, key=int)
-                out['ratios'].setdefault(ours, {})[comp] = ratio(
-                    variants[ours]['bytes'][at], variants[comp]['bytes'][at]
-                )
-                out['ratio_steps'].setdefault(ours, {})[comp] = at
+        for key, ratios, ratio_steps in (
+            ('bytes', 'ratios', 'ratio_steps'),
+            ('heap', 'heap_ratios', 'heap_ratio_steps'),
+        ):
+            for comp in _comps(variants):
+                common = set(variants[ours].get(key, {})) & set(variants[comp].get(key, {}))
+                if common:
+                    at = max(common, key=int)
+                    out[ratios].setdefault(ours, {})[comp] = ratio(variants[ours][key][at], variants[comp][key][at])
+                    out[ratio_steps].setdefault(ours, {})[comp] = at
     return out
 
 
@@ -247,19 +258,21 @@ def _goals(summary: dict[str, Any]) -> list[dict[str, Any]]:
                 values,
                 all(v <= 1.0 for v in values.values()),
             )
-        exponents = {
-            f'{SHORT[name]} {label}': growth['variants'][name][key]
-            for name in _ours(growth['variants'])
-            for label, key in (('fit', 'exponent'), ('last two', 'exponent_last_two'))
-        }
-        if exponents:
-            add(
-                f'log growth linear: exponent <= {GOAL_LINEAR_EXPONENT} (log-log least-squares fit over all sizes, '
-                'and between the two largest)',
-                where,
-                exponents,
-                all(v <= GOAL_LINEAR_EXPONENT for v in exponents.values()),
-            )
+        for what, prefix in (('log', ''), ('run heap', 'heap_')):
+            exponents = {
+                f'{SHORT[name]} {label}': growth['variants'][name][prefix + key]
+                for name in _ours(growth['variants'])
+                for label, key in (('fit', 'exponent'), ('last two', 'exponent_last_two'))
+                if prefix + key in growth['variants'][name]
+            }
+            if exponents:
+                add(
+                    f'{what} growth linear: exponent <= {GOAL_LINEAR_EXPONENT} (log-log least-squares fit over all '
+                    'sizes, and between the two largest)',
+                    where,
+                    exponents,
+                    all(v <= GOAL_LINEAR_EXPONENT for v in exponents.values()),
+                )
     for key, times in summary['imports'].items():
         ms = times['cpu_ms']
         if key.startswith('durable_') and not math.isnan(ms):
@@ -344,6 +357,7 @@ def _headline(document: dict[str, Any]) -> list[str]:
                     ),
                     *(_pair(_get(throughput, n, 'ratios', ours)) for n in ('20', '100')),
                     _pair(_get(growth, 'ratios', ours)),
+                    _pair(_get(growth, 'heap_ratios', ours)),
                     _pair(_get(memory, 'rss_ratios', ours)),
                     _pair(_get(first, 'ratios', ours)),
                 ]
@@ -357,6 +371,7 @@ def _headline(document: dict[str, Any]) -> list[str]:
         'thru 20 (x)',
         'thru 100 (x)',
         'log, largest',
+        'run heap, largest',
         'RSS/run',
         'first run',
     ]
@@ -364,8 +379,8 @@ def _headline(document: dict[str, Any]) -> list[str]:
         '',
         f'Ours against the competitor, per engine: each cell is {VS} (ours / wrapper and ours / capability).',
         'overhead: (ours - plain) / (competitor - plain) of median ms, lower is better; thru: runs/s ours / '
-        "competitor's, higher is better; log bytes, RSS per in-flight run, worker start to first run: ours / "
-        "competitor's, lower is better.",
+        "competitor's, higher is better; log bytes and the run's heap peak at the largest size both ran, RSS per "
+        "in-flight run, worker start to first run: ours / competitor's, lower is better.",
         *_table(header, rows),
         *_capability_headline(document),
     ]
@@ -393,7 +408,15 @@ def _bytes(value: float) -> str:
 
 
 def _stop(stopped: dict[str, Any]) -> str:
+    if stopped.get('tool_calls') is None:  # the bench's time budget: not run at all
+        return f'not run (projected {_fmt(stopped.get("projected_s"), 0)} s)'
     return f'stopped at {stopped["tool_calls"]} calls (history limit), {_bytes(stopped["bytes"])} B'
+
+
+def _stop_cell(stopped: dict[str, Any]) -> str:
+    if stopped.get('tool_calls') is None:
+        return f'not run: ~{_fmt(stopped.get("projected_s"), 0)} s'
+    return f'stopped: {stopped["tool_calls"]} calls'
 
 
 def _growth_lines(document: dict[str, Any]) -> list[str]:
@@ -409,21 +432,28 @@ def _growth_lines(document: dict[str, Any]) -> list[str]:
         for name in VARIANT_ORDER
         if (g := growth['variants'].get(name)) is not None
     ]
-    steps = sorted({s for _, _, g in measured for s in (*g['bytes'], *g['seconds'])}, key=int)
+    steps = sorted(
+        {
+            s
+            for _, _, g in measured
+            for s in (*g['bytes'], *g['seconds'], *([g['stopped']['steps']] if 'stopped' in g else []))
+        },
+        key=int,
+    )
 
-    def cell(g: dict[str, Any], s: str) -> str:
-        if s in g['bytes']:
-            return _bytes(g['bytes'][s])
+    def cell(g: dict[str, Any], s: str, key: str, fmt: Callable[[float], str]) -> str:
+        if s in g.get(key, {}):
+            return fmt(g[key][s])
         stopped = g.get('stopped')
         if stopped and stopped['steps'] == s:
-            return f'stopped: {stopped["tool_calls"]} calls'
+            return _stop_cell(stopped)
         return 'not run' if stopped else '-'
 
     rows = [
         [
             title(document, where),
             SHORT[name],
-            *(cell(g, s) for s in steps),
+            *(cell(g, s, 'bytes', _bytes) for s in steps),
             g['exponent'],
             g['exponent_last_two'],
             _bytes(g['bytes_per_step']) if not math.isnan(g['bytes_per_step']) else '-',
@@ -438,36 +468,31 @@ def _growth_lines(document: dict[str, Any]) -> list[str]:
         f'the two largest of them (goal for ours: both <= {GOAL_LINEAR_EXPONENT}); B/step: least-squares bytes per '
         'step; pg exp.: the fit for on-disk bytes after TOAST compression'
     )
-    for where, growth in summary['growth'].items():
-        variants = growth['variants']
-        largest = growth.get('largest')
-        if largest is None:
-            continue
-        side = []
-        for name in VARIANT_ORDER:
-            g = variants.get(name)
-            if g is None:
-                continue
-            if largest in g['bytes']:
-                side.append(f'{SHORT[name]} {_bytes(g["bytes"][largest])} B')
-            elif g.get('stopped'):
-                side.append(f'{SHORT[name]} {_stop(g["stopped"])} (at {g["stopped"]["steps"]} steps)')
-        out.append(f'  {title(document, where)} at {largest} steps: {"; ".join(side)}')
-        for ours, ratios in growth['ratios'].items():
-            at = growth['ratio_steps'][ours]
-            cells = ', '.join(
-                f'{_fmt(value)}' + ('' if at[comp] == largest else f' (at {at[comp]} steps)')
-                for comp, value in ratios.items()
-            )
-            out.append(f'    {SHORT[ours]} / {" / ".join(SHORT[c] for c in ratios)}: {cells}')
-        for name in VARIANT_ORDER:
-            stopped = (variants.get(name) or {}).get('stopped')
-            if stopped:
-                out.append(
-                    f'    {SHORT[name]}: the server terminated its run of {stopped["steps"]} steps after '
-                    f'{stopped["tool_calls"]} tool calls ({stopped["reason"]}), history {_bytes(stopped["bytes"])} B; '
-                    'larger sizes not run'
-                )
+    out += _largest_lines(document, 'bytes', 'ratios', 'ratio_steps', lambda v: f'{_bytes(v)} B')
+
+    heap_rows = [
+        [
+            title(document, where),
+            SHORT[name],
+            *(cell(g, s, 'heap', _kib) for s in steps),
+            g['heap_exponent'],
+            g['heap_exponent_last_two'],
+            _kib(g['heap_per_step']) if not math.isnan(g['heap_per_step']) else '-',
+        ]
+        for where, name, g in measured
+        if 'heap' in g
+    ]
+    if heap_rows:
+        out += [
+            '',
+            "3b. Memory the run holds, KiB: the peak of this process's Python heap during one run, above the heap",
+            '   at its start (tracemalloc; the same runs as 3). DBOS, Prefect: the process runs the agent loop;',
+            '   Temporal: it runs the worker (workflow and activities) and the client, one run at a time. Not counted:',
+            "   native memory, e.g. Temporal's Rust core.",
+        ]
+        header = ['engine', 'variant', *(f'{s} steps' for s in steps), 'exponent', 'last two', 'KiB/step']
+        out += _table(header, heap_rows)
+        out += _largest_lines(document, 'heap', 'heap_ratios', 'heap_ratio_steps', lambda v: f'{_kib(v)} KiB')
     timing = []
     for where, growth in summary['growth'].items():
         seconds = _get(results, 'inprocess', where, 'section_seconds', 'growth')
@@ -480,8 +505,64 @@ def _growth_lines(document: dict[str, Any]) -> list[str]:
         timing.append(
             f'  {title(document, where)}: section {_fmt(seconds, 0)} s; one run of {largest} steps, s: {per_run}'
         )
-    out += ['Time of the growth section (runs one after the other; Temporal: the variants of a size at once):']
+    out += [
+        'Time of the growth section (runs one after the other; with the heap traced, which slows them; Temporal '
+        'without it: the variants of a size at once):'
+    ]
     out += timing
+    return out
+
+
+def _kib(value: float) -> str:
+    return f'{value / 1024:,.0f}'
+
+
+def _largest_lines(
+    document: dict[str, Any], key: str, ratios_key: str, steps_key: str, fmt: Callable[[float], str]
+) -> list[str]:
+    """Per target: every variant's figure at ours' largest size side by side, then ours / each competitor."""
+    out: list[str] = []
+    for where, growth in document['summary']['growth'].items():
+        variants = growth['variants']
+        largest = growth.get('largest')
+        if largest is None:
+            continue
+        side = []
+        for name in VARIANT_ORDER:
+            g = variants.get(name)
+            if g is None:
+                continue
+            if largest in g.get(key, {}):
+                side.append(f'{SHORT[name]} {fmt(g[key][largest])}')
+            elif (stopped := g.get('stopped')) and stopped.get('tool_calls') is None:
+                side.append(f'{SHORT[name]} {_stop(stopped)}')
+            elif stopped:
+                side.append(f'{SHORT[name]} {_stop(stopped)} (at {stopped["steps"]} steps)')
+        out.append(f'  {title(document, where)} at {largest} steps: {"; ".join(side)}')
+        for ours, ratios in growth[ratios_key].items():
+            at = growth[steps_key][ours]
+            cells = ', '.join(
+                f'{_fmt(value)}' + ('' if at[comp] == largest else f' (at {at[comp]} steps)')
+                for comp, value in ratios.items()
+            )
+            out.append(f'    {SHORT[ours]} / {" / ".join(SHORT[c] for c in ratios)}: {cells}')
+        if key != 'bytes':
+            continue
+        for name in VARIANT_ORDER:
+            stopped = (variants.get(name) or {}).get('stopped')
+            if not stopped:
+                continue
+            if stopped.get('tool_calls') is None:
+                out.append(
+                    f'    {SHORT[name]}: not run at {stopped["steps"]} steps or more: {stopped["reason"]} (projected '
+                    'from its time at its two largest sizes)'
+                )
+            else:
+                out.append(
+                    f'    {SHORT[name]}: the server terminated its run of {stopped["steps"]} steps after '
+                    f'{stopped["tool_calls"]} tool calls ({stopped["reason"]}), history {_bytes(stopped["bytes"])} '
+                    'B; larger sizes not run'
+                )
     return out
 
 

@@ -39,7 +39,7 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureEr
 from temporalio.worker import Worker  # noqa: E402
 
 from . import _workload  # noqa: E402
-from ._measure import check, memory_per_run, run_sections  # noqa: E402
+from ._measure import check, heap_traced, memory_per_run, run_heap, run_sections  # noqa: E402
 from ._stats import median, percentile  # noqa: E402
 from ._workload import OURS, OURS_CAPABILITY, OURS_LOCAL, PAI_CAPABILITY, PAI_WRAPPER, PLAIN, prompt  # noqa: E402
 
@@ -189,14 +189,18 @@ async def journal(variants: dict[str, Variant]) -> dict[str, Any]:
     return out
 
 
-async def growth(variants: dict[str, Variant], step_counts: list[int], payload: int, seed: int) -> dict[str, Any]:
-    """History bytes of one run of N steps, ~`payload` bytes of text per message.
+async def growth(
+    variants: dict[str, Variant], step_counts: list[int], payload: int, seed: int, *, heap: bool = False
+) -> dict[str, Any]:
+    """History bytes of one run of N steps, ~`payload` bytes of text per message; with `heap`, the run's heap peak.
 
     One size after the other, every variant's run of a size at once: sizes do not depend on timing, and one after
-    the other they would wait on the server's round trips. A run the server terminates (PydanticAI's TemporalAgent
-    sends the whole conversation in every model request: its history grows as the square and reaches the server's
-    history size limit, ~50 MB, at about 174 tool calls) is recorded as `stopped`, with its history up to there and
-    the tool calls it completed; that variant does not run the larger sizes.
+    the other they would wait on the server's round trips. With `heap`, one run at a time: the heap peak is the
+    process's, which holds the worker (the workflow and its activities) and the client. A run the server
+    terminates (PydanticAI's TemporalAgent sends the whole conversation in every model request: its history grows
+    as the square and reaches the server's history size limit, ~50 MB, at about 174 tool calls) is recorded as
+    `stopped`, with its history up to there and the tool calls it completed; that variant does not run the larger
+    sizes.
     """
     durable = [name for name, variant in variants.items() if variant.run_workflow is not None]
     rng = random.Random(seed)
@@ -208,7 +212,8 @@ async def growth(variants: dict[str, Variant], step_counts: list[int], payload: 
         handle = variants[name].handle(workflow_id)
         start = time.perf_counter()
         try:
-            check(await variants[name].run_with_id(prompt(steps, payload), workflow_id), steps)
+            result, peak = await run_heap(variants[name].run_with_id(prompt(steps, payload), workflow_id))
+            check(result, steps)
         except WorkflowFailureError as error:
             if (await handle.describe()).status != WorkflowExecutionStatus.TERMINATED:
                 raise
@@ -228,13 +233,19 @@ async def growth(variants: dict[str, Variant], step_counts: list[int], payload: 
                 'tool_calls': _completed_tool_calls(events),
             }
         seconds = time.perf_counter() - start
-        return await history(handle) | {'seconds': seconds}
+        return await history(handle) | {'seconds': seconds, 'heap_peak_bytes': peak}
 
+    for name in durable:  # one small run first: the first run of a variant pays for one-off caches and imports
+        check(await variants[name].run(prompt(2, payload)), 2)
     for steps in step_counts:
         names = [name for name in durable if name not in stopped]
         rng.shuffle(names)
         start = time.perf_counter()
-        sizes = await asyncio.gather(*(one(name, steps) for name in names))
+        with heap_traced(heap):
+            if heap:
+                sizes = [await one(name, steps) for name in names]
+            else:
+                sizes = await asyncio.gather(*(one(name, steps) for name in names))
         wall = time.perf_counter() - start
         for name, size in zip(names, sizes, strict=True):
             out[name][str(steps)] = size | {'size_wall_s': wall}
@@ -299,7 +310,7 @@ async def inprocess(url: str, params: dict[str, Any]) -> dict[str, Any]:
             params,
             {
                 'journal': lambda _: journal(variants),
-                'growth': lambda cfg: growth(variants, cfg['steps'], cfg['payload'], seed),
+                'growth': lambda cfg: growth(variants, cfg['steps'], cfg['payload'], seed, heap=cfg.get('heap', False)),
             },
         )
         if 'overhead' in params['sections']:
