@@ -244,7 +244,9 @@ def _prefect_checkpointed(home: Path) -> list[str]:
             continue  # not (fully) written: not a checkpoint
         if not isinstance(record, dict) or 'metadata' not in record:
             continue  # the flow's own result
-        value = json.loads(json.loads(record['result']))
+        stored = json.loads(record['result'])
+        # A model request's task stores its response with the tools its request offered (durable-prefect 0.1.0).
+        value = json.loads(stored['response'] if isinstance(stored, dict) else stored)
         if 'outcome' in value:
             units.append('tool:a' if value['value'] == 1 else 'tool:b')
             continue
