@@ -33,7 +33,14 @@ from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflow
 
 from ._converter import RawJson
 from ._failures import PAYLOAD_LIMIT_BYTES, USER_ERROR_TYPE, PayloadTooLargeError
-from ._history import EarlierMessages, chain_of, earlier_messages_json, sent_prefix, start_continued
+from ._history import (
+    EarlierMessages,
+    chain_of,
+    earlier_messages_json,
+    sent_prefix,
+    split_json_list,
+    start_continued,
+)
 from ._registry import registered_agent
 
 __all__ = [
@@ -199,7 +206,7 @@ async def _load_earlier(reference: EarlierReference) -> tuple[list[bytes], list[
             result_type=RawJson,
             start_to_close_timeout=timedelta(minutes=1),
         )
-        encoded.extend(_split_list(part.encode(), reference.sizes[start:stop]))
+        encoded.extend(split_json_list(part.encode(), reference.sizes[start:stop]))
         start = stop
     digests = chain_of(encoded)
     if (digests[-1] if digests else '') != reference.digest:
@@ -209,16 +216,6 @@ async def _load_earlier(reference: EarlierReference) -> tuple[list[bytes], list[
             non_retryable=True,
         )
     return encoded, digests
-
-
-def _split_list(raw: bytes, sizes: list[int]) -> list[bytes]:
-    """Each element's JSON of a JSON list whose elements have these sizes."""
-    parts: list[bytes] = []
-    offset = 1  # after `[`
-    for size in sizes:
-        parts.append(raw[offset : offset + size])
-        offset += size + 1
-    return parts
 
 
 @workflow.defn(name=AGENT_RUN_WORKFLOW, sandboxed=False)

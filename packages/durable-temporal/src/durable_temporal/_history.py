@@ -52,6 +52,7 @@ __all__ = [
     'messages_argument',
     'resolve_messages',
     'sent_prefix',
+    'split_json_list',
     'split_messages_argument',
     'start_continued',
 ]
@@ -222,6 +223,16 @@ def _split(data: str) -> tuple[EarlierMessages | None, list[tuple[ModelMessage, 
     return earlier, [(decode(message_json, ModelMessage), message_json) for message_json in carried]
 
 
+def split_json_list(raw: bytes, sizes: Sequence[int]) -> list[bytes]:
+    """Each element's JSON of the JSON list `raw` starts with, whose elements have these byte sizes."""
+    elements: list[bytes] = []
+    offset = 1  # after the list's `[`
+    for size in sizes:
+        elements.append(raw[offset : offset + size])
+        offset += size + 1  # and the `,` or `]` after it
+    return elements
+
+
 def _split_raw(raw: bytes) -> tuple[EarlierMessages, list[bytes]]:
     """The reference and each carried message's JSON, of a messages argument in the new form."""
     head, _, rest = raw[len(_EARLIER) :].partition(_MESSAGES)
@@ -233,11 +244,9 @@ def _split_raw(raw: bytes) -> tuple[EarlierMessages, list[bytes]]:
         str(reference['digest']),
         None if source is None else (str(source['workflow_run']), str(source['run'])),
     )
-    carried: list[bytes] = []
-    offset = 1  # after the list's `[`
-    for size in reference['sizes']:
-        carried.append(rest[offset : offset + int(size)])
-        offset += int(size) + 1  # and the `,` or `]` after it
+    sizes = [int(size) for size in reference['sizes']]
+    carried = split_json_list(rest, sizes)
+    offset = 1 + sum(size + 1 for size in sizes)  # past the last element and the `,` or `]` after it
     if rest[offset - 1 :] != b']}' and not (offset == 1 and rest == b'[]}'):
         raise ValueError('The messages argument of a model request does not match the sizes it gives.')
     return earlier, carried
