@@ -23,7 +23,13 @@ from durable_core._ids import UnitId
 from durable_core._units import ModelRequestInputs, ToolCallInputs, UnitCall
 from durable_core.testing import DurableCallCounter, ToolCall
 from durable_prefect import UNIT_INPUTS, PrefectAgent, TaskConfig
-from durable_prefect._cache import GENERATED_ID_PREFIX, fingerprint, resume_fingerprint
+from durable_prefect._cache import (
+    GENERATED_ID_PREFIX,
+    ConversationHashes,
+    fingerprint,
+    fingerprints,
+    resume_fingerprint,
+)
 from prefect import flow
 from pydantic import BaseModel
 from pydantic_ai import Agent, RunContext
@@ -201,6 +207,48 @@ def test_key_has_no_object_identity() -> None:
     assert _key({'x': 1}, metadata={'client': Live(), 'lock': lock_a}) == _key(
         {'x': 1}, metadata={'client': Live(), 'lock': lock_b}
     )
+
+
+def _growing_run(steps: int) -> list[list[Any]]:
+    """The messages each model request of a run sees: tool calls with generated ids, instructions on every request."""
+    messages: list[Any] = [ModelRequest(parts=[SystemPromptPart('Sys.'), UserPromptPart('go')], instructions='Do.')]
+    seen = [list(messages)]
+    for step in range(steps):
+        call = ToolCallPart('tool', {'step': step})  # a generated id, numbered by order of appearance
+        messages.append(ModelResponse(parts=[call]))
+        messages.append(ModelRequest(parts=[ToolReturnPart('tool', step, tool_call_id=call.tool_call_id)]))
+        seen.append(list(messages))
+    return seen
+
+
+def _keys_of(messages: list[Any], conversation: ConversationHashes | None) -> tuple[str, str]:
+    inputs = ModelRequestInputs(messages, None, ModelRequestParameters(), _context(messages=messages))
+    return fingerprints(UnitCall(UnitId('a', 'model_request'), None, inputs=inputs), lambda deps: deps, conversation)
+
+
+def test_a_run_hashes_its_new_messages_only_and_gets_the_keys_of_hashing_them_all() -> None:
+    store: dict[Any, ConversationHashes] = {}
+    conversation = ConversationHashes.of(store, ('run', 'model'))
+    assert ConversationHashes.of(store, ('run', 'model')) is conversation
+    steps = _growing_run(6)
+    incremental = [_keys_of(messages, conversation) for messages in steps]
+    assert incremental == [_keys_of(messages, None) for messages in steps]
+    assert len(set(incremental)) == len(steps)
+    # A list that goes otherwise (a history processor dropped the first exchange) is hashed afresh from there, its
+    # generated ids numbered afresh too.
+    processed = [steps[-1][0], *steps[-1][3:]]
+    assert _keys_of(processed, conversation) == _keys_of(processed, None)
+    # PydanticAI changes a message by assigning to its fields: an earlier message changed so is hashed again.
+    changed = steps[-1]
+    changed[2].parts = [*changed[2].parts, UserPromptPart('Also this.')]
+    with_part = _keys_of(changed, conversation)
+    assert with_part == _keys_of(changed, None) != incremental[-1]
+    changed[0].instructions = 'Do it.'
+    with_instructions = _keys_of(changed, conversation)
+    assert with_instructions == _keys_of(changed, None)
+    # The resume key leaves instructions out, the inputs hash not.
+    assert with_instructions[1] == with_part[1]
+    assert with_instructions[0] != with_part[0]
 
 
 def _cross_run_agent(tmp_path: Path, name: str) -> tuple[PrefectAgent[Deps, str], DurableCallCounter]:

@@ -25,7 +25,7 @@ from pydantic_ai.models import Model
 from pydantic_ai.output import OutputDataT
 from pydantic_ai.tools import AgentDepsT
 
-from ._cache import fingerprints
+from ._cache import ConversationHashes, fingerprints
 from ._config import TaskConfigLike, task_options
 from ._scope import CURRENT_SCOPE, FlowScope, next_in_attempt, stable_flow_identity
 
@@ -160,7 +160,10 @@ class PrefectAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Ou
         assert scope is not None
         run_context = getattr(call.inputs, 'run_context', None)
         run_scope = scope.run_scope or getattr(run_context, 'run_id', None) or scope.identity
-        inputs_hash, resume_hash = fingerprints(call, self.encode_deps)
+        # A model request's messages are its own list (processed, cleaned), the other units' the run's.
+        kind = 'model' if isinstance(call.inputs, ModelRequestInputs) else 'run'
+        conversation = ConversationHashes.of(scope.conversations, (run_scope, kind))
+        inputs_hash, resume_hash = fingerprints(call, self.encode_deps, conversation)
         if call.inputs is None or isinstance(call.inputs, EventInputs):
             # An event is delivered once per run, and a toolset listed once per run, whatever the cache policy says.
             inputs_hash = f'{inputs_hash}@{run_scope}'

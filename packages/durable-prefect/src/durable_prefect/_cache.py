@@ -44,6 +44,7 @@ __all__ = [
     'RUN_SCOPE',
     'UNIT_INPUTS',
     'UNIT_IN_RUN',
+    'ConversationHashes',
     'RunScope',
     'UnitInRun',
     'UnitInputs',
@@ -159,8 +160,11 @@ def value_digest(value: Any) -> str:
 
 
 def _digest(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, separators=(',', ':'), ensure_ascii=True)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(_text(value)).hexdigest()
+
+
+def _text(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(',', ':'), ensure_ascii=True).encode()
 
 
 def fingerprint(call: UnitCall, encode_deps: Callable[[Any], Any]) -> str:
@@ -173,7 +177,9 @@ def resume_fingerprint(call: UnitCall) -> str:
     return fingerprints(call, lambda deps: deps)[1]
 
 
-def fingerprints(call: UnitCall, encode_deps: Callable[[Any], Any]) -> tuple[str, str]:
+def fingerprints(
+    call: UnitCall, encode_deps: Callable[[Any], Any], conversation: ConversationHashes | None = None
+) -> tuple[str, str]:
     """The inputs hash of `call` (what determines its result) and its resume hash (its place in the conversation).
 
     The resume hash leaves out what a new version of the agent may change. A model request: the messages, without
@@ -182,20 +188,21 @@ def fingerprints(call: UnitCall, encode_deps: Callable[[Any], Any]) -> tuple[str
     deps (the same for every unit of one run, or changed by a deploy). A tool call: the tool (toolset id and name),
     arguments, call id, run step and retry, and the messages as for a model request. An event: the event and run
     step. Only meaningful within one run (`UNIT_IN_RUN` keys by the run too): it leaves out what tells runs apart.
-    The inputs hash covers the same and what the resume hash leaves out. The messages are turned into data and
-    hashed once for both (a long run's messages are long).
+    The inputs hash covers the same and what the resume hash leaves out.
 
     Args:
         call: The unit call, with its inputs.
         encode_deps: Turns deps into their serialized (JSON) form; may raise for deps that cannot be.
+        conversation: The hashes of the earlier units' messages of the same run and kind (`ConversationHashes.of`),
+            so that only the messages new since then are hashed; without it, all are.
     """
-    plain = _Plain()
     inputs = call.inputs
+    conversation = conversation or ConversationHashes()
     unit = str(call.unit)
     full: dict[str, Any] = {'unit': unit}
     resume: dict[str, Any] = {'unit': unit}
     if isinstance(inputs, ModelRequestInputs):
-        full['messages'] = resume['messages'] = _split_messages(inputs.messages, plain, full)
+        plain = conversation.hash(inputs.messages, full, resume)
         full['model_settings'] = plain(inputs.model_settings)
         full['parameters'] = plain(inputs.model_request_parameters)
         if inputs.run_context is not None:
@@ -204,35 +211,117 @@ def fingerprints(call: UnitCall, encode_deps: Callable[[Any], Any]) -> tuple[str
         ctx = inputs.run_context
         # A tool may read the messages: with a model that repeats its call ids, a call after another conversation
         # must not load this one's result. First, so that generated call ids are numbered in the order they appear.
-        full['messages'] = resume['messages'] = _split_messages(ctx.messages, plain, full)
+        plain = conversation.hash(ctx.messages, full, resume)
         full['context'] = _context(ctx, plain, encode_deps)
         full['tool'] = resume['tool'] = [inputs.toolset_id, inputs.tool_name]
         full['args'] = resume['args'] = plain(inputs.tool_args)
         full['tool_call_id'] = resume['tool_call_id'] = plain.tool_call_id(call.tool_call_id or ctx.tool_call_id)
         resume['step'] = [ctx.run_step, ctx.retry]
     elif isinstance(inputs, EventInputs):
-        full['messages'] = _split_messages(inputs.run_context.messages, plain, full)
+        plain = conversation.hash(inputs.run_context.messages, full, {})
         full['context'] = _context(inputs.run_context, plain, encode_deps)
         full['event'] = resume['event'] = plain(inputs.event)
         resume['step'] = inputs.run_context.run_step
     elif isinstance(inputs, ModelCancelInputs):
+        plain = _Plain()
         full['response'] = resume['response'] = plain(inputs.response)
     return _digest(full), _digest(resume)
 
 
-def _split_messages(messages: list[ModelMessage], plain: _Plain, full: dict[str, Any]) -> str:
-    """The hash of the conversation in `messages`; the instructions and system prompts go into `full` as they are."""
-    conversation: list[Any] = []
-    from_agent: list[Any] = []
-    for message in messages:
+@dataclass
+class _Hashed:
+    """One message of a conversation as hashed, with the state of the hashes after it."""
+
+    message: ModelMessage
+    """Held, so that its `id()` is not reused while the entry lives."""
+    shape: tuple[int, ...]
+    """The identities of its fields and of its parts' fields: PydanticAI changes a message by assigning to them."""
+    conversation: Any
+    """The hash of the conversation's JSON text up to this message (`hashlib` object, open list)."""
+    from_agent: Any
+    """The same for the instructions and system prompts of its requests."""
+    requests: int
+    """Requests up to this message, to put the commas of `from_agent`."""
+    generated_ids: int
+    """How many generated tool-call ids were numbered up to this message."""
+
+
+class ConversationHashes:
+    """The hashes of one run's conversation as it grows, so that each unit hashes only its new messages.
+
+    A run's units see the same messages again, plus the new ones: hashing all of them for each unit makes a long
+    run's keys cost as the square of its steps. The hashes are kept after each message, with the messages themselves
+    and their shapes; a unit whose messages start with the same objects, unchanged, resumes from there. The digests
+    are those of hashing the whole list at once: the JSON text of a list is its items' texts between brackets.
+    """
+
+    def __init__(self) -> None:
+        self._hashed: list[_Hashed] = []
+        self._generated_ids: dict[str, str] = {}
+
+    @staticmethod
+    def of(store: dict[Any, ConversationHashes], key: Any) -> ConversationHashes:
+        """The hashes kept in `store` under `key` (a run and a kind of unit), made on first use."""
+        hashes = store.get(key)
+        if hashes is None:
+            hashes = store[key] = ConversationHashes()
+        return hashes
+
+    def hash(self, messages: list[ModelMessage], full: dict[str, Any], resume: dict[str, Any]) -> _Plain:
+        """Put the hash of `messages` into `full` and `resume`, and return the `_Plain` that numbered their ids.
+
+        The conversation (without the instructions and system prompts of the requests) goes into both, those into
+        `full` only.
+        """
+        same = 0
+        for hashed, message in zip(self._hashed, messages, strict=False):
+            if hashed.message is not message or hashed.shape != _shape(message):
+                break
+            same += 1
+        del self._hashed[same:]
+        # The ids numbered after the last message kept (later messages, or the caller's own) are numbered again.
+        known = self._hashed[same - 1].generated_ids if same else 0
+        plain = _Plain(dict(list(self._generated_ids.items())[:known]))
+        for message in messages[same:]:
+            self._hashed.append(self._next(message, plain))
+        self._generated_ids = plain.generated_ids
+        full['from_agent'] = _close(self._hashed[-1].from_agent if self._hashed else None)
+        full['messages'] = resume['messages'] = _close(self._hashed[-1].conversation if self._hashed else None)
+        return plain
+
+    def _next(self, message: ModelMessage, plain: _Plain) -> _Hashed:
+        last = self._hashed[-1] if self._hashed else None
+        conversation = last.conversation.copy() if last else hashlib.sha256(b'[')
+        from_agent = last.from_agent.copy() if last else hashlib.sha256(b'[')
+        requests = last.requests if last else 0
         data = plain(message)
         if isinstance(message, ModelRequest):
             parts = cast(list[dict[str, Any]], data['parts'])
-            from_agent.append([data['instructions'], [part for part in parts if _is_system_prompt(part)]])
+            if requests:
+                from_agent.update(b',')
+            from_agent.update(_text([data['instructions'], [part for part in parts if _is_system_prompt(part)]]))
+            requests += 1
             data = {**data, 'instructions': None, 'parts': [part for part in parts if not _is_system_prompt(part)]}
-        conversation.append(data)
-    full['from_agent'] = from_agent
-    return _digest(conversation)
+        if last:
+            conversation.update(b',')
+        conversation.update(_text(data))
+        return _Hashed(message, _shape(message), conversation, from_agent, requests, len(plain.generated_ids))
+
+
+def _shape(message: ModelMessage) -> tuple[int, ...]:
+    # What is not caught: a change inside a field's value (a part's `args` dict), which PydanticAI does not make.
+    ids = list(map(id, vars(message).values()))
+    for part in message.parts:
+        ids.append(id(part))
+        ids.extend(map(id, vars(part).values()))
+    return tuple(ids)
+
+
+def _close(open_list: Any) -> str:
+    """The digest of a list whose JSON text `open_list` has hashed but for its closing bracket."""
+    hasher = open_list.copy() if open_list is not None else hashlib.sha256(b'[')
+    hasher.update(b']')
+    return hasher.hexdigest()
 
 
 def _is_system_prompt(part: dict[str, Any]) -> bool:
@@ -261,13 +350,14 @@ def _context(ctx: RunContext[Any], plain: _Plain, encode_deps: Callable[[Any], A
 class _Plain:
     """Turns a value into JSON data by value: volatile framework fields dropped, live objects by type name."""
 
-    def __init__(self) -> None:
-        self._generated_ids: dict[str, str] = {}
+    def __init__(self, generated_ids: dict[str, str] | None = None) -> None:
+        self.generated_ids: dict[str, str] = generated_ids or {}
+        """Tool-call ids PydanticAI made up, numbered in the order they appeared."""
 
     def tool_call_id(self, value: str | None) -> str | None:
         if value is None or not value.startswith(GENERATED_ID_PREFIX):
             return value
-        return self._generated_ids.setdefault(value, f'<generated #{len(self._generated_ids)}>')
+        return self.generated_ids.setdefault(value, f'<generated #{len(self.generated_ids)}>')
 
     def __call__(self, value: Any) -> Any:
         if value is None or isinstance(value, str | int | float | bool):

@@ -17,6 +17,8 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import FlowRun
 from prefect.context import FlowRunContext
 
+from ._cache import ConversationHashes
+
 __all__ = ['CURRENT_SCOPE', 'FlowScope', 'next_in_attempt', 'stable_flow_identity']
 
 
@@ -37,6 +39,10 @@ class FlowScope:
     `PrefectDurability` run in the user's flow); otherwise each unit's is its run's id."""
     occurrences: Counter[tuple[str, str]] = field(default_factory=Counter[tuple[str, str]])
     """How many units with the same (run id, inputs hash) were called in this attempt."""
+    conversations: dict[tuple[str, str], ConversationHashes] = field(
+        default_factory=dict[tuple[str, str], ConversationHashes]
+    )
+    """The hashes of each run's conversation so far, per kind of unit (`ConversationHashes.of`)."""
 
     def next_occurrence(self, run_scope: str, inputs_hash: str) -> int:
         """Count one more unit with these inputs in this run, and return how many came before it."""
