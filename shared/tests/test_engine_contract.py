@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 from durable_core import DurableNameError, DurableUsageError, NotInDurableUnitError
-from durable_core.engine import DurableAgent, RunInputs, UnitCall
+from durable_core.engine import DurableAgent, ModelRequestInputs, RunInputs, UnitCall, removed_tools_called
 from pydantic import BaseModel
 from pydantic_ai import Agent, AgentRunResultEvent, DeferredToolRequests, RunContext
 from pydantic_ai.agent import AgentRunResult
 from pydantic_ai.messages import ModelMessage, ModelResponse, PartStartEvent, ToolCallPart
+from pydantic_ai.models import ModelRequestParameters
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.models.test import TestModel
 from pydantic_ai.tools import ToolDefinition
@@ -246,3 +247,14 @@ async def test_a_handler_passed_to_run_is_refused_where_units_run_in_another_pro
     with pytest.raises(DurableUsageError, match=r'cannot reach the model requests.*' + fix):
         await remote.run('go', event_stream_handler=handler)
     assert remote.journal == {}
+
+
+def test_a_journaled_response_calling_a_tool_this_version_removed_is_told_apart_from_a_made_up_one() -> None:
+    tools = [ToolDefinition(name='add'), ToolDefinition(name='mul')]
+    inputs = ModelRequestInputs([], None, ModelRequestParameters(function_tools=tools), None)
+    assert inputs.offered_tools() == ['add', 'mul']
+    response = ModelResponse(parts=[ToolCallPart('add', {}), ToolCallPart('made_up', {}), ToolCallPart('mul', {})])
+    assert removed_tools_called(response, ['add', 'mul'], ['mul']) == ['add']
+    # A tool the request did not offer is the model's invention, answered as unknown again on a rerun.
+    assert removed_tools_called(response, ['mul'], []) == ['mul']
+    assert removed_tools_called(response, ['add', 'mul'], ['add', 'mul', 'div']) == []

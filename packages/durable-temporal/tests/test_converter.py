@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 
@@ -10,6 +11,7 @@ from _temporal_support import history_events
 from _wf_agent import GeographyWorkflow
 from durable_core.testing import TemporalDevServer
 from durable_temporal import PydanticAIPayloadConverter, PydanticAIPlugin
+from durable_temporal import _activity_args as args_io
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.contrib.pydantic import PydanticPayloadConverter, ToJsonOptions
@@ -142,3 +144,16 @@ async def test_a_users_pydantic_converter_is_kept_without_a_warning(
     )
     result = await replayer.replay_workflow(await handle.fetch_history(), raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
+
+
+def test_a_model_result_carries_the_offered_tools_before_the_response_cut_out_unparsed() -> None:
+    response = '{"parts":[{"part_kind":"text","content":"A \\"quoted\\" }"}],"kind":"response"}'
+    result = args_io.encode_model_result(response, ['add', 'ünïcode'])
+    assert json.loads(result) == {'offered_tools': ['add', 'ünïcode'], 'response': json.loads(response)}
+    assert args_io.decode_model_result(result) == (response, ['add', 'ünïcode'])
+    # Written again by a converter with other whitespace: the same response and tools.
+    spaced = json.dumps(json.loads(result), indent=2, ensure_ascii=False)
+    text, offered = args_io.decode_model_result(spaced)
+    assert (json.loads(text), offered) == (json.loads(response), ['add', 'ünïcode'])
+    # A result of a release that did not record the tools: the response as it is, nothing to check.
+    assert args_io.decode_model_result(response) == (response, None)

@@ -2,7 +2,8 @@
 
 Temporal replays the run's history through the new version's workflow code: the activities it schedules must be the
 ones the history has, in order. Instructions and the tool list are inputs of the model request, which replay does not
-compare, so changing them is safe; removing a tool the run already called is not, and rolling back resumes the run.
+compare, so changing them is safe; removing a tool the run already called is not (`IncompatibleDeployError`, where
+Temporal's own non-determinism error would come a step later), and rolling back resumes the run.
 """
 
 from __future__ import annotations
@@ -93,10 +94,11 @@ async def test_version_2_without_a_tool_the_run_called_stops_and_rolling_back_re
 ) -> None:
     handle, counter = await _start_on_v1_and_kill(plugin_client, workers, task_queue)
     broken = workers.start_version('v2-without-add')
-    # v2's code cannot replay the run (the history has the `add` activity it would not schedule): Temporal's
-    # non-determinism error fails the workflow task, naming the activity, and retries it; the run stays open.
+    # v2's code cannot replay the run (the history has the `add` activity it would not schedule): our error, on the
+    # first model response that calls `add`, fails the workflow task, naming the tool and the fix; Temporal retries
+    # the task, and the run stays open.
     failure = await _first_workflow_task_failure(handle)
-    assert re.search(r"Nondeterminism.*'deploy\.tool_call\.agent\.add'", failure), failure
+    assert re.search(r"version with the tool\(s\) \['add'\].*roll back the workers", failure), failure
     assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
     broken.kill()
     broken.wait()

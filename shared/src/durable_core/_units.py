@@ -8,7 +8,7 @@ Temporal activity. A unit returns JSON text, so what the engine journals is our 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Iterable, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
@@ -56,6 +56,7 @@ __all__ = [
     'execute_tool_call',
     'is_model_stream_event',
     'own_secret_settings',
+    'removed_tools_called',
     'restore_secret_settings',
     'run_model_key',
     'withhold_secret_settings',
@@ -140,6 +141,15 @@ class ModelRequestInputs:
     model_request_parameters: ModelRequestParameters
     run_context: RunContext[Any] | None
 
+    def offered_tools(self) -> list[str]:
+        """The names of the tools the request offers the model (function and output tools), sorted.
+
+        An engine journals them with the response, so that a version of the agent that reads the response back can
+        tell a tool it no longer has from one the model made up (`removed_tools_called`).
+        """
+        parameters = self.model_request_parameters
+        return sorted({tool.name for tool in [*parameters.function_tools, *parameters.output_tools]})
+
 
 @dataclass(frozen=True)
 class ToolCallInputs:
@@ -167,6 +177,17 @@ class ModelCancelInputs:
 
 
 UnitInputs = ModelRequestInputs | ToolCallInputs | EventInputs | ModelCancelInputs
+
+
+def removed_tools_called(response: ModelResponse, offered_then: Iterable[str], offered_now: Iterable[str]) -> list[str]:
+    """The tools `response` calls that its request offered (`offered_then`) and this version's does not, sorted.
+
+    Only a response journaled by an earlier execution of the run can call one: a version of the agent without the
+    tool resumes a run that called it, and running on would answer the call as an unknown tool. A tool the model made
+    up (one its request did not offer) is not among them: PydanticAI answers it as unknown, on a rerun as before.
+    """
+    gone = set(offered_then) - set(offered_now)
+    return sorted({part.tool_name for part in response.tool_calls if part.tool_name in gone}) if gone else []
 
 
 async def execute_model_request(

@@ -15,6 +15,7 @@ from durable_core.engine import (
     RunInputs,
     UnitCall,
     UnitConfigs,
+    removed_tools_called,
     stable_run_id,
 )
 from prefect import Flow, Task
@@ -179,7 +180,7 @@ class PrefectAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Ou
 
             return await Task(unit, name=str(call.unit), **options)(inputs_hash, occurrence, run_scope, resume_key)
 
-        offered = _offered_tools(inputs)
+        offered = inputs.offered_tools()
 
         async def model_unit(inputs_hash: str, occurrence: int, run_scope: str, resume_key: str) -> dict[str, Any]:
             # The tools the request offered are stored with its response, for the check below on a rerun.
@@ -228,11 +229,6 @@ class PrefectAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Ou
             CURRENT_SCOPE.reset(token)
 
 
-def _offered_tools(inputs: ModelRequestInputs) -> list[str]:
-    parameters = inputs.model_request_parameters
-    return sorted({tool.name for tool in [*parameters.function_tools, *parameters.output_tools]})
-
-
 def _check_called_tools_exist(agent: str | None, stored: dict[str, Any], offered: list[str]) -> None:
     """Refuse a stored response that calls a tool its request offered and this version of the agent does not.
 
@@ -240,12 +236,10 @@ def _check_called_tools_exist(agent: str | None, stored: dict[str, Any], offered
     tools. A tool the model made up (one its request did not offer) is answered as an unknown tool, as PydanticAI
     answers it, on the rerun as the first time.
     """
-    earlier = set(cast(list[str], stored.get('offered_tools', [])))
-    gone = earlier - set(offered)
-    if not gone:
+    earlier = cast(list[str], stored.get('offered_tools', []))
+    if not set(earlier) - set(offered):
         return
-    response = decode(cast(str, stored['response']), ModelResponse)
-    called = sorted({part.tool_name for part in response.tool_calls if part.tool_name in gone})
+    called = removed_tools_called(decode(cast(str, stored['response']), ModelResponse), earlier, offered)
     if called:
         raise DurableNameError(
             f'This run of agent {agent!r} was started by a version of it with the tool(s) {called}, which its model '

@@ -18,6 +18,7 @@ from ._dropin import (
     workflow_stream_event_handler,
 )
 from ._durability import TemporalDurability
+from ._failures import IncompatibleDeployError
 from ._logfire import LogfirePlugin
 from ._plugin import PASSTHROUGH_MODULES, PydanticAIPlugin
 from ._tracing import TracingPlugin
@@ -33,6 +34,7 @@ __all__ = [
     'AgentPlugin',
     'ContinueAsNewHandler',
     'DurableAgentRunEvents',
+    'IncompatibleDeployError',
     'LocalActivity',
     'LogfirePlugin',
     'NotDurableWarning',

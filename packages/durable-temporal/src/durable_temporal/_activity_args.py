@@ -20,8 +20,10 @@ context only when an event handler will read it.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from durable_core import (
     decode,
@@ -119,13 +121,42 @@ def decode_tool_name(data: str) -> str:
     return decode(data, str)
 
 
+def encode_model_result(response: str, offered_tools: list[str]) -> str:
+    """A model request's result: its response's JSON, after the names of the tools the request offered.
+
+    The workflow checks the names when it reads the response back (`decode_model_result`), so that a version of the
+    agent without a tool the response calls stops with a clear error (`IncompatibleDeployError`).
+    """
+    return f'{{"offered_tools":{json.dumps(offered_tools, separators=(",", ":"))},"response":{response}}}'
+
+
+def decode_model_result(data: str) -> tuple[str, list[str] | None]:
+    """The response's JSON and the offered tools' names; `None` for a result of a release that did not record them.
+
+    The response's JSON is cut out of the text, not parsed and written again: it can be large. Whitespace between
+    the tokens is allowed, for a converter that writes JSON otherwise than ours.
+    """
+    head = _OFFERED_HEAD.match(data)
+    if head is None:
+        return data, None
+    offered, end = _DECODER.raw_decode(data, head.end())
+    response_head = _RESPONSE_HEAD.match(data, end)
+    assert response_head is not None, data[:200]
+    return data[response_head.end() :].rstrip().removesuffix('}'), cast(list[str], offered)
+
+
+_OFFERED_HEAD = re.compile(r'\s*\{\s*"offered_tools"\s*:\s*')
+_RESPONSE_HEAD = re.compile(r'\s*,\s*"response"\s*:\s*')
+_DECODER = json.JSONDecoder()
+
+
 def encode_response(response: ModelResponse) -> RawJson:
     """The suspended response a model-cancel activity cancels the job of."""
     return _raw(encode(response, ModelResponse))
 
 
 def decode_response(data: str) -> ModelResponse:
-    """The suspended response, in the model-cancel activity."""
+    """The suspended response, in the model-cancel activity; a model request's, in the workflow."""
     return decode(data, ModelResponse)
 
 

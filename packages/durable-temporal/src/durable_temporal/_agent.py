@@ -26,6 +26,7 @@ from durable_core.engine import (
     UnitConfigs,
     UnitKind,
     own_secret_settings,
+    removed_tools_called,
     replay_tool_call,
     run_model_key,
     withhold_secret_settings,
@@ -54,7 +55,7 @@ from ._config import (
 from ._continue_as_new import ContinueAsNewCheck, ContinueAsNewHandler
 from ._converter import RawJson
 from ._dropin import TemporalRunContext, refuse_run_context_type, refuse_unsupported_arguments
-from ._failures import PAYLOAD_LIMIT_BYTES, PayloadTooLargeError
+from ._failures import PAYLOAD_LIMIT_BYTES, IncompatibleDeployError, PayloadTooLargeError
 from ._history import forget_run, messages_argument
 from ._sync_callbacks import refuse_sync_workflow_callbacks
 from ._toolsets import ActivityToolset
@@ -263,9 +264,27 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
     async def _run_unit(self, call: UnitCall, execute: Callable[[], Coroutine[Any, Any, str]]) -> str:
         """Run one unit as an activity; `execute` (the in-process body) is not used: the worker runs it."""
         summary = call.inputs.tool_name if isinstance(call.inputs, ToolCallInputs) else None
-        return await _execute(
+        result = await _execute(
             str(call.unit), self._encode_unit(call), call.config or self._base_config, summary=summary
         )
+        if isinstance(call.inputs, ModelRequestInputs):
+            return self._checked_response(result, call.inputs)
+        return result
+
+    def _checked_response(self, result: str, inputs: ModelRequestInputs) -> str:
+        """The response of a model-request activity.
+
+        Refused if it calls a tool its request offered and this version's does not: a deploy removed a tool the run
+        called (`IncompatibleDeployError`).
+        """
+        response, offered_then = args_io.decode_model_result(result)
+        if offered_then is not None:
+            offered_now = inputs.offered_tools()
+            if set(offered_then) - set(offered_now):
+                removed = removed_tools_called(args_io.decode_response(response), offered_then, offered_now)
+                if removed:
+                    raise IncompatibleDeployError(self.name, workflow.info().workflow_id, removed)
+        return response
 
     def _encode_unit(self, call: UnitCall) -> list[RawJson]:
         inputs, model_key = call.inputs, args_io.encode_model_key(call.model_key)

@@ -14,8 +14,15 @@ from typing import Any, NoReturn
 from durable_core import DurableUsageError
 from temporalio import worker
 from temporalio.exceptions import ApplicationError
+from temporalio.workflow import NondeterminismError
 
-__all__ = ['PAYLOAD_LIMIT_BYTES', 'PayloadTooLargeError', 'UserErrorInterceptor', 'raise_as_user_error']
+__all__ = [
+    'PAYLOAD_LIMIT_BYTES',
+    'IncompatibleDeployError',
+    'PayloadTooLargeError',
+    'UserErrorInterceptor',
+    'raise_as_user_error',
+]
 
 USER_ERROR_TYPE = 'UserError'
 """The `ApplicationError` type our misuse errors carry: PydanticAI's `UserError`."""
@@ -26,6 +33,28 @@ PAYLOAD_LIMIT_BYTES = 2 * 1024 * 1024
 
 class PayloadTooLargeError(DurableUsageError):
     """An activity's input is over the server's payload limit: scheduling it would fail the workflow task forever."""
+
+
+class IncompatibleDeployError(NondeterminismError):
+    """A run's history has a model response calling a tool that this version of the agent does not have.
+
+    A deploy removed a tool that a run in flight already called, and this version's worker replays the run. Without
+    this error Temporal would stop it a step later, with a `NondeterminismError` naming the tool's activity: the
+    history's next activity is the call this version no longer makes. This one names the fix. It is a
+    `NondeterminismError` (not a `UserError`, which `PydanticAIPlugin` makes fail the workflow) so that it fails the
+    workflow task, which Temporal retries: the run stays open with its history, and once workers of the version that
+    started it take it back, they finish it.
+    """
+
+    def __init__(self, agent: str | None, workflow_id: str, tools: list[str]) -> None:
+        super().__init__(
+            f'The workflow {workflow_id!r} ran agent {agent!r} in a version with the tool(s) {tools}, which its model '
+            'called, and this version of the agent has no such tool: it cannot replay the run. The run stays open. '
+            'To finish it, roll back the workers of its task queue to the version that started it (or route the run '
+            "to them with Temporal's worker versioning); keep a tool in the agent until no run that may have called "
+            'it is open.'
+        )
+        self.tools = tools
 
 
 def raise_as_user_error(error: DurableUsageError) -> NoReturn:

@@ -136,7 +136,8 @@ class ActivityServer:
         settings = restore_secret_settings(request.settings, self._own_secret_settings(request.model_key))
         messages = await resolve_messages(request.messages)
         inputs = ModelRequestInputs(messages, settings, request.parameters, run_context)
-        return await execute_model_request(self._model(request.model_key), inputs, self._event_stream_handler)
+        response = await execute_model_request(self._model(request.model_key), inputs, self._event_stream_handler)
+        return args_io.encode_model_result(response, inputs.offered_tools())
 
     async def _serve_model_cancel(self, *activity_args: str) -> str:
         response = args_io.decode_response(args_io.required(activity_args, 0, 'response'))
