@@ -39,6 +39,7 @@ from ._workload import (
     DURABLE_VARIANTS,
     JOURNALS,
     LABELS,
+    OUR_VARIANTS,
     OURS,
     OURS_CAPABILITY,
     OURS_LOCAL,
@@ -74,8 +75,9 @@ MODES: dict[str, dict[str, Any]] = {
             'throughput': {'concurrency': [20, 100], 'rounds': {'20': 1, '100': 1}, 'steps': 2},
             # No heap tracing: under tracemalloc (and load ~25 on 2 cores) an activation of our 320-step workflow
             # took over the SDK's 2 s deadlock limit; the failed workflow task then replayed its 1,819 events in
-            # ~130 s, past the 10 s task timeout, again and again. `'heap': True` measures it where that holds.
-            'growth': {'steps': [20, 80, 320, 1000], 'payload': 2000, 'heap': False},
+            # ~130 s, past the 10 s task timeout, again and again. `'heap': True` measures it where that holds. The
+            # run's memory is its RSS peak instead (`rss`: each size of our variants again, in a fresh process).
+            'growth': {'steps': [20, 80, 320, 1000], 'payload': 2000, 'heap': False, 'rss': True},
             'memory': {'runs': 100, 'steps': 2, 'reps': 1, 'variants': list(DURABLE_VARIANTS), 'backends': None},
             'first_run': {'reps': 1, 'variants': list(DURABLE_VARIANTS), 'backends': None},
         },
@@ -115,7 +117,7 @@ MODES: dict[str, dict[str, Any]] = {
             'sections': ('overhead', 'throughput', 'growth', 'coldstart'),
             'overhead': {'shapes': {'A': 2, 'B': 10}, 'rounds': {'A': 2, 'B': 1}, 'warmup': 0},
             'throughput': {'concurrency': [20], 'rounds': {'20': 1}, 'steps': 2},
-            'growth': {'steps': [3, 6], 'payload': 2000, 'heap': True},
+            'growth': {'steps': [3, 6], 'payload': 2000, 'rss': True},
             'first_run': {'reps': 1, 'variants': [OURS], 'backends': None},
         },
         'prefect': {
@@ -165,7 +167,13 @@ def run_engines() -> dict[str, Engine]:
         # bench workflow (flow) as 2.68's capability is.
         'dbos': Engine('dbos', 'DBOS', 'bench._dbos', (*ALL_VARIANTS, OURS_CAPABILITY)),
         # ours_local: durable_temporal.LocalActivity for the tool, the opt-in for short units.
-        'temporal': Engine('temporal', 'Temporal', 'bench._temporal', (*ALL_VARIANTS, OURS_LOCAL, OURS_CAPABILITY)),
+        'temporal': Engine(
+            'temporal',
+            'Temporal',
+            'bench._temporal',
+            (*ALL_VARIANTS, OURS_LOCAL, OURS_CAPABILITY),
+            frozenset({'inprocess', 'memory', 'first_run', 'profile', 'run_memory'}),
+        ),
         'prefect': Engine('prefect', 'Prefect', 'bench._prefect', (*ALL_VARIANTS, OURS_CAPABILITY)),
     }
 
@@ -401,6 +409,22 @@ class Bench:
             out[key]['text'] = str(text_out.relative_to(ROOT))
         return out
 
+    def run_memory(self, engine: str, urls: dict[str, Callable[[str], str]], results: dict[str, Any]) -> None:
+        """Each growth run of our variants again, one at a time in a fresh process, for its RSS peak (`run_memory`
+        of the engine's module), added to the growth results. Only our variants: the competitor's largest runs are
+        the ones the engine stops."""
+        cfg = self.sizes(engine)['growth']
+        for backend in urls:
+            growth = results['inprocess'].get(target(engine, backend), {}).get('growth', {})
+            for name in OUR_VARIANTS:
+                for steps in cfg['steps']:
+                    measured = growth.get(name, {}).get(str(steps))
+                    if measured is None or measured.get('stopped'):
+                        continue
+                    params = {'variant': name, 'steps': steps, 'payload': cfg['payload']}
+                    url = self.fresh_url(urls, backend, 'run_memory')
+                    measured['rss_peak_bytes'] = self.task(engine, 'run_memory', backend, url, params)['rss_peak_bytes']
+
     def run_engine(self, engine: str, results: dict[str, Any]) -> None:
         """Timed sections one at a time, then log growth in a subprocess of its own, alone too (Prefect's server
         records task runs late when loaded, and the Temporal dev server gets no faster for company); then memory,
@@ -426,6 +450,8 @@ class Bench:
                     if measured:
                         seconds = {**entry['section_seconds'], **measured.get('section_seconds', {})}
                         entry.update(measured, section_seconds=seconds)
+            if 'growth' in sections and self.sizes(engine)['growth'].get('rss') and 'run_memory' in spec.tasks:
+                self.guarded(f'run memory on {engine}', lambda: self.run_memory(engine, urls, results))
             if self.wanted(engine, 'coldstart') and 'first_run' in spec.tasks:
                 results['first_run'].update(
                     self.guarded(f'first run on {engine}', lambda: self.first_run(engine, urls)) or {}

@@ -37,6 +37,7 @@ GOAL_CAPABILITY_VS_WRAPPER = 1.05
 GOAL_THROUGHPUT_RATIO = 1.5
 GOAL_IMPORT_S = 0.3
 GOAL_LINEAR_EXPONENT = 1.1  # log-log slope of bytes in steps (fit over all sizes; two largest); 1.0 is linear
+RUN_MEMORY = ('heap', 'rss')  # a growth run's memory: its Python heap peak (tracemalloc), its RSS peak (VmHWM)
 
 WHAT_IS_STORED = {
     'dbos': 'logical bytes of the rows in the DBOS system tables',
@@ -143,7 +144,8 @@ def _overhead_ratio(variants: dict[str, Any], name: str, other: str) -> dict[str
 def _growth(growth: dict[str, Any]) -> dict[str, Any]:
     """Per variant: bytes (and the run's heap peak) at each size it completed, exponents over those, and where the
     engine (or the bench's time budget) stopped it; ratios of ours to each competitor at the largest common size."""
-    out: dict[str, Any] = {'variants': {}, 'ratios': {}, 'ratio_steps': {}, 'heap_ratios': {}, 'heap_ratio_steps': {}}
+    out: dict[str, Any] = {'variants': {}, 'ratios': {}, 'ratio_steps': {}}
+    out |= {f'{measure}_{key}': {} for measure in RUN_MEMORY for key in ('ratios', 'ratio_steps')}
     for name, by_steps in growth.items():
         completed = {s: v for s, v in by_steps.items() if not v.get('stopped')}
         steps = sorted(int(s) for s in completed)
@@ -156,13 +158,14 @@ def _growth(growth: dict[str, Any]) -> dict[str, Any]:
             'bytes_per_step': per_step,
             'seconds': {s: v['seconds'] for s, v in by_steps.items() if 'seconds' in v},
         }
-        heap_steps = [s for s in steps if completed[str(s)].get('heap_peak_bytes') is not None]
-        if heap_steps:
-            heap = [completed[str(s)]['heap_peak_bytes'] for s in heap_steps]
-            entry['heap'] = dict(zip(map(str, heap_steps), heap, strict=True))
-            entry['heap_exponent'] = loglog_slope(heap_steps, heap)
-            entry['heap_exponent_last_two'] = loglog_slope(heap_steps[-2:], heap[-2:])
-            entry['heap_per_step'] = linear_fit(heap_steps, heap)[1]
+        for measure in RUN_MEMORY:
+            measured_steps = [s for s in steps if completed[str(s)].get(f'{measure}_peak_bytes') is not None]
+            if measured_steps:
+                peaks = [completed[str(s)][f'{measure}_peak_bytes'] for s in measured_steps]
+                entry[measure] = dict(zip(map(str, measured_steps), peaks, strict=True))
+                entry[f'{measure}_exponent'] = loglog_slope(measured_steps, peaks)
+                entry[f'{measure}_exponent_last_two'] = loglog_slope(measured_steps[-2:], peaks[-2:])
+                entry[f'{measure}_per_step'] = linear_fit(measured_steps, peaks)[1]
         stop = next(((s, v) for s, v in by_steps.items() if v.get('stopped')), None)
         if stop is not None:
             entry['stopped'] = {
@@ -185,7 +188,7 @@ def _growth(growth: dict[str, Any]) -> dict[str, Any]:
         # At the largest size both completed: a competitor the engine stopped has no figure at the larger ones.
         for key, ratios, ratio_steps in (
             ('bytes', 'ratios', 'ratio_steps'),
-            ('heap', 'heap_ratios', 'heap_ratio_steps'),
+            *((measure, f'{measure}_ratios', f'{measure}_ratio_steps') for measure in RUN_MEMORY),
         ):
             for comp in _comps(variants):
                 common = set(variants[ours].get(key, {})) & set(variants[comp].get(key, {}))
@@ -258,7 +261,7 @@ def _goals(summary: dict[str, Any]) -> list[dict[str, Any]]:
                 values,
                 all(v <= 1.0 for v in values.values()),
             )
-        for what, prefix in (('log', ''), ('run heap', 'heap_')):
+        for what, prefix in (('log', ''), ('run heap', 'heap_'), ('run RSS peak', 'rss_')):
             exponents = {
                 f'{SHORT[name]} {label}': growth['variants'][name][prefix + key]
                 for name in _ours(growth['variants'])
@@ -358,6 +361,7 @@ def _headline(document: dict[str, Any]) -> list[str]:
                     *(_pair(_get(throughput, n, 'ratios', ours)) for n in ('20', '100')),
                     _pair(_get(growth, 'ratios', ours)),
                     _pair(_get(growth, 'heap_ratios', ours)),
+                    _pair(_get(growth, 'rss_ratios', ours)),
                     _pair(_get(memory, 'rss_ratios', ours)),
                     _pair(_get(first, 'ratios', ours)),
                 ]
@@ -372,6 +376,7 @@ def _headline(document: dict[str, Any]) -> list[str]:
         'thru 100 (x)',
         'log, largest',
         'run heap, largest',
+        'run RSS, largest',
         'RSS/run',
         'first run',
     ]
@@ -379,8 +384,8 @@ def _headline(document: dict[str, Any]) -> list[str]:
         '',
         f'Ours against the competitor, per engine: each cell is {VS} (ours / wrapper and ours / capability).',
         'overhead: (ours - plain) / (competitor - plain) of median ms, lower is better; thru: runs/s ours / '
-        "competitor's, higher is better; log bytes and the run's heap peak at the largest size both ran, RSS per "
-        "in-flight run, worker start to first run: ours / competitor's, lower is better.",
+        "competitor's, higher is better; log bytes and the run's heap and RSS peaks at the largest size both ran, "
+        "RSS per in-flight run, worker start to first run: ours / competitor's, lower is better.",
         *_table(header, rows),
         *_capability_headline(document),
     ]
@@ -470,29 +475,39 @@ def _growth_lines(document: dict[str, Any]) -> list[str]:
     )
     out += _largest_lines(document, 'bytes', 'ratios', 'ratio_steps', lambda v: f'{_bytes(v)} B')
 
-    heap_rows = [
-        [
-            title(document, where),
-            SHORT[name],
-            *(cell(g, s, 'heap', _kib) for s in steps),
-            g['heap_exponent'],
-            g['heap_exponent_last_two'],
-            _kib(g['heap_per_step']) if not math.isnan(g['heap_per_step']) else '-',
-        ]
-        for where, name, g in measured
-        if 'heap' in g
-    ]
-    if heap_rows:
-        out += [
-            '',
+    memory_titles = {
+        'heap': [
             "3b. Memory the run holds, KiB: the peak of this process's Python heap during one run, above the heap",
             '   at its start (tracemalloc; the same runs as 3). DBOS, Prefect: the process runs the agent loop;',
             '   Temporal: it runs the worker (workflow and activities) and the client, one run at a time. Not counted:',
             "   native memory, e.g. Temporal's Rust core.",
+        ],
+        'rss': [
+            "3c. Memory the run holds, KiB: the RSS peak of a process during one run, above its RSS after a 2-step",
+            '   warm-up run (Linux VmHWM): each run of 3 again, our variants only, each in a fresh process running',
+            "   the worker and the client. It counts native memory too (Temporal's Rust core).",
+        ],
+    }
+    for measure, lines in memory_titles.items():
+        memory_rows = [
+            [
+                title(document, where),
+                SHORT[name],
+                *(cell(g, s, measure, _kib) for s in steps),
+                g[f'{measure}_exponent'],
+                g[f'{measure}_exponent_last_two'],
+                _kib(g[f'{measure}_per_step']) if not math.isnan(g[f'{measure}_per_step']) else '-',
+            ]
+            for where, name, g in measured
+            if measure in g
         ]
-        header = ['engine', 'variant', *(f'{s} steps' for s in steps), 'exponent', 'last two', 'KiB/step']
-        out += _table(header, heap_rows)
-        out += _largest_lines(document, 'heap', 'heap_ratios', 'heap_ratio_steps', lambda v: f'{_kib(v)} KiB')
+        if memory_rows:
+            out += ['', *lines]
+            header = ['engine', 'variant', *(f'{s} steps' for s in steps), 'exponent', 'last two', 'KiB/step']
+            out += _table(header, memory_rows)
+            out += _largest_lines(
+                document, measure, f'{measure}_ratios', f'{measure}_ratio_steps', lambda v: f'{_kib(v)} KiB'
+            )
     timing = []
     for where, growth in summary['growth'].items():
         seconds = _get(results, 'inprocess', where, 'section_seconds', 'growth')
