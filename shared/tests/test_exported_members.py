@@ -1,4 +1,4 @@
-"""``durable_core.__all__``: sorted, unique, defined, and naming every public name its ``__init__`` binds."""
+"""``__all__`` of ``durable_core`` and of the pytest plugin: sorted, unique, defined, naming every public name bound."""
 
 from __future__ import annotations
 
@@ -10,6 +10,13 @@ from durable_core.testing import public_api_problems
 
 def test_public_api_is_complete_and_sorted() -> None:
     assert public_api_problems(durable_core) == []
+
+
+def test_the_pytest_plugin_imports_without_any_engine_and_exports_its_fixtures() -> None:
+    from durable_core.testing import pytest_plugin
+
+    assert public_api_problems(pytest_plugin) == []
+    assert {'dbos', 'prefect_server', 'temporal_client', 'time_skipping_env'} <= set(pytest_plugin.__all__)
 
 
 def test_the_check_finds_unsorted_missing_and_undefined_names() -> None:
