@@ -91,11 +91,9 @@ MODES: dict[str, dict[str, Any]] = {
             # Run times grow faster than the steps on both sides. The competitor's as the square: each model request
             # task takes the whole conversation as parameters, which Prefect hashes for the cache key and walks for
             # the task's inputs (91-99 s at 320 steps at load 2-6; on course for ~15 min at 1,000, each form). Ours
-            # too, less steeply: every unit hashes the conversation so far for its cache keys (durable_prefect
-            # _cache.fingerprint and resume_fingerprint: one digest of a 1,000-step conversation is ~0.13 s of CPU,
-            # ~270 s a run). A competitor whose next run is projected over `budget_s` stops there, reported as such.
-            # One run, heap traced, at load 9-25 on 2 cores: ours 16 s at 20 steps, 117 s at 80, 554 s at 320;
-            # PydanticAI's capability 45 s and 284 s, so projected at ~1,800 s for 320 and not run.
+            # hashes only each unit's new messages (durable_prefect ConversationHashes): one untraced run at load ~3,
+            # 0.6 s at 20 steps, 17 s at 320, 117 s at 1,000 (PydanticAI's own loop walks the conversation each
+            # step). A competitor whose next run is projected over `budget_s` stops there, reported as such.
             'growth': {'steps': [20, 80, 320, 1000], 'payload': 2000, 'heap': True, 'budget_s': 600},
             'memory': {'runs': 100, 'steps': 2, 'reps': 1, 'variants': [OURS, PAI_CAPABILITY], 'heap': False},
             'first_run': {'reps': 1, 'variants': list(DURABLE_VARIANTS)},
@@ -303,7 +301,10 @@ class Bench:
             'seed': self.seed,
             **{key: cfg[key] for key in ('overhead', 'throughput', 'growth')},
         }
-        return self.task(engine, 'inprocess', backend, self.fresh_url(urls, backend, 'inprocess'), params)
+        # A growth section runs 1,000-step runs of every variant (Prefect's, traced, ~5 min each): up to 90 min.
+        timeout = 5400 if 'growth' in sections and self.mode != 'quick' else 1800
+        url = self.fresh_url(urls, backend, 'inprocess')
+        return self.task(engine, 'inprocess', backend, url, params, timeout=timeout)
 
     def per_variant(
         self,
