@@ -483,7 +483,7 @@ def _growth_lines(document: dict[str, Any]) -> list[str]:
             "   native memory, e.g. Temporal's Rust core.",
         ],
         'rss': [
-            "3c. Memory the run holds, KiB: the RSS peak of a process during one run, above its RSS after a 2-step",
+            '3c. Memory the run holds, KiB: the RSS peak of a process during one run, above its RSS after a 2-step',
             '   warm-up run (Linux VmHWM): each run of 3 again, our variants only, each in a fresh process running',
             "   the worker and the client. It counts native memory too (Temporal's Rust core).",
         ],
