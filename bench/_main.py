@@ -76,8 +76,15 @@ MODES: dict[str, dict[str, Any]] = {
             # No heap tracing: under tracemalloc (and load ~25 on 2 cores) an activation of our 320-step workflow
             # took over the SDK's 2 s deadlock limit; the failed workflow task then replayed its 1,819 events in
             # ~130 s, past the 10 s task timeout, again and again. `'heap': True` measures it where that holds. The
-            # run's memory is its RSS peak instead (`rss`: each size of our variants again, in a fresh process).
-            'growth': {'steps': [20, 80, 320, 1000], 'payload': 2000, 'heap': False, 'rss': True},
+            # run's memory is its RSS peak instead (`rss`: our variants again, each run in a fresh process), at the
+            # sizes where the run's own memory is well over the noise of one sample (a few MB; 2.5-3 MB at 20 and 80).
+            'growth': {
+                'steps': [20, 80, 320, 1000],
+                'payload': 2000,
+                'heap': False,
+                'rss': True,
+                'rss_steps': [320, 1000],
+            },
             'memory': {'runs': 100, 'steps': 2, 'reps': 1, 'variants': list(DURABLE_VARIANTS), 'backends': None},
             'first_run': {'reps': 1, 'variants': list(DURABLE_VARIANTS), 'backends': None},
         },
@@ -94,7 +101,16 @@ MODES: dict[str, dict[str, Any]] = {
             # hashes only each unit's new messages (durable_prefect ConversationHashes): one untraced run at load ~3,
             # 0.6 s at 20 steps, 17 s at 320, 117 s at 1,000 (PydanticAI's own loop walks the conversation each
             # step). A competitor whose next run is projected over `budget_s` stops there, reported as such.
-            'growth': {'steps': [20, 80, 320, 1000], 'payload': 2000, 'heap': True, 'budget_s': 600},
+            # The run's memory: our runs again, each in a fresh process, untraced (bench._prefect.run_memory; heap
+            # tracing made a 1,000-step run 312 s, where it takes 68 s), at the two largest sizes as on Temporal.
+            'growth': {
+                'steps': [20, 80, 320, 1000],
+                'payload': 2000,
+                'heap': False,
+                'rss': True,
+                'rss_steps': [320, 1000],
+                'budget_s': 600,
+            },
             'memory': {'runs': 100, 'steps': 2, 'reps': 1, 'variants': [OURS, PAI_CAPABILITY], 'heap': False},
             'first_run': {'reps': 1, 'variants': list(DURABLE_VARIANTS)},
         },
@@ -172,7 +188,13 @@ def run_engines() -> dict[str, Engine]:
             (*ALL_VARIANTS, OURS_LOCAL, OURS_CAPABILITY),
             frozenset({'inprocess', 'memory', 'first_run', 'profile', 'run_memory'}),
         ),
-        'prefect': Engine('prefect', 'Prefect', 'bench._prefect', (*ALL_VARIANTS, OURS_CAPABILITY)),
+        'prefect': Engine(
+            'prefect',
+            'Prefect',
+            'bench._prefect',
+            (*ALL_VARIANTS, OURS_CAPABILITY),
+            frozenset({'inprocess', 'memory', 'first_run', 'profile', 'run_memory'}),
+        ),
     }
 
 
@@ -418,7 +440,7 @@ class Bench:
         for backend in urls:
             growth = results['inprocess'].get(target(engine, backend), {}).get('growth', {})
             for name in OUR_VARIANTS:
-                for steps in cfg['steps']:
+                for steps in cfg.get('rss_steps', cfg['steps']):
                     measured = growth.get(name, {}).get(str(steps))
                     if measured is None or measured.get('stopped'):
                         continue

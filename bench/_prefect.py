@@ -43,7 +43,15 @@ from collections.abc import Callable, Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-from ._measure import check, heap_traced, memory_per_run, projected_seconds, run_heap, run_sections  # noqa: E402
+from ._measure import (  # noqa: E402
+    check,
+    heap_traced,
+    memory_per_run,
+    projected_seconds,
+    run_heap,
+    run_rss_peak,
+    run_sections,
+)
 
 PLAIN, OURS, PAI_WRAPPER, PAI_CAPABILITY = 'plain', 'ours', 'pai_wrapper', 'pai_capability'  # as in _workload
 OURS_CAPABILITY = 'ours_capability'
@@ -416,6 +424,25 @@ async def memory(storage: Path, params: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+async def run_memory(storage: Path, params: dict[str, Any]) -> dict[str, Any]:
+    """One growth run of a variant in this fresh process: its RSS peak above the RSS after a 2-step warm-up run.
+
+    Untraced, so as fast as an unmeasured run; the process runs the agent loop and the client (the server is another
+    process). See `bench._temporal.run_memory`.
+    """
+    from ._workload import prompt
+
+    name: str = params['variant']
+    steps: int = params['steps']
+    variant = build([name])[name]
+    check(await variant.run(prompt(2, params['payload'])), 2)
+    start = time.perf_counter()
+    result, peak = await run_rss_peak(variant.run(prompt(steps, params['payload'])))
+    seconds = time.perf_counter() - start
+    check(result, steps)
+    return {'variant': name, 'steps': steps, 'rss_peak_bytes': peak, 'seconds': seconds}
+
+
 async def first_run(storage: Path, params: dict[str, Any]) -> dict[str, Any]:
     """Seconds from this process's start to its first completed run (the parent adds the spawn time).
 
@@ -481,7 +508,13 @@ async def profile(storage: Path, params: dict[str, Any]) -> dict[str, Any]:
     return {'variant': name, 'runs': params['runs'], 'steps': steps, 'cpu_s': cpu, **spots}
 
 
-TASKS = {'inprocess': inprocess, 'memory': memory, 'first_run': first_run, 'profile': profile}
+TASKS = {
+    'inprocess': inprocess,
+    'memory': memory,
+    'first_run': first_run,
+    'profile': profile,
+    'run_memory': run_memory,
+}
 
 
 def main() -> None:
