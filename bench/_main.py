@@ -65,7 +65,14 @@ MODES: dict[str, dict[str, Any]] = {
             # issue-15 goal it judges (capability within 5% of the wrapper).
             'overhead': {'shapes': {'A': 2, 'B': 10}, 'rounds': {'A': 40, 'B': 20}, 'warmup': 2},
             'throughput': {'concurrency': [20, 100], 'rounds': {'20': 2, '100': 1}, 'steps': 2},
-            'growth': {'steps': [20, 80, 320, 1000], 'payload': 2000, 'heap': True},
+            # The heap peak traced in the growth runs, and (`rss`) their RSS peak made again in fresh processes.
+            'growth': {
+                'steps': [20, 80, 320, 1000],
+                'payload': 2000,
+                'heap': True,
+                'rss': True,
+                'rss_steps': [320, 1000],
+            },
             'memory': {'runs': 100, 'steps': 2, 'reps': 1, 'variants': list(DURABLE_VARIANTS), 'backends': ['sqlite']},
             'first_run': {'reps': 1, 'variants': list(DURABLE_VARIANTS), 'backends': ['sqlite']},
         },
@@ -179,7 +186,13 @@ def run_engines() -> dict[str, Engine]:
     return {
         # ours_capability: our capability form (DBOSDurability, TemporalDurability, PrefectDurability), run in a
         # bench workflow (flow) as 2.68's capability is.
-        'dbos': Engine('dbos', 'DBOS', 'bench._dbos', (*ALL_VARIANTS, OURS_CAPABILITY)),
+        'dbos': Engine(
+            'dbos',
+            'DBOS',
+            'bench._dbos',
+            (*ALL_VARIANTS, OURS_CAPABILITY),
+            frozenset({'inprocess', 'memory', 'first_run', 'profile', 'run_memory'}),
+        ),
         # ours_local: durable_temporal.LocalActivity for the tool, the opt-in for short units.
         'temporal': Engine(
             'temporal',
