@@ -25,7 +25,7 @@ STARTED_AT = time.time()  # before the heavy imports below: the cold-start clock
 from dbos import DBOS, SetWorkflowID  # noqa: E402
 
 from . import _workload  # noqa: E402
-from ._measure import check, heap_traced, memory_per_run, run_heap, run_rss_peak, run_sections  # noqa: E402
+from ._measure import check, growth_run_memory, heap_traced, memory_per_run, run_heap, run_sections  # noqa: E402
 from ._workload import OURS, OURS_CAPABILITY, PAI_CAPABILITY, PAI_WRAPPER, Variant, prompt  # noqa: E402
 
 DURABLE = (OURS, OURS_CAPABILITY, PAI_WRAPPER, PAI_CAPABILITY)
@@ -181,21 +181,11 @@ async def memory(url: str, params: dict[str, Any]) -> dict[str, Any]:
 
 
 async def run_memory(url: str, params: dict[str, Any]) -> dict[str, Any]:
-    """One growth run of a variant in this fresh process: its RSS peak above the RSS after a 2-step warm-up run.
-
-    See `bench._temporal.run_memory`; DBOS runs in this process (its system database is the backend's).
-    """
-    name: str = params['variant']
-    steps: int = params['steps']
-    variant = _workload.build([name])[name]
+    """One growth run in this fresh process (`growth_run_memory`); DBOS runs in it, on the backend's database."""
+    variant = _workload.build([params['variant']])[params['variant']]
     if variant.workflow_name is not None:
         launch(url)
-    check(await variant.run(_workload.prompt(2, params['payload'])), 2)
-    start = time.perf_counter()
-    result, peak = await run_rss_peak(variant.run(_workload.prompt(steps, params['payload'])))
-    seconds = time.perf_counter() - start
-    check(result, steps)
-    return {'variant': name, 'steps': steps, 'rss_peak_bytes': peak, 'seconds': seconds}
+    return await growth_run_memory(variant, params['variant'], params['steps'], params['payload'])
 
 
 async def first_run(url: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -166,7 +166,9 @@ class Engine:
     module: str
     variants: tuple[str, ...]
     """The variants of the in-process sections (memory and first run take theirs from the mode's sizes)."""
-    tasks: frozenset[str] = field(default_factory=lambda: frozenset({'inprocess', 'memory', 'first_run', 'profile'}))
+    tasks: frozenset[str] = field(
+        default_factory=lambda: frozenset({'inprocess', 'memory', 'first_run', 'profile', 'run_memory'})
+    )
 
     def attribute(self, name: str, default: Any) -> Any:
         """`MODES`, `LABELS`, `JOURNALS` of the engine's module, if it has them (importing it must be cheap)."""
@@ -186,28 +188,10 @@ def run_engines() -> dict[str, Engine]:
     return {
         # ours_capability: our capability form (DBOSDurability, TemporalDurability, PrefectDurability), run in a
         # bench workflow (flow) as 2.68's capability is.
-        'dbos': Engine(
-            'dbos',
-            'DBOS',
-            'bench._dbos',
-            (*ALL_VARIANTS, OURS_CAPABILITY),
-            frozenset({'inprocess', 'memory', 'first_run', 'profile', 'run_memory'}),
-        ),
+        'dbos': Engine('dbos', 'DBOS', 'bench._dbos', (*ALL_VARIANTS, OURS_CAPABILITY)),
         # ours_local: durable_temporal.LocalActivity for the tool, the opt-in for short units.
-        'temporal': Engine(
-            'temporal',
-            'Temporal',
-            'bench._temporal',
-            (*ALL_VARIANTS, OURS_LOCAL, OURS_CAPABILITY),
-            frozenset({'inprocess', 'memory', 'first_run', 'profile', 'run_memory'}),
-        ),
-        'prefect': Engine(
-            'prefect',
-            'Prefect',
-            'bench._prefect',
-            (*ALL_VARIANTS, OURS_CAPABILITY),
-            frozenset({'inprocess', 'memory', 'first_run', 'profile', 'run_memory'}),
-        ),
+        'temporal': Engine('temporal', 'Temporal', 'bench._temporal', (*ALL_VARIANTS, OURS_LOCAL, OURS_CAPABILITY)),
+        'prefect': Engine('prefect', 'Prefect', 'bench._prefect', (*ALL_VARIANTS, OURS_CAPABILITY)),
     }
 
 

@@ -95,6 +95,23 @@ async def run_rss_peak(run: Awaitable[T]) -> tuple[T, int | None]:
     return result, None if peak is None else peak - start
 
 
+async def growth_run_memory(variant: Runnable, name: str, steps: int, payload: int) -> dict[str, Any]:
+    """The `run_memory` task of an engine, in the fresh process it runs in: one growth run of `variant` after a 2-step
+    warm-up run, with its RSS peak above the RSS after the warm-up (`run_rss_peak`).
+
+    Only a fresh process tells it: in one that ran other runs first, the memory they freed and the allocator kept
+    would serve this one unseen.
+    """
+    from ._workload import prompt
+
+    check(await variant.run(prompt(2, payload)), 2)
+    start = time.perf_counter()
+    result, peak = await run_rss_peak(variant.run(prompt(steps, payload)))
+    seconds = time.perf_counter() - start
+    check(result, steps)
+    return {'variant': name, 'steps': steps, 'rss_peak_bytes': peak, 'seconds': seconds}
+
+
 async def run_heap(run: Awaitable[T]) -> tuple[T, int | None]:
     """Await one run; with its heap peak: the most bytes of Python heap it held above the heap at its start.
 

@@ -45,11 +45,11 @@ from typing import Any  # noqa: E402
 
 from ._measure import (  # noqa: E402
     check,
+    growth_run_memory,
     heap_traced,
     memory_per_run,
     projected_seconds,
     run_heap,
-    run_rss_peak,
     run_sections,
 )
 
@@ -425,22 +425,10 @@ async def memory(storage: Path, params: dict[str, Any]) -> dict[str, Any]:
 
 
 async def run_memory(storage: Path, params: dict[str, Any]) -> dict[str, Any]:
-    """One growth run of a variant in this fresh process: its RSS peak above the RSS after a 2-step warm-up run.
-
-    Untraced, so as fast as an unmeasured run; the process runs the agent loop and the client (the server is another
-    process). See `bench._temporal.run_memory`.
-    """
-    from ._workload import prompt
-
-    name: str = params['variant']
-    steps: int = params['steps']
-    variant = build([name])[name]
-    check(await variant.run(prompt(2, params['payload'])), 2)
-    start = time.perf_counter()
-    result, peak = await run_rss_peak(variant.run(prompt(steps, params['payload'])))
-    seconds = time.perf_counter() - start
-    check(result, steps)
-    return {'variant': name, 'steps': steps, 'rss_peak_bytes': peak, 'seconds': seconds}
+    """One growth run in this fresh process (`growth_run_memory`), untraced: the agent loop and the client (the
+    server is another process)."""
+    variant = build([params['variant']])[params['variant']]
+    return await growth_run_memory(variant, params['variant'], params['steps'], params['payload'])
 
 
 async def first_run(storage: Path, params: dict[str, Any]) -> dict[str, Any]:

@@ -39,7 +39,7 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureEr
 from temporalio.worker import Worker  # noqa: E402
 
 from . import _workload  # noqa: E402
-from ._measure import check, heap_traced, memory_per_run, run_heap, run_rss_peak, run_sections  # noqa: E402
+from ._measure import check, growth_run_memory, heap_traced, memory_per_run, run_heap, run_sections  # noqa: E402
 from ._stats import median, percentile  # noqa: E402
 from ._workload import OURS, OURS_CAPABILITY, OURS_LOCAL, PAI_CAPABILITY, PAI_WRAPPER, PLAIN, prompt  # noqa: E402
 
@@ -338,21 +338,11 @@ async def memory(url: str, params: dict[str, Any]) -> dict[str, Any]:
 
 
 async def run_memory(url: str, params: dict[str, Any]) -> dict[str, Any]:
-    """One growth run of a variant in this fresh process: its RSS peak above the RSS after a 2-step warm-up run.
-
-    Client and worker share the process, as in `inprocess`; the peak counts native memory too (the SDK's Rust core).
-    In a process that ran other runs first, the memory they freed and the allocator kept would serve this one unseen.
-    """
-    name: str = params['variant']
-    steps: int = params['steps']
+    """One growth run in this fresh process (`growth_run_memory`); client and worker share it, as in `inprocess`, and
+    its RSS counts native memory too (the SDK's Rust core)."""
     async with contextlib.AsyncExitStack() as stack:
-        variant = (await launch(url, build([name]), stack))[name]
-        check(await variant.run(prompt(2, params['payload'])), 2)
-        start = time.perf_counter()
-        result, peak = await run_rss_peak(variant.run(prompt(steps, params['payload'])))
-        seconds = time.perf_counter() - start
-        check(result, steps)
-    return {'variant': name, 'steps': steps, 'rss_peak_bytes': peak, 'seconds': seconds}
+        variant = (await launch(url, build([params['variant']]), stack))[params['variant']]
+        return await growth_run_memory(variant, params['variant'], params['steps'], params['payload'])
 
 
 async def first_run(url: str, params: dict[str, Any]) -> dict[str, Any]:
