@@ -50,8 +50,9 @@ LONG_STEPS = 30
 PROCESSED_STEPS = 14
 """The tool calls of the run whose history processor rewrites earlier messages (test 2)."""
 
-_RUN_STAMPS = frozenset({'timestamp', 'run_id', 'conversation_id'})
-"""What differs between two runs of the same agent: when they ran, and their ids."""
+_RUN_STAMPS = frozenset({'timestamp', 'run_id', 'conversation_id', 'request_timestamp', 'duration'})
+"""What differs between two runs of the same agent: when they ran, how long a request took (PydanticAI 2.78's
+`ModelResponse.request_timestamp` and `duration`), and their ids."""
 
 
 def record(name: str) -> None:
