@@ -8,7 +8,7 @@ from contextvars import ContextVar
 from typing import Any
 
 import pytest
-from durable_core import DurableNameError, DurableUsageError, NotInDurableUnitError
+from durable_core import DurableNameError, DurableUsageError, NotInDurableUnitError, encode
 from durable_core.engine import DurableAgent, ModelRequestInputs, RunInputs, UnitCall, removed_tools_called
 from pydantic import BaseModel
 from pydantic_ai import Agent, AgentRunResultEvent, DeferredToolRequests, RunContext
@@ -253,7 +253,8 @@ def test_a_journaled_response_calling_a_tool_this_version_removed_is_told_apart_
     tools = [ToolDefinition(name='add'), ToolDefinition(name='mul')]
     inputs = ModelRequestInputs([], None, ModelRequestParameters(function_tools=tools), None)
     assert inputs.offered_tools() == ['add', 'mul']
-    response = ModelResponse(parts=[ToolCallPart('add', {}), ToolCallPart('made_up', {}), ToolCallPart('mul', {})])
+    calls = [ToolCallPart('add', {}), ToolCallPart('made_up', {}), ToolCallPart('mul', {})]
+    response = encode(ModelResponse(parts=calls), ModelResponse)
     assert removed_tools_called(response, ['add', 'mul'], ['mul']) == ['add']
     # A tool the request did not offer is the model's invention, answered as unknown again on a rerun.
     assert removed_tools_called(response, ['mul'], []) == ['mul']

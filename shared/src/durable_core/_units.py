@@ -179,15 +179,18 @@ class ModelCancelInputs:
 UnitInputs = ModelRequestInputs | ToolCallInputs | EventInputs | ModelCancelInputs
 
 
-def removed_tools_called(response: ModelResponse, offered_then: Iterable[str], offered_now: Iterable[str]) -> list[str]:
-    """The tools `response` calls that its request offered (`offered_then`) and this version's does not, sorted.
+def removed_tools_called(response: str, offered_then: Iterable[str], offered_now: Iterable[str]) -> list[str]:
+    """The tools a journaled response (its JSON) calls that its request offered and this version's does not, sorted.
 
-    Only a response journaled by an earlier execution of the run can call one: a version of the agent without the
-    tool resumes a run that called it, and running on would answer the call as an unknown tool. A tool the model made
-    up (one its request did not offer) is not among them: PydanticAI answers it as unknown, on a rerun as before.
+    The response is decoded only when a tool offered then is gone. Only a response journaled by an earlier execution
+    of the run can call one: a version of the agent without the tool resumes a run that called it, and running on
+    would answer the call as an unknown tool. A tool the model made up (one its request did not offer) is not among
+    them: PydanticAI answers it as unknown, on a rerun as before.
     """
     gone = set(offered_then) - set(offered_now)
-    return sorted({part.tool_name for part in response.tool_calls if part.tool_name in gone}) if gone else []
+    if not gone:
+        return []
+    return sorted({part.tool_name for part in decode_response(response).tool_calls if part.tool_name in gone})
 
 
 async def execute_model_request(

@@ -6,7 +6,7 @@ from collections.abc import AsyncGenerator, Callable, Coroutine, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Generic, cast
 
-from durable_core import DurableNameError, decode
+from durable_core import DurableNameError
 from durable_core.engine import (
     DurableAgent,
     EventInputs,
@@ -21,7 +21,6 @@ from durable_core.engine import (
 from prefect import Flow, Task
 from prefect.context import FlowRunContext, TaskRunContext
 from pydantic_ai.agent import AbstractAgent, EventStreamHandler
-from pydantic_ai.messages import ModelResponse
 from pydantic_ai.models import Model
 from pydantic_ai.output import OutputDataT
 from pydantic_ai.tools import AgentDepsT
@@ -236,10 +235,9 @@ def _check_called_tools_exist(agent: str | None, stored: dict[str, Any], offered
     tools. A tool the model made up (one its request did not offer) is answered as an unknown tool, as PydanticAI
     answers it, on the rerun as the first time.
     """
-    earlier = cast(list[str], stored.get('offered_tools', []))
-    if not set(earlier) - set(offered):
-        return
-    called = removed_tools_called(decode(cast(str, stored['response']), ModelResponse), earlier, offered)
+    called = removed_tools_called(
+        cast(str, stored['response']), cast(list[str], stored.get('offered_tools', [])), offered
+    )
     if called:
         raise DurableNameError(
             f'This run of agent {agent!r} was started by a version of it with the tool(s) {called}, which its model '

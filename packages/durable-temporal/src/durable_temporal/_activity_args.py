@@ -156,7 +156,7 @@ def encode_response(response: ModelResponse) -> RawJson:
 
 
 def decode_response(data: str) -> ModelResponse:
-    """The suspended response, in the model-cancel activity; a model request's, in the workflow."""
+    """The suspended response, in the model-cancel activity."""
     return decode(data, ModelResponse)
 
 

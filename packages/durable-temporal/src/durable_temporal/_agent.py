@@ -279,11 +279,9 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
         """
         response, offered_then = args_io.decode_model_result(result)
         if offered_then is not None:
-            offered_now = inputs.offered_tools()
-            if set(offered_then) - set(offered_now):
-                removed = removed_tools_called(args_io.decode_response(response), offered_then, offered_now)
-                if removed:
-                    raise IncompatibleDeployError(self.name, workflow.info().workflow_id, removed)
+            removed = removed_tools_called(response, offered_then, inputs.offered_tools())
+            if removed:
+                raise IncompatibleDeployError(self.name, workflow.info().workflow_id, removed)
         return response
 
     def _encode_unit(self, call: UnitCall) -> list[RawJson]:
