@@ -320,7 +320,7 @@ class Bench:
             'seed': self.seed,
             **{key: cfg[key] for key in ('overhead', 'throughput', 'growth')},
         }
-        # A growth section runs 1,000-step runs of every variant (Prefect's, traced, ~5 min each): up to 90 min.
+        # A growth section runs 1,000-step runs of every variant (up to ~5 min each with the heap traced): 90 min.
         timeout = 5400 if 'growth' in sections and self.mode != 'quick' else 1800
         url = self.fresh_url(urls, backend, 'inprocess')
         return self.task(engine, 'inprocess', backend, url, params, timeout=timeout)

@@ -484,8 +484,9 @@ def _growth_lines(document: dict[str, Any]) -> list[str]:
         ],
         'rss': [
             '3c. Memory the run holds, KiB: the RSS peak of a process during one run, above its RSS after a 2-step',
-            '   warm-up run (Linux VmHWM): each run of 3 again, our variants only, each in a fresh process (Temporal:',
-            '   the worker and the client; Prefect: the agent loop and the client). It counts native memory too.',
+            '   warm-up run (Linux VmHWM): runs of 3 again (the two largest sizes), our variants only, each in a fresh',
+            '   process (Temporal: the worker and the client; DBOS, Prefect: the agent loop and the client). It counts',
+            '   native memory too.',
         ],
     }
     for measure, lines in memory_titles.items():
