@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import socket
 import uuid
 from dataclasses import dataclass
@@ -183,6 +184,14 @@ async def test_toolsets_at_run_time(dbos: DBOS) -> None:
 async def test_run_time_arguments_that_cannot_be_journaled(dbos: DBOS) -> None:
     with pytest.raises(DurableUsageError, match=r'output_type= cannot be journaled.*on the `Agent` itself'):
         await misuse_agent.run('Hi', output_type=int, deps=Handle(connection=None))
+
+
+@pytest.mark.skipif('compact' not in inspect.signature(Agent.run).parameters, reason='compact= is PydanticAI 2.78+')
+async def test_compact_at_run_time_is_refused(dbos: DBOS) -> None:
+    before = await _agent_workflows()
+    with pytest.raises(DurableUsageError, match=r'compact= cannot be journaled.*`compact_history\(\)`'):
+        await misuse_agent.run('Hi', compact=True, deps=Handle(connection=None))
+    assert await _agent_workflows() == before
 
 
 @pytest.mark.parametrize('entry_point', ['run_stream', 'run_stream_events', 'override'])

@@ -144,6 +144,7 @@ _UNJOURNALED_ARGUMENTS = {
     'capabilities': 'add capabilities to the `Agent` itself',
     'workspace': 'workspaces are not supported by durable agents yet',
     'spec': 'apply the spec to the `Agent` before wrapping it',
+    'compact': 'compact the history first with `compact_history()` and pass its messages as `message_history=`',
 }
 
 
@@ -838,6 +839,8 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
             return await super().run(
                 event_stream_handler=event_stream_handler, toolsets=toolsets, **arguments, **kwargs
             )
+        if kwargs.get('compact') is False:  # PydanticAI's default (2.78), which its `run_sync` passes on to `run`
+            del kwargs['compact']
         self._check_run_arguments(event_stream_handler, toolsets, kwargs)
         kwargs.pop('infer_name', None)  # the name is fixed at construction
         token = _RUN_EVENT_HANDLER.set(event_stream_handler)  # this run's `iter()` takes it, in this process
