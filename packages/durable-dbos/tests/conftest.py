@@ -3,11 +3,10 @@
 The fixtures ``postgres_server``, ``dbos_backend`` (parametrized over ``sqlite`` and ``postgres``) and ``dbos``
 (launched on that backend) come from durable-core's pytest plugin (``durable_core.testing.pytest_plugin``, see its
 docstring). DBOS is a process-wide singleton: register workflows and steps at import time (module level) so that
-they exist before launch. This package adds:
+they exist before launch. This package adds (``form``, wrapper or capability, is the plugin's too):
 
 - ``dbos_config`` (function scoped): a factory of ``DBOSConfig`` for tests that manage the DBOS lifecycle
   themselves (they must not also use ``dbos``, and must call ``DBOS.destroy()`` when done).
-- ``form``.
 """
 
 from __future__ import annotations
@@ -34,9 +33,3 @@ def dbos_config(
         return make_dbos_config(url, **overrides)  # type: ignore[return-value]
 
     return factory
-
-
-@pytest.fixture(params=['wrapper', 'capability'])
-def form(request: pytest.FixtureRequest) -> str:
-    """The durable form a test's agent takes: `DBOSAgent(agent)`, or `DBOSDurability` in a workflow of the test's."""
-    return request.param

@@ -7,7 +7,7 @@ The fixtures ``prefect_server`` and ``prefect_api_url`` come from durable-core's
 (``durable_core.testing.pytest_plugin``, see its docstring): ``prefect server start`` on a free port of 127.0.0.1,
 SQLite in a temp dir, no UI. Every test here uses it (``_every_test_uses_prefect_server``, autouse): for the whole
 session, ``PREFECT_API_URL`` points at it, both in Prefect's settings and in ``os.environ`` (for subprocesses), so
-no flow ever falls back to an ephemeral in-process server. This package adds ``form``.
+no flow ever falls back to an ephemeral in-process server. ``form`` (wrapper or capability) too.
 """
 
 import atexit
@@ -34,9 +34,3 @@ pytest_plugins = ['durable_core.testing.pytest_plugin']
 @pytest.fixture(scope='session', autouse=True)
 def _every_test_uses_prefect_server(prefect_server: PrefectServer) -> PrefectServer:
     return prefect_server
-
-
-@pytest.fixture(params=['wrapper', 'capability'])
-def form(request: pytest.FixtureRequest) -> str:
-    """The durable form a test's agent takes: `PrefectAgent(agent)`, or `PrefectDurability` in a flow."""
-    return request.param

@@ -3,17 +3,9 @@
 The fixtures come from durable-core's pytest plugin (``durable_core.testing.pytest_plugin``, see its docstring):
 ``temporal_dev_server``, ``temporal_client``, ``temporal_env``, ``temporal_test_server_path``,
 ``time_skipping_env`` (all session scoped; async ones live on the session event loop) and ``task_queue`` (function
-scoped). This package adds ``form``.
+scoped). ``form`` (wrapper or capability) too.
 """
 
 from __future__ import annotations
 
-import pytest
-
 pytest_plugins = ['durable_core.testing.pytest_plugin']
-
-
-@pytest.fixture(params=['wrapper', 'capability'])
-def form(request: pytest.FixtureRequest) -> str:
-    """The durable form a test's agent takes: `TemporalAgent(agent)`, or `TemporalDurability` (both in a workflow)."""
-    return request.param

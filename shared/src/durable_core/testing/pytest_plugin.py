@@ -37,7 +37,13 @@ Prefect (needs ``prefect``):
   environment at import: set ``PREFECT_HOME`` and the like at the top of the conftest, before anything imports it.
 - ``prefect_api_url``: its ``.../api`` URL.
 
-All are session scoped but ``task_queue``. A conftest may override any of them by name.
+Any engine:
+
+- ``form`` (function scoped): parametrizes a test over the two durable forms an agent takes, ``'wrapper'`` (the
+  engine's ``...Agent(agent)``) and ``'capability'`` (its ``...Durability`` capability on the agent): a test that
+  takes it runs once per form.
+
+All are session scoped but ``task_queue`` and ``form``. A conftest may override any of them by name.
 
 PYTEST_DONT_REWRITE: pytest leaves this module's asserts alone, so a conftest may import from it (``DbosBackend``,
 ``make_dbos_config``) before it lists it in ``pytest_plugins`` without a warning.
@@ -88,6 +94,13 @@ __all__ = [
     'temporal_test_server_path',
     'time_skipping_env',
 ]
+
+
+@pytest.fixture(params=['wrapper', 'capability'])
+def form(request: pytest.FixtureRequest) -> str:
+    """The durable form a test's agent takes: the engine's wrapper (``'wrapper'``) or capability (``'capability'``)."""
+    return request.param
+
 
 # --- Temporal ---------------------------------------------------------------------------------------------------
 
