@@ -157,6 +157,13 @@ MODES: dict[str, dict[str, Any]] = {
 }
 
 
+def _say(line: str) -> None:
+    """Print one line in one write: --quick runs the engines in threads, and print() writes the text and the newline
+    apart, so two threads' lines ran together."""
+    sys.stdout.write(line + '\n')
+    sys.stdout.flush()
+
+
 @dataclass(frozen=True)
 class Engine:
     """An engine whose runs are benchmarked: the module with its tasks and what it can measure."""
@@ -291,15 +298,15 @@ class Bench:
     def guarded(self, name: str, body: Callable[[], Any]) -> Any:
         """Run a section; a failure is recorded and the other sections still run."""
         start = time.monotonic()
-        print(f'-- {name} ...', flush=True)
+        _say(f'-- {name} ...')
         try:
             return body()
         except Exception as error:  # the bench reports every section it can
             self.errors[name] = f'{type(error).__name__}: {error}'
-            print(f'!! {name} failed: {error}', flush=True)
+            _say(f'!! {name} failed: {error}')
             return None
         finally:
-            print(f'   {name}: {time.monotonic() - start:.0f}s', flush=True)
+            _say(f'   {name}: {time.monotonic() - start:.0f}s')
 
     # ---- sections -------------------------------------------------------------------------------------------------
 
