@@ -1,9 +1,9 @@
 """Fixtures for the cross-engine suites: every engine's real server, each started once per run, on demand.
 
-These run in a venv that holds every package (the `cross-*` environments of tox.toml, or `.venvs/all`). The engine fixtures come from durable-core's pytest
-plugin (``durable_core.testing.pytest_plugin``, see its docstring), the one each package's tests load too: engines
-are imported inside the fixtures, so a suite that needs one engine only starts that one. Prefect's environment is
-set here, before anything imports prefect.
+These run in a venv that holds every package (the ``cross-*`` environments of tox.toml, or ``.venvs/all``). The
+engine fixtures come from durable-core's pytest plugin (``durable_core.testing.pytest_plugin``, see its docstring),
+the one each package's tests load too: engines are imported inside the fixtures, so a suite that needs one engine
+only starts that one. Prefect's environment is set here, before anything imports prefect.
 
 Temporal: ``temporal_dev_server``, ``temporal_client``, ``temporal_env``, ``time_skipping_env``, ``task_queue``.
 DBOS: ``postgres_server``, ``dbos_backend`` (params ``sqlite``/``postgres``), ``dbos`` (launched on that backend).
