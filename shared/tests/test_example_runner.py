@@ -1,11 +1,14 @@
-"""`aborted_in_temporal_finalization` lets through only temporalio's exit abort, on real processes."""
+"""The example runner: `python_blocks` finds every Python fence or fails; `aborted_in_temporal_finalization` lets
+through only temporalio's exit abort, on real processes.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
-from durable_core.testing import aborted_in_temporal_finalization, run_example
+from durable_core.testing import aborted_in_temporal_finalization, python_blocks, run_example
 
 _FINALIZATION_ABORT = (
     'Fatal Python error: PyGILState_Release: thread state 0x7fd5e0003320 must be current when releasing\n'
@@ -37,3 +40,27 @@ def test_the_abort_after_the_work_is_let_through(tmp_path: Path) -> None:
 def test_anything_else_is_not(stderr: str, end: str, tmp_path: Path) -> None:
     done = run_example(_program(stderr, end=end), cwd=tmp_path)
     assert not aborted_in_temporal_finalization(done)
+
+
+def test_python_blocks_are_the_plain_python_fences(tmp_path: Path) -> None:
+    readme = tmp_path / 'README.md'
+    readme.write_text(
+        '# Title\n\n'
+        '```python\nprint(1)\n```\n\n'
+        '```bash\npip install x\n```\n\n'
+        '- in a list:\n\n'
+        '  ```python\n  if True:\n      print(2)\n  ```\n\n'
+        'Inline: ```` ```python ```` is not a fence.\n\n'
+        '```text\n```python\n```\n'
+    )
+    assert python_blocks(readme) == ['print(1)\n', 'if True:\n    print(2)\n']
+
+
+@pytest.mark.parametrize(
+    'info', ['python notest', 'python {test="typecheck"}', 'Python', 'python3 skip', 'py{x}', 'pycon', 'python-repl']
+)
+def test_a_python_fence_that_would_not_run_fails(info: str, tmp_path: Path) -> None:
+    readme = tmp_path / 'README.md'
+    readme.write_text(f'# Title\n\n```python\nprint(1)\n```\n\n```{info}\nprint(2)\n```\n')
+    with pytest.raises(ValueError, match=rf'README\.md:7: ```{re.escape(info)} is not run'):
+        python_blocks(readme)

@@ -29,11 +29,44 @@ __all__ = [
 ]
 
 _EXAMPLE_VALUES: dict[str, object] = {'string': 'Lisbon', 'number': 21.5, 'integer': 3, 'boolean': True}
+_FENCE_OPEN = re.compile(r'^(?P<indent>[ \t]*)```(?P<info>[^\n`]*)$')
+# The first word of a Python fence's info string, however it goes on (`python notest`, `Python`, `py {...}`).
+_PYTHON_WORD = re.compile(r'^(?:python3?|py3?)(?![\w-])', re.IGNORECASE)
+_PLAIN_PYTHON = frozenset({'python', 'py', 'python3'})
+_CONSOLE_WORDS = frozenset({'pycon', 'python-repl', 'ipython'})
 
 
 def python_blocks(markdown: Path) -> list[str]:
-    """The code of every ```python block in a Markdown file, in order."""
-    return re.findall(r'```python\n(.*?)```', markdown.read_text(), flags=re.DOTALL)
+    """The code of every ```python block in a Markdown file, in order.
+
+    A block may be indented (in a list, say): its lines lose the fence's indentation. A Python fence with anything
+    after `python` (```python notest, ```python {...}), or a console session (```pycon), is refused rather than
+    left out, so that no example drops out of the tests unseen.
+
+    Raises:
+        ValueError: A Python fence other than a plain ```python, naming the file and the line.
+    """
+    blocks: list[str] = []
+    lines = markdown.read_text().splitlines()
+    index = 0
+    while index < len(lines):
+        opening = _FENCE_OPEN.match(lines[index])
+        if opening is None:
+            index += 1
+            continue
+        indent, info = opening['indent'], opening['info'].strip()
+        end = index + 1
+        while end < len(lines) and lines[end].strip() != '```':
+            end += 1
+        if info in _PLAIN_PYTHON:
+            blocks.append(''.join(line.removeprefix(indent) + '\n' for line in lines[index + 1 : end]))
+        elif _PYTHON_WORD.match(info) or info.split('{')[0].strip().lower() in _CONSOLE_WORDS:
+            raise ValueError(
+                f'{markdown}:{index + 1}: ```{info} is not run as an example: make it a plain ```python block '
+                'that runs as written'
+            )
+        index = end + 1
+    return blocks
 
 
 def call_each_tool_once(request: RecordedRequest) -> StepLike:
