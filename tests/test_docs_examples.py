@@ -1,13 +1,16 @@
 """Every ```python block of the documentation (docs/pages/**/*.md, with the files they include) is tested.
 
 A plain ```python block runs as a program of its own, in a fresh process whose working directory is a temporary
-one. `'openai:...'` models in it talk to a local OpenAI-compatible server (`OPENAI_BASE_URL`) that calls each tool it
-is offered once, with arguments made from the tool's schema, then answers in text. A block that uses Temporal finds
-the test Temporal dev server in `TEMPORAL_ADDRESS`; one that uses Prefect finds the test Prefect server in
+one, without `OPENAI_API_KEY` (and `OPENAI_BASE_URL`), as on a machine with no key: a block that needs one fails. A
+block that reads `OPENAI_API_KEY` (its models are PydanticAI's `TestModel` without it) runs a second time with a key,
+its `'openai:...'` models talking to a local OpenAI-compatible server (`OPENAI_BASE_URL`) that calls each tool it is
+offered once, with arguments made from the tool's schema, then answers in text. A block that uses Temporal finds the
+test Temporal dev server in `TEMPORAL_ADDRESS`; one that uses Prefect finds the test Prefect server in
 `PREFECT_API_URL`.
 
 A block fenced as ```python {test="typecheck"} cannot run on its own (it serves forever, say): it is compiled and
-type-checked with pyright instead.
+type-checked with pyright instead. Any other word or option on a Python fence (```python notest, say) fails the
+collection of this module, so that no block drops out of the tests unseen.
 
 Files included with the snippets syntax (a line `--8<-- "path/from/repo/root"`) are expanded first, so the package
 READMEs shown in the docs are tested here too.
@@ -40,6 +43,8 @@ PAGES = ROOT / 'docs' / 'pages'
 _SNIPPET = re.compile(r'^-{2,}8<-{2,}[ \t]+"(?P<path>[^"]+)"[ \t]*$', re.MULTILINE)
 _FENCE_OPEN = re.compile(r'^(?P<indent>[ \t]*)```(?P<info>[^\n`]*)$')
 _PYTHON_INFO = re.compile(r'^(?:python|py|python3)\b(?:[ \t]*\{(?P<attrs>[^}]*)\})?[ \t]*$')
+# The first word of a Python fence's info string, however it goes on (`python notest`, `Python`, `py3{...}`).
+_PYTHON_WORD = re.compile(r'^(?:python3?|py3?)(?![\w-])', re.IGNORECASE)
 _MODES = {'': 'run', 'test="typecheck"': 'typecheck'}
 _EXAMPLE_VALUES: dict[str, Any] = {'string': 'Lisbon', 'number': 21.5, 'integer': 3, 'boolean': True}
 
@@ -50,10 +55,11 @@ class Block:
     number: int
     mode: str
     code: str
+    with_key: bool = False
 
     @property
     def id(self) -> str:
-        return f'{self.page}-{self.number}-{self.mode}'
+        return f'{self.page}-{self.number}-{self.mode}' + ('-openai' if self.with_key else '')
 
 
 def expand_snippets(text: str) -> str:
@@ -62,7 +68,7 @@ def expand_snippets(text: str) -> str:
 
 
 def python_blocks(text: str, page: str) -> list[Block]:
-    """The ```python blocks of a page, in order; a Python fence with unknown options fails the test run."""
+    """The ```python blocks of a page, in order; a Python fence with another word or option fails the test run."""
     blocks: list[Block] = []
     lines = text.splitlines()
     index = 0
@@ -82,6 +88,10 @@ def python_blocks(text: str, page: str) -> list[Block]:
                 raise ValueError(f'{page}: unknown options {{{attrs}}} on a python fence; use {sorted(_MODES)}')
             code = '\n'.join(line.removeprefix(indent) for line in lines[index + 1 : end]) + '\n'
             blocks.append(Block(page, len(blocks), _MODES[attrs], code))
+        elif _PYTHON_WORD.match(info):
+            raise ValueError(
+                f'{page}: unknown python fence ```{info}: use ```python (run) or ```python {{test="typecheck"}}'
+            )
         elif info.split('{')[0].strip().lower() in {'pycon', 'python-repl', 'ipython'}:
             raise ValueError(f'{page}: use ```python blocks, which are tested, not ```{info}')
         index = end + 1
@@ -98,6 +108,15 @@ def all_blocks() -> list[Block]:
 
 BLOCKS = all_blocks()
 RUN = [block for block in BLOCKS if block.mode == 'run']
+# A block that reads OPENAI_API_KEY runs offline, then again with a key, its OpenAI models answered by `llm`: the run
+# with a key checks the block's OpenAI branch too (a block that only builds an agent sends no request, so none is
+# required).
+RUNS = [
+    run
+    for block in RUN
+    for run in [block, Block(block.page, block.number, block.mode, block.code, with_key=True)]
+    if not run.with_key or 'OPENAI_API_KEY' in block.code
+]
 TYPECHECK = [block for block in BLOCKS if block.mode == 'typecheck']
 
 
@@ -131,9 +150,12 @@ def test_docs_have_tested_examples() -> None:
     assert {'dbos', 'temporal', 'prefect', 'retries', 'upgrading', 'testing'} <= pages
 
 
-@pytest.mark.parametrize('block', RUN, ids=[block.id for block in RUN])
+@pytest.mark.parametrize('block', RUNS, ids=[block.id for block in RUNS])
 def test_docs_example_runs(block: Block, llm: OpenAICompatibleServer, tmp_path: Path, request: Any) -> None:
-    env = {**os.environ, 'OPENAI_API_KEY': 'test-key', 'OPENAI_BASE_URL': llm.base_url}
+    # As a user without a key runs it: no OPENAI_API_KEY, unless this is the block's run with a key.
+    env = {name: value for name, value in os.environ.items() if name not in ('OPENAI_API_KEY', 'OPENAI_BASE_URL')}
+    if block.with_key:
+        env |= {'OPENAI_API_KEY': 'test-key', 'OPENAI_BASE_URL': llm.base_url}
     if re.search(r'^\s*(from|import) (temporalio|durable_temporal)\b', block.code, re.MULTILINE):
         env['TEMPORAL_ADDRESS'] = request.getfixturevalue('temporal_dev_server').target
     if re.search(r'^\s*(from|import) (prefect|durable_prefect)\b', block.code, re.MULTILINE):
