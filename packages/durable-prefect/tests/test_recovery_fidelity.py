@@ -27,8 +27,10 @@ from support import WAIT, Worker, wait_for_deployment, wait_for_final_state
 
 WORKER = Path(__file__).parent / 'workers' / 'fidelity_worker.py'
 TYPED_MODES = ('uninterrupted', 'mid_tool', 'after_run')
-# Differ between two flow runs of the same program: masked when a recovered run is compared with another run.
-_PER_RUN_KEYS = frozenset({'timestamp', 'run_id', 'conversation_id'})
+# Differ between two flow runs of the same program: masked when a recovered run is compared with another run. When
+# they ran, how long a model request took (PydanticAI 2.78's `ModelResponse.request_timestamp` and `duration`), and
+# their ids.
+_PER_RUN_KEYS = frozenset({'timestamp', 'run_id', 'conversation_id', 'request_timestamp', 'duration'})
 
 
 @dataclass
