@@ -388,11 +388,6 @@ def _ui_visibilities(cls: type) -> dict[str, SearchStrategy[Any]]:
 # `pydantic_ai.messages` as of 2.78, which the 2.68 this package is also checked against does not describe.
 _messages: Any = m
 _CAPABILITY_NAMESPACE = 'durable_core_testing'
-# The fields every capability part has: an unknown part's own fields, which ride in `data`, are named otherwise.
-_CAPABILITY_PART_FIELDS = frozenset(
-    {'source', 'scope', 'capability_id', 'metadata', 'timestamp', 'record_id', 'rendering', 'kind', 'part_kind'}
-    | {'content', 'data'}
-)
 
 
 def _authorities() -> SearchStrategy[str]:
@@ -480,8 +475,10 @@ def _capability_part_strategies() -> dict[type, SearchStrategy[Any]]:
     any_content = texts() | _structured_contents() | st.lists(_user_content_items(), max_size=3)
     # Fields of its own, at least one: PydanticAI 2.78 writes `data=None` as `"data": null`, which it reads back as
     # `{'data': None}` (`test_codec.py` has this loss as an expected failure).
+    # An unknown part's JSON has the fields of its kind, those it keeps in `data`, beside its own.
+    envelope = {field.name for field in dataclasses.fields(_messages.UnknownCapabilityPart)}
     unknown_data = st.dictionaries(
-        names().filter(lambda name: name not in _CAPABILITY_PART_FIELDS), json_values(), min_size=1, max_size=3
+        names().filter(lambda name: name not in envelope), json_values(), min_size=1, max_size=3
     )
     return {
         kinds['note']: st.builds(
