@@ -82,6 +82,7 @@ __all__ = [
     'DbosBackend',
     'dbos',
     'dbos_backend',
+    'form',
     'make_dbos_config',
     'new_dbos_database_url',
     'postgres_server',
