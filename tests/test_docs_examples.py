@@ -35,16 +35,14 @@ from durable_core.testing import (
     StepLike,
     ToolCall,
     aborted_in_temporal_finalization,
+    fenced_blocks,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ROOT / 'docs' / 'pages'
 
 _SNIPPET = re.compile(r'^-{2,}8<-{2,}[ \t]+"(?P<path>[^"]+)"[ \t]*$', re.MULTILINE)
-_FENCE_OPEN = re.compile(r'^(?P<indent>[ \t]*)```(?P<info>[^\n`]*)$')
 _PYTHON_INFO = re.compile(r'^(?:python|py|python3)\b(?:[ \t]*\{(?P<attrs>[^}]*)\})?[ \t]*$')
-# The first word of a Python fence's info string, however it goes on (`python notest`, `Python`, `py3{...}`).
-_PYTHON_WORD = re.compile(r'^(?:python3?|py3?)(?![\w-])', re.IGNORECASE)
 _MODES = {'': 'run', 'test="typecheck"': 'typecheck'}
 _EXAMPLE_VALUES: dict[str, Any] = {'string': 'Lisbon', 'number': 21.5, 'integer': 3, 'boolean': True}
 
@@ -70,31 +68,18 @@ def expand_snippets(text: str) -> str:
 def python_blocks(text: str, page: str) -> list[Block]:
     """The ```python blocks of a page, in order; a Python fence with another word or option fails the test run."""
     blocks: list[Block] = []
-    lines = text.splitlines()
-    index = 0
-    while index < len(lines):
-        opening = _FENCE_OPEN.match(lines[index])
-        if opening is None:
-            index += 1
-            continue
-        indent, info = opening['indent'], opening['info'].strip()
-        end = index + 1
-        while end < len(lines) and lines[end].strip() != '```':
-            end += 1
-        python = _PYTHON_INFO.match(info)
+    for fence in fenced_blocks(text):
+        python = _PYTHON_INFO.match(fence.info)
         if python is not None:
             attrs = (python['attrs'] or '').strip()
             if attrs not in _MODES:
                 raise ValueError(f'{page}: unknown options {{{attrs}}} on a python fence; use {sorted(_MODES)}')
-            code = '\n'.join(line.removeprefix(indent) for line in lines[index + 1 : end]) + '\n'
-            blocks.append(Block(page, len(blocks), _MODES[attrs], code))
-        elif _PYTHON_WORD.match(info):
+            blocks.append(Block(page, len(blocks), _MODES[attrs], fence.code))
+        elif fence.looks_like_python:
             raise ValueError(
-                f'{page}: unknown python fence ```{info}: use ```python (run) or ```python {{test="typecheck"}}'
+                f'{page}:{fence.line}: ```{fence.info} is not tested: use ```python (run) or '
+                '```python {test="typecheck"}'
             )
-        elif info.split('{')[0].strip().lower() in {'pycon', 'python-repl', 'ipython'}:
-            raise ValueError(f'{page}: use ```python blocks, which are tested, not ```{info}')
-        index = end + 1
     return blocks
 
 

@@ -3,9 +3,11 @@
 from ._background import BackgroundJobModel
 from ._counters import DurableCallCounter
 from ._examples import (
+    Fence,
     ReadmeExamples,
     aborted_in_temporal_finalization,
     call_each_tool_once,
+    fenced_blocks,
     python_blocks,
     run_example,
 )
@@ -29,6 +31,7 @@ __all__ = [
     'DurableCallCounter',
     'FaultKind',
     'FaultPlan',
+    'Fence',
     'OpenAICompatibleServer',
     'PostgresServer',
     'PrefectServer',
@@ -43,6 +46,7 @@ __all__ = [
     'ToolCall',
     'aborted_in_temporal_finalization',
     'call_each_tool_once',
+    'fenced_blocks',
     'find_executable',
     'free_port',
     'port_is_open',

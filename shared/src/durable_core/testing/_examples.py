@@ -14,6 +14,7 @@ import subprocess
 import sys
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -21,9 +22,11 @@ from ._openai_server import OpenAICompatibleServer, RecordedRequest
 from ._scripted import StepLike, ToolCall
 
 __all__ = [
+    'Fence',
     'ReadmeExamples',
     'aborted_in_temporal_finalization',
     'call_each_tool_once',
+    'fenced_blocks',
     'python_blocks',
     'run_example',
 ]
@@ -34,6 +37,43 @@ _FENCE_OPEN = re.compile(r'^(?P<indent>[ \t]*)```(?P<info>[^\n`]*)$')
 _PYTHON_WORD = re.compile(r'^(?:python3?|py3?)(?![\w-])', re.IGNORECASE)
 _PLAIN_PYTHON = frozenset({'python', 'py', 'python3'})
 _CONSOLE_WORDS = frozenset({'pycon', 'python-repl', 'ipython'})
+
+
+@dataclass(frozen=True)
+class Fence:
+    """A fenced code block of a Markdown text."""
+
+    line: int
+    """The line of its opening fence (from 1)."""
+    info: str
+    """What follows the opening backticks (`python`, `bash`, `python {test="typecheck"}`), stripped."""
+    code: str
+    """Its lines, each without the fence's indentation, each ending in a newline."""
+
+    @property
+    def looks_like_python(self) -> bool:
+        """Whether it is a Python block of any spelling (```Python, ```py3 {...}) or a console session (```pycon)."""
+        return bool(_PYTHON_WORD.match(self.info)) or self.info.split('{')[0].strip().lower() in _CONSOLE_WORDS
+
+
+def fenced_blocks(text: str) -> list[Fence]:
+    """Every fenced code block of a Markdown text, in order; an indented one (in a list, say) too."""
+    fences: list[Fence] = []
+    lines = text.splitlines()
+    index = 0
+    while index < len(lines):
+        opening = _FENCE_OPEN.match(lines[index])
+        if opening is None:
+            index += 1
+            continue
+        indent = opening['indent']
+        end = index + 1
+        while end < len(lines) and lines[end].strip() != '```':
+            end += 1
+        code = ''.join(line.removeprefix(indent) + '\n' for line in lines[index + 1 : end])
+        fences.append(Fence(index + 1, opening['info'].strip(), code))
+        index = end + 1
+    return fences
 
 
 def python_blocks(markdown: Path) -> list[str]:
@@ -47,25 +87,14 @@ def python_blocks(markdown: Path) -> list[str]:
         ValueError: A Python fence other than a plain ```python, naming the file and the line.
     """
     blocks: list[str] = []
-    lines = markdown.read_text().splitlines()
-    index = 0
-    while index < len(lines):
-        opening = _FENCE_OPEN.match(lines[index])
-        if opening is None:
-            index += 1
-            continue
-        indent, info = opening['indent'], opening['info'].strip()
-        end = index + 1
-        while end < len(lines) and lines[end].strip() != '```':
-            end += 1
-        if info in _PLAIN_PYTHON:
-            blocks.append(''.join(line.removeprefix(indent) + '\n' for line in lines[index + 1 : end]))
-        elif _PYTHON_WORD.match(info) or info.split('{')[0].strip().lower() in _CONSOLE_WORDS:
+    for fence in fenced_blocks(markdown.read_text()):
+        if fence.info in _PLAIN_PYTHON:
+            blocks.append(fence.code)
+        elif fence.looks_like_python:
             raise ValueError(
-                f'{markdown}:{index + 1}: ```{info} is not run as an example: make it a plain ```python block '
-                'that runs as written'
+                f'{markdown}:{fence.line}: ```{fence.info} is not run as an example: make it a plain ```python '
+                'block that runs as written'
             )
-        index = end + 1
     return blocks
 
 
