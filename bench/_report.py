@@ -32,6 +32,8 @@ GOAL_OVERHEAD: dict[str, list[tuple[str, float]]] = {
     'prefect': [(OURS, 0.7)],
     'temporal': [(OURS, 1.0), (OURS_LOCAL, 0.6)],
 }
+# Issue 13: our DBOS wrapper's overhead no more than the competitor's, in wall time and in CPU time (medians).
+GOAL_OVERHEAD_AT_MOST_THEIRS: dict[str, float] = {'dbos': 1.0}
 # Issue 15: our capability form's overhead within 5% of our wrapper's, (capability - plain) / (wrapper - plain).
 GOAL_CAPABILITY_VS_WRAPPER = 1.05
 GOAL_THROUGHPUT_RATIO = 1.5
@@ -223,6 +225,21 @@ def _goals(summary: dict[str, Any]) -> list[dict[str, Any]]:
                     values,
                     all(v <= limit for v in values.values()),
                 )
+        limit = GOAL_OVERHEAD_AT_MOST_THEIRS.get(engine_of(where))
+        values = {
+            f'{shape} vs {SHORT[comp]} ({measure})': row['ratios'][OURS][comp][measure]
+            for shape, row in shapes.items()
+            if OURS in row['ratios']
+            for comp in row['ratios'][OURS]
+            for measure in ('median', 'cpu')
+        }
+        if limit is not None and values:
+            add(
+                f'overhead ratio of {SHORT[OURS]} <= {limit}, wall and CPU (issue 13)',
+                where,
+                values,
+                all(v <= limit for v in values.values()),
+            )
         values = {
             shape: row['capability_vs_wrapper']['median']
             for shape, row in shapes.items()
@@ -807,10 +824,10 @@ def render(document: dict[str, Any]) -> str:
         # Quick sizes with engines side by side say nothing about speed: judging goals there only misleads.
         out += [
             '',
-            f'Goals of issues 7 and 15: not judged in quick mode ({len(summary["goals"])} goals; run bench/run).',
+            f'Goals of issues 7, 13 and 15: not judged in quick mode ({len(summary["goals"])} goals; run bench/run).',
         ]
     elif summary['goals']:
-        out += ['', 'Goals of issues 7 and 15 (reported, not asserted):']
+        out += ['', 'Goals of issues 7, 13 and 15 (reported, not asserted):']
         for g in summary['goals']:
             where = title(document, g['where']) if ' ' in g['where'] else g['where']
             values = ', '.join(f'{k} {_fmt(v, 3)}' for k, v in g['values'].items())

@@ -7,10 +7,19 @@ import json
 import math
 import typing
 from datetime import datetime, timedelta, timezone
+from types import MappingProxyType
 from typing import Any, cast
 
 import pytest
 from durable_core._codec import decode, decode_messages, decode_response, encode, encode_messages, encode_response
+from durable_core._tool_outcomes import (
+    ToolReturned,
+    _DefaultToolValue,  # pyright: ignore[reportPrivateUsage]
+    _outcome_codec,  # pyright: ignore[reportPrivateUsage]
+    _returned_json_data,  # pyright: ignore[reportPrivateUsage]
+    decode_tool_outcome,
+    encode_tool_outcome,
+)
 from durable_core.testing import strategies as ds
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -207,3 +216,47 @@ def test_non_finite_floats_in_tool_results_round_trip(value: float) -> None:
     assert isinstance(decoded, m.ModelRequest)
     reading = decoded.parts[0].content['reading']  # pyright: ignore[reportAttributeAccessIssue, reportUnknownVariableType]
     assert (math.isnan(value) and math.isnan(reading)) or reading == value  # pyright: ignore[reportUnknownArgumentType]
+
+
+_json_data = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+
+
+def _classes(value: object) -> object:
+    """The value's shape as classes, so that `1` and `True`, or a list and a tuple, compare unequal."""
+    if isinstance(value, list):
+        return [_classes(item) for item in cast(list[object], value)]
+    if isinstance(value, dict):
+        return {key: _classes(item) for key, item in cast(dict[str, object], value).items()}
+    return (type(value), value)
+
+
+@PROPERTY_SETTINGS
+@given(value=_json_data)
+def test_a_tool_result_of_json_data_is_written_as_the_codec_writes_it_and_read_back_the_same(value: object) -> None:
+    # `encode_tool_outcome` writes JSON data with `json` (a fast path): the same bytes as the codec, which old
+    # journals hold, and a value the run that made it may keep as it is (`MadeHere`), as a recovery reads it back.
+    outcome = ToolReturned(value)
+    written = encode_tool_outcome(outcome)
+    assert written == _outcome_codec(_DefaultToolValue).encode(outcome)
+    assert _classes(decode_tool_outcome(written).unwrap()) == _classes(value)
+
+
+@pytest.mark.parametrize(
+    'value',
+    [
+        1.5,
+        [1, 2.0],
+        {'kind': 'image-url', 'url': 'https://example.com/a.png'},
+        (1, 2),
+        2**64,
+        'a\ud800',
+        MappingProxyType({}),
+    ],
+    ids=['float', 'float-in-list', 'kind-key', 'tuple', 'big-int', 'lone-surrogate', 'mapping-proxy'],
+)
+def test_tool_results_the_fast_path_leaves_to_the_codec(value: object) -> None:
+    assert _returned_json_data(value) is None

@@ -19,7 +19,15 @@ from fastmcp.client import Client
 from fastmcp.client.transports import PythonStdioTransport
 from pydantic_ai import Agent, ModelRetry, RunContext
 from pydantic_ai.mcp import MCPToolset
-from pydantic_ai.messages import InstructionPart, ModelMessage, ModelRequest, ModelResponse, TextPart
+from pydantic_ai.messages import (
+    InstructionPart,
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    TextPart,
+    ToolCallPart,
+    ToolReturnPart,
+)
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.toolsets import FunctionToolset
 
@@ -156,6 +164,32 @@ dbos_sequential = DBOSAgent(sequential_agent, tool_step_config={}, parallel_exec
 def _reset() -> None:
     calls.clear()
     flaky_failures['left'] = 0
+
+
+# -- what a step made, the run that made it takes as it is; a re-execution reads it back from the journal ---------
+made_responses: list[ModelResponse] = []
+made_results: list[object] = []
+
+
+def _catalogue_model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    asked = any(isinstance(message, ModelResponse) for message in messages)
+    response = ModelResponse(parts=[TextPart('done')] if asked else [ToolCallPart('catalogue', {})])
+    made_responses.append(response)
+    return response
+
+
+catalogue_agent = Agent(FunctionModel(_catalogue_model), name='tools_made_here')
+
+
+@catalogue_agent.tool_plain
+def catalogue() -> list[object]:
+    # JSON data, and a value the codec restores (a tuple in a field typed `Any`): both ways of writing a result.
+    result: list[object] = [{'sku': 'a1', 'stock': 3}, ('kg', 2.5)]
+    made_results.append(result)
+    return result
+
+
+dbos_catalogue = DBOSAgent(catalogue_agent, tool_step_config=StepConfig())
 
 
 async def test_decorated_tool_is_a_step_and_plain_tool_runs_in_workflow_code(dbos: DBOS) -> None:
@@ -316,3 +350,38 @@ async def test_mcp_instruction_parts_match_a_plain_run(dbos: DBOS) -> None:
     assert isinstance(plain_request, ModelRequest)
     assert isinstance(durable_request, ModelRequest)
     assert durable_request.instructions == plain_request.instructions
+
+
+async def test_the_run_that_made_a_step_result_takes_it_as_is_and_a_re_execution_reads_it_from_the_journal(
+    dbos: DBOS,
+) -> None:
+    made_responses.clear()
+    made_results.clear()
+    workflow_id = f'made-here-{uuid.uuid4()}'
+    with SetWorkflowID(workflow_id):
+        result = await dbos_catalogue.run('What is in stock?')
+    messages = result.all_messages()
+    tool_return = messages[2].parts[0]
+    assert isinstance(tool_return, ToolReturnPart)
+    # Decoding what this run journaled would have made equal copies; it takes the objects themselves.
+    assert messages[1] is made_responses[0]
+    assert tool_return.content is made_results[0]
+
+    # A fork re-executes the workflow from its final model request: the steps before it come from the journal.
+    steps = await DBOS.list_workflow_steps_async(workflow_id)
+    final_request = max(step['function_id'] for step in steps if step['function_name'].endswith('model_request'))
+    forked = await (await DBOS.fork_workflow_async(workflow_id, final_request)).get_result()
+    assert len(made_results) == 1
+    assert len(made_responses) == 3
+    replayed = forked.all_messages()
+    replayed_return = replayed[2].parts[0]
+    assert isinstance(replayed_return, ToolReturnPart)
+    # The fork is another run (its own workflow id), so PydanticAI stamps the response with its own run ids.
+    assert dataclasses.replace(replayed[1], run_id=None, conversation_id=None) == dataclasses.replace(
+        made_responses[0], run_id=None, conversation_id=None
+    )
+    assert replayed[1] is not made_responses[0]
+    assert replayed_return.content == made_results[0]
+    assert replayed_return.content is not made_results[0]
+    assert type(replayed_return.content[1]) is tuple  # pyright: ignore[reportUnknownArgumentType, reportIndexIssue]
+    assert forked.output == result.output == 'done'

@@ -24,9 +24,9 @@ from pydantic_ai.models import (
 from pydantic_ai.models.wrapper import WrapperModel
 from pydantic_ai.settings import ModelSettings
 
-from ._codec import decode_response
+from ._codec import decode_response, encode_response
 from ._errors import DurableUsageError
-from ._units import ModelCancelInputs, ModelRequestInputs, execute_model_cancel, execute_model_request
+from ._units import MadeHere, ModelCancelInputs, ModelRequestInputs, execute_model_cancel, send_model_request
 
 __all__ = ['ModelOperation', 'UnitModel']
 
@@ -44,6 +44,10 @@ class UnitModel(WrapperModel, ABC):
     journaled JSON on recovery). A streamed request's handler, from `get_event_stream_handler`, gets the live stream
     inside the unit; without one, the caller's stream replays the journaled response's parts.
     """
+
+    keeps_unit_values: bool = False
+    """Whether a request takes the response the model made in this process as it is, when the engine hands back the
+    very text the unit returned (as `UnitRunner.keeps_unit_values`: DBOS)."""
 
     def __init__(
         self,
@@ -81,11 +85,14 @@ class UnitModel(WrapperModel, ABC):
             return await self.wrapped.request(messages, model_settings, model_request_parameters)
         inputs = ModelRequestInputs(messages, model_settings, model_request_parameters, None)
 
+        made = MadeHere[ModelResponse](self.keeps_unit_values)
+
         async def execute() -> str:
-            return await execute_model_request(self.wrapped, inputs, None)
+            response = await send_model_request(self.wrapped, inputs, None)
+            return made.keep(response, encode_response(response).decode())
 
         key = [messages, model_settings, model_request_parameters]
-        return decode_response(await self._run_model_unit(scope, 'request', key, execute))
+        return made.read(await self._run_model_unit(scope, 'request', key, execute), decode_response)
 
     @asynccontextmanager
     async def request_stream(
@@ -104,6 +111,7 @@ class UnitModel(WrapperModel, ABC):
                 yield stream
             return
         inputs = ModelRequestInputs(messages, model_settings, model_request_parameters, run_context)
+        made = MadeHere[ModelResponse](self.keeps_unit_values)
 
         async def execute() -> str:
             handler = self._get_event_stream_handler()
@@ -113,10 +121,11 @@ class UnitModel(WrapperModel, ABC):
                     'hands it the run context: use agent.run() or agent.iter(), not '
                     'pydantic_ai.direct.model_request_stream().'
                 )
-            return await execute_model_request(self.wrapped, inputs, handler)
+            response = await send_model_request(self.wrapped, inputs, handler)
+            return made.keep(response, encode_response(response).decode())
 
         key = [messages, model_settings, model_request_parameters]
-        response = decode_response(await self._run_model_unit(scope, 'request_stream', key, execute))
+        response = made.read(await self._run_model_unit(scope, 'request_stream', key, execute), decode_response)
         # A handler saw the events inside the unit; without one, the caller's stream replays the response's parts.
         yield CompletedStreamedResponse(
             response,

@@ -34,7 +34,7 @@ from pydantic_ai.toolsets import AbstractToolset, ToolsetTool, WrapperToolset
 from ._codec import decode_response, encode_response
 from ._errors import DurableUsageError
 from ._ids import UnitId
-from ._tool_outcomes import capture_tool_call, replay_tool_call
+from ._tool_outcomes import ToolOutcome, capture_tool_call, decode_tool_outcome, encode_tool_outcome
 
 __all__ = [
     'CURRENT_RUN_CONTEXT',
@@ -44,6 +44,7 @@ __all__ = [
     'DurableToolset',
     'EventInputs',
     'EventRelay',
+    'MadeHere',
     'ModelCancelInputs',
     'ModelRequestInputs',
     'ToolCallInputs',
@@ -59,6 +60,7 @@ __all__ = [
     'removed_tools_called',
     'restore_secret_settings',
     'run_model_key',
+    'send_model_request',
     'withhold_secret_settings',
 ]
 
@@ -200,6 +202,13 @@ async def execute_model_request(
 
     The body of every engine's model-request unit, in-process (DBOS, Prefect) or in an activity.
     """
+    return encode_response(await send_model_request(model, inputs, event_stream_handler)).decode()
+
+
+async def send_model_request(
+    model: Model, inputs: ModelRequestInputs, event_stream_handler: EventStreamHandler[Any] | None
+) -> ModelResponse:
+    """Send one model request and return the response; a handler gets the live stream."""
     run_context = inputs.run_context
     if event_stream_handler is not None and run_context is not None:
         async with model.request_stream(
@@ -211,7 +220,7 @@ async def execute_model_request(
             response = stream.get()
     else:
         response = await model.request(inputs.messages, inputs.model_settings, inputs.model_request_parameters)
-    return encode_response(response).decode()
+    return response
 
 
 async def execute_model_cancel(model: Model, inputs: ModelCancelInputs) -> str:
@@ -228,6 +237,53 @@ async def execute_event_delivery(event_stream_handler: EventStreamHandler[Any], 
 
     await event_stream_handler(inputs.run_context, one_event())
     return 'null'
+
+
+_MadeT = TypeVar('_MadeT')
+
+
+class MadeHere(Generic[_MadeT]):
+    """The value a unit made in this process, kept with the JSON text it journaled.
+
+    When the engine hands back that very text (the unit ran in this call, in this process), the caller gets the
+    value itself, as PydanticAI hands a plain run the model's response or the tool's return value; decoding it again
+    would only cost time. Otherwise (a recovery, or a unit run elsewhere) the journal's text is decoded. Only for an
+    engine whose runner `keeps_unit_values` (`enabled`); otherwise the text is always decoded.
+    """
+
+    __slots__ = ('_enabled', '_text', '_value')
+
+    def __init__(self, enabled: bool = True) -> None:
+        self._enabled = enabled
+        self._text: str | None = None
+        self._value: _MadeT | None = None
+
+    def keeping(self, value: _MadeT) -> MadeHere[_MadeT]:
+        """Itself, holding `value` before its text is made (`holds`, then `keep`)."""
+        self._value = value
+        return self
+
+    def holds(self, value: object) -> bool:
+        """Whether it holds `value` itself."""
+        return self._value is value
+
+    def keep(self, value: _MadeT, text: str) -> str:
+        """Keep `value` and return `text`, its JSON, for the unit to return."""
+        if self._enabled:
+            self._value = value
+            self._text = text
+        return text
+
+    def read(self, journaled: str, decode: Callable[[str], _MadeT]) -> _MadeT:
+        """The value for the text the engine returned: the kept value if it is the kept text itself, else decoded.
+
+        The kept value is handed out once: an engine that runs the same code again with the same text (a retry in
+        this process) gets a decoded copy, as a recovery does.
+        """
+        if journaled is self._text:
+            self._text = None
+            return cast(_MadeT, self._value)
+        return decode(journaled)
 
 
 @dataclass(frozen=True)
@@ -249,6 +305,11 @@ class UnitCall:
 
 class UnitRunner(ABC):
     """What an engine package implements: run one unit durably and return its journaled JSON."""
+
+    keeps_unit_values: bool = False
+    """Whether a run takes what a unit made in this process as it is (`MadeHere`) when `run_unit` hands back the very
+    text the unit returned (DBOS). An engine whose reuse of results depends on decoded values leaves it `False`
+    (Prefect: its cache keys hash the conversation, message objects included)."""
 
     @abstractmethod
     def in_durable_context(self) -> bool:
@@ -299,12 +360,14 @@ class DurableModel(WrapperModel):
             return await self.wrapped.request(messages, model_settings, model_request_parameters)
         inputs = ModelRequestInputs(messages, model_settings, model_request_parameters, CURRENT_RUN_CONTEXT.get())
 
+        made = MadeHere[ModelResponse](self._runner.keeps_unit_values)
+
         async def execute() -> str:
-            return await execute_model_request(self.wrapped, inputs, self._event_stream_handler)
+            response = await send_model_request(self.wrapped, inputs, self._event_stream_handler)
+            return made.keep(response, encode_response(response).decode())
 
         call = UnitCall(self._unit, self._config, inputs=inputs, model_key=self.model_key)
-        journaled = await self._runner.run_unit(call, execute)
-        return decode_response(journaled)
+        return made.read(await self._runner.run_unit(call, execute), decode_response)
 
     @asynccontextmanager
     async def request_stream(
@@ -404,10 +467,14 @@ class DurableToolset(WrapperToolset[AgentDepsT], Generic[AgentDepsT]):
             model_key=run_model_key(ctx),
         )
 
-        async def execute() -> str:
-            return await capture_tool_call(self.wrapped.call_tool(name, tool_args, ctx, tool))
+        made = MadeHere[ToolOutcome[Any]](self._runner.keeps_unit_values)
 
-        return replay_tool_call(await self._runner.run_unit(call, execute))
+        async def execute() -> str:
+            call_tool = self.wrapped.call_tool(name, tool_args, ctx, tool)
+            outcome = await ToolOutcome.capture(call_tool, capture_failures=False)
+            return made.keep(outcome, encode_tool_outcome(outcome).decode())
+
+        return made.read(await self._runner.run_unit(call, execute), decode_tool_outcome).unwrap()
 
 
 class EventRelay:

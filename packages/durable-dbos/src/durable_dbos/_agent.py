@@ -56,6 +56,8 @@ class DBOSAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Outpu
     tool_config_argument = 'tool_step_config_by_name'
     # Each run() in workflow code (the user's workflow, or a tool of a run) is a child workflow with its own journal.
     _runs_in_durable_code_are_children = True
+    # A step's first execution hands back the very text it returned: the run takes the value it made as it is.
+    keeps_unit_values = True
     _duplicate_name_reason = "its workflows and steps would be confused with this one's"
 
     def __init__(

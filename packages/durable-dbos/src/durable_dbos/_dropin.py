@@ -35,6 +35,8 @@ class DBOSModel(UnitModel):
     step names are 2.68's; the step results are durable-core's JSON of the response, where 2.68 pickles it.
     """
 
+    keeps_unit_values = True  # a step's first execution hands back the very text it returned
+
     def __init__(
         self,
         model: Model | KnownModelName | str,
