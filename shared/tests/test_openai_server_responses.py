@@ -1,4 +1,4 @@
-"""`OpenAICompatibleServer` serving the Responses API (`/v1/responses`), as `Agent('openai:gpt-5')` calls it."""
+"""`OpenAICompatibleServer` serving the Responses API (`/v1/responses`), as `Agent('openai:gpt-6.1-sol')` calls it."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ from pydantic_ai.providers.openai import OpenAIProvider
 from pydantic_ai.settings import ModelSettings
 
 NO_SDK_RETRIES = ModelSettings(max_retries=0)
-RESPONSES_BODY = {'model': 'gpt-5', 'input': [{'role': 'user', 'content': 'Hi'}]}
+RESPONSES_BODY = {'model': 'gpt-6.1-sol', 'input': [{'role': 'user', 'content': 'Hi'}]}
 
 
 def add(a: int, b: int) -> int:
@@ -50,8 +50,8 @@ def provider(server: OpenAICompatibleServer) -> OpenAIProvider:
 
 
 def responses_agent(server: OpenAICompatibleServer, **kwargs: Any) -> Agent[None, str]:
-    """`Agent('openai:gpt-5')`, as the README writes it, pointed at the server."""
-    return Agent(OpenAIResponsesModel('gpt-5', provider=provider(server)), **kwargs)
+    """`Agent('openai:gpt-6.1-sol')`, as the README writes it, pointed at the server."""
+    return Agent(OpenAIResponsesModel('gpt-6.1-sol', provider=provider(server)), **kwargs)
 
 
 def post(url: str, body: object) -> tuple[int, bytes]:
@@ -80,7 +80,7 @@ async def test_the_model_string_uses_the_responses_api_through_openai_base_url(
     with OpenAICompatibleServer(['Hello there.']) as server:
         monkeypatch.setenv('OPENAI_BASE_URL', server.base_url)
         monkeypatch.setenv('OPENAI_API_KEY', 'test-key')
-        result = await Agent('openai:gpt-5', instructions='Be brief.').run('What is 1 + 2?')
+        result = await Agent('openai:gpt-6.1-sol', instructions='Be brief.').run('What is 1 + 2?')
 
     assert result.output == 'Hello there.'
     # Words stand in for tokens: 'Be brief.' and 'What is 1 + 2?' in, 'Hello there.' out.
@@ -90,7 +90,7 @@ async def test_the_model_string_uses_the_responses_api_through_openai_base_url(
     assert (request.path, request.api, request.stream, request.fault) == ('/v1/responses', 'responses', False, None)
     assert request.headers['authorization'] == 'Bearer test-key'
     body = request.json()
-    assert (body['model'], body['instructions']) == ('gpt-5', 'Be brief.')
+    assert (body['model'], body['instructions']) == ('gpt-6.1-sol', 'Be brief.')
     assert body['input'] == [{'role': 'user', 'content': 'What is 1 + 2?'}]
     assert request.conversation() == [
         {'role': 'system', 'content': 'Be brief.'},
@@ -267,7 +267,7 @@ def test_the_plain_answer_parses_as_an_sdk_response() -> None:
     assert item.type == 'function_call'
     assert (item.call_id, item.name, item.arguments) == ('call_1_0', 'add', '{"a": 1, "b": 2}')
     assert text.output_text == 'Hi!'
-    assert (text.id, text.status, text.model) == ('resp_2', 'completed', 'gpt-5')
+    assert (text.id, text.status, text.model) == ('resp_2', 'completed', 'gpt-6.1-sol')
     assert text.usage is not None
     assert (text.usage.input_tokens, text.usage.output_tokens, text.usage.total_tokens) == (1, 1, 2)
 

@@ -18,7 +18,7 @@ def test_own_secret_settings_merge_the_models_then_the_agents() -> None:
     assert own_secret_settings(model, {'extra_headers': HEADERS}) == {'extra_headers': HEADERS}
     assert own_secret_settings(TestModel(), {'temperature': 0.5}) == {}
     # A model string has no settings of its own; a callable's settings depend on the run, which a worker lacks.
-    assert own_secret_settings('openai:gpt-5', {'extra_headers': HEADERS}) == {'extra_headers': HEADERS}
+    assert own_secret_settings('openai:gpt-6.1-sol', {'extra_headers': HEADERS}) == {'extra_headers': HEADERS}
     assert own_secret_settings(model, lambda ctx: {'extra_headers': HEADERS}) == {'extra_headers': {'X-Model': '1'}}
 
 

@@ -39,7 +39,7 @@ def provider_agent(base_url: str, name: str, capabilities: Sequence[AbstractCapa
     client = AsyncOpenAI(
         base_url=base_url, api_key=SECRET_KEY, default_headers={'X-Custom-Auth': SECRET_HEADER}, timeout=2.0
     )
-    model = without_sdk_retries(OpenAIChatModel('gpt-5', provider=OpenAIProvider(openai_client=client)))
+    model = without_sdk_retries(OpenAIChatModel('gpt-4.1-mini', provider=OpenAIProvider(openai_client=client)))
     agent = Agent(CountedModel(model), name=name, capabilities=list(capabilities) or None)
 
     @agent.tool_plain

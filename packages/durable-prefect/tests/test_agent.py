@@ -107,7 +107,7 @@ async def test_run_stream_inside_a_flow_works_on_a_real_openai_compatible_provid
         model = (
             OpenAIChatModel('gpt-4o', provider=provider)
             if api == 'chat'
-            else OpenAIResponsesModel('gpt-5', provider=provider)
+            else OpenAIResponsesModel('gpt-6.1-sol', provider=provider)
         )
         prefect_agent = PrefectAgent(Agent(model, name=f'streamed_{api}'))
 
