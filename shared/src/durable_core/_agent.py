@@ -304,8 +304,8 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         if wrapped.model is None and not self._models:
             raise DurableUsageError(
                 f'The agent {self._name!r} has no model, and {self.wrapper_name} registers none: a recovered run '
-                f"must find its model where it resumes. Give the agent one, Agent('openai:gpt-5', ...), or register "
-                f'models to choose from at run time: {self._config_call(_MODELS_FAST)}.'
+                "must find its model where it resumes. Give the agent one, Agent('openai:gpt-6.1-sol', ...), or "
+                f'register models to choose from at run time: {self._config_call(_MODELS_FAST)}.'
             )
         self._toolsets, self._toolsets_without_id = self._collect_toolsets(wrapped.toolsets)
         self._warned_not_durable = False
@@ -692,7 +692,7 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
             f'The model instance {model!r} was not registered with this {self.wrapper_name}, so a recovered '
             f'{self.container_noun} could not find it. Register it: '
             f'{self._config_call(_MODELS_MINE)} '
-            "and run with model='my_model', or pass a model string such as 'openai:gpt-5'."
+            "and run with model='my_model', or pass a model string such as 'openai:gpt-6.1-sol'."
         )
 
     def _model_key(self, model: Model | str | None) -> str | None:

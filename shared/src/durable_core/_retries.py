@@ -60,7 +60,15 @@ def without_sdk_retries(model: Model | KnownModelName | str) -> Model:
 
     Example:
         ```python
-        model = without_sdk_retries(OpenAIChatModel('gpt-4o', provider=OpenAIProvider(api_key=...)))
+        from durable_core import sdk_retry_report, without_sdk_retries
+        from pydantic_ai.models.openai import OpenAIChatModel
+        from pydantic_ai.providers.openai import OpenAIProvider
+
+        # The OpenAI SDK's settings are the point, so the model is OpenAI's; no request is sent: a placeholder key does.
+        model = OpenAIChatModel('gpt-4o', provider=OpenAIProvider(api_key='sk-...'))
+        print(sdk_retry_report(model))  # one line: the OpenAI client retries up to 2 times
+        model = without_sdk_retries(model)  # the same model and provider, with max_retries=0 in its settings
+        assert sdk_retry_report(model) == []
         ```
 
     Args:

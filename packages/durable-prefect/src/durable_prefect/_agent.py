@@ -42,9 +42,33 @@ class PrefectAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, Ou
 
     Example:
         ```python
-        agent = Agent('openai:gpt-5', name='geography')
+        import asyncio
+        import os
+
+        from pydantic_ai import Agent
+
+        from durable_prefect import PrefectAgent, TaskConfig
+
+        # OpenAI when OPENAI_API_KEY is set; otherwise PydanticAI's TestModel ('test') answers, offline.
+        model = 'openai:gpt-6.1-sol' if os.environ.get('OPENAI_API_KEY') else 'test'
+        agent = Agent(model, name='geography')  # the name is required: it names the flow and its tasks
+
+
+        @agent.tool_plain
+        def get_weather(city: str) -> str:
+            return f'24 degrees Celsius in {city}'
+
+
         prefect_agent = PrefectAgent(agent, model_task_config=TaskConfig(retries=3))
-        result = await prefect_agent.run('What is the capital of Mexico?')
+
+
+        async def main() -> None:
+            result = await prefect_agent.run('How warm is it in Lisbon?')  # the flow `geography.run`
+            print(result.output)
+
+
+        if __name__ == '__main__':
+            asyncio.run(main())
         ```
     """
 

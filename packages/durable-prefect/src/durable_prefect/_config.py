@@ -25,7 +25,31 @@ class TaskConfig(TypedDict, total=False):
 
     Example:
         ```python
-        TaskConfig(retries=3, retry_delay_seconds=[1.0, 2.0, 4.0], timeout_seconds=30.0)
+        import os
+
+        from pydantic_ai import Agent
+
+        from durable_prefect import PrefectAgent, TaskConfig
+
+        # OpenAI when OPENAI_API_KEY is set; otherwise PydanticAI's TestModel ('test') answers, offline.
+        model = 'openai:gpt-6.1-sol' if os.environ.get('OPENAI_API_KEY') else 'test'
+        agent = Agent(model, name='forecast')
+
+
+        @agent.tool_plain
+        def get_forecast(city: str) -> str:
+            print(f'Looking up {city}')  # with log_prints, this goes to the task's Prefect logs
+            return f'Sunny in {city} tomorrow'
+
+
+        prefect_agent = PrefectAgent(
+            agent,
+            model_task_config=TaskConfig(retries=3, retry_delay_seconds=[1.0, 2.0, 4.0], timeout_seconds=30.0),
+            tool_task_config=TaskConfig(retries=2, log_prints=True),
+        )
+
+        if __name__ == '__main__':
+            print(prefect_agent.run_sync('Will it rain in Lisbon tomorrow?').output)
         ```
     """
 

@@ -80,8 +80,29 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
 
     Example:
         ```python
-        agent = Agent(model, name='geography')
-        temporal_agent = TemporalAgent(agent)
+        import asyncio
+        import os
+        import uuid
+
+        from pydantic_ai import Agent
+        from temporalio import workflow
+        from temporalio.client import Client
+        from temporalio.worker import Worker
+
+        from durable_temporal import PydanticAIPlugin, PydanticAIWorkflow, TemporalAgent
+
+        # OpenAI when OPENAI_API_KEY is set; otherwise PydanticAI's TestModel ('test') answers, offline.
+        model = 'openai:gpt-6.1-sol' if os.environ.get('OPENAI_API_KEY') else 'test'
+        agent = Agent(model, name='geography')  # the name is required: it names the activities
+
+
+        @agent.tool_plain
+        def get_weather(city: str) -> str:
+            return f'24 degrees Celsius in {city}'
+
+
+        temporal_agent = TemporalAgent(agent)  # after the tools are registered
+
 
         @workflow.defn
         class GeographyWorkflow(PydanticAIWorkflow):
@@ -90,6 +111,23 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
             @workflow.run
             async def run(self, prompt: str) -> str:
                 return (await temporal_agent.run(prompt)).output
+
+
+        async def main() -> None:
+            address = os.environ.get('TEMPORAL_ADDRESS', 'localhost:7233')  # `temporal server start-dev` listens there
+            client = await Client.connect(address, plugins=[PydanticAIPlugin()])
+            async with Worker(client, task_queue='geography', workflows=[GeographyWorkflow]):
+                output = await client.execute_workflow(
+                    GeographyWorkflow.run,
+                    'How warm is it in Lisbon?',
+                    id=f'geography-{uuid.uuid4()}',
+                    task_queue='geography',
+                )
+            print(output)
+
+
+        if __name__ == '__main__':  # the workflow sandbox imports this module again: guard the entry point
+            asyncio.run(main())
         ```
 
     Outside a workflow it behaves like the wrapped agent, and warns once that such runs are not durable.
@@ -130,7 +168,7 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
                 the workflow: they must be `async def` (a sync one is refused).
             name: The name of the agent's activities, if not the agent's own.
             models: Models a workflow may select with `run(model='key')`, by key. Model strings such as
-                `'openai:gpt-5'` need no registration.
+                `'openai:gpt-6.1-sol'` need no registration.
             event_stream_handler: Receives the run's events: a model request's events live, inside its
                 activity; other events each from an activity of their own, in order.
             activity_config: The default config of every activity (a Temporal `ActivityConfig`, a

@@ -30,8 +30,45 @@ class AgentPlugin(SimplePlugin):
 
     Example:
         ```python
-        client = await Client.connect('localhost:7233', plugins=[PydanticAIPlugin()])
-        worker = Worker(client, task_queue='geography', workflows=[AnyAgentWorkflow], plugins=[AgentPlugin(agent)])
+        import asyncio
+        import os
+        import uuid
+
+        from pydantic_ai import Agent
+        from temporalio import workflow
+        from temporalio.client import Client
+        from temporalio.worker import Worker
+
+        from durable_temporal import AgentPlugin, PydanticAIPlugin, TemporalAgent
+
+        # OpenAI when OPENAI_API_KEY is set; otherwise PydanticAI's TestModel ('test') answers, offline.
+        model = 'openai:gpt-6.1-sol' if os.environ.get('OPENAI_API_KEY') else 'test'
+        temporal_agent = TemporalAgent(Agent(model, name='support'))
+
+
+        @workflow.defn
+        class SupportWorkflow:  # lists no agent: the worker's AgentPlugin registers the activities
+            @workflow.run
+            async def run(self, question: str) -> str:
+                return (await temporal_agent.run(question)).output
+
+
+        async def main() -> None:
+            address = os.environ.get('TEMPORAL_ADDRESS', 'localhost:7233')
+            client = await Client.connect(address, plugins=[PydanticAIPlugin()])  # still needed, on the client
+            plugin = AgentPlugin(temporal_agent)  # registers the agent's activities on this worker
+            async with Worker(client, task_queue='support', workflows=[SupportWorkflow], plugins=[plugin]):
+                output = await client.execute_workflow(
+                    SupportWorkflow.run,
+                    'How do I reset my password?',
+                    id=f'support-{uuid.uuid4()}',
+                    task_queue='support',
+                )
+            print(output)
+
+
+        if __name__ == '__main__':  # the workflow sandbox imports this module again: guard the entry point
+            asyncio.run(main())
         ```
     """
 

@@ -122,7 +122,7 @@ def refuse_run_context_type(run_context_type: type[RunContext[Any]]) -> None:
 _ARGUMENT_FIXES = {
     'provider_factory': (
         'the worker builds each model from what `models=` registers or from a model string: register a model '
-        "instance built with its provider, e.g. `models={'fast': OpenAIChatModel('gpt-5-mini', provider=...)}`"
+        "instance built with its provider, e.g. `models={'fast': OpenAIChatModel('gpt-4.1-mini', provider=...)}`"
     ),
     'temporalize_toolset_func': (
         'TemporalAgent gives every toolset of the agent its activities itself: register the toolset on the agent '

@@ -145,7 +145,7 @@ class TemporalDurability(DurabilityCapability[AgentDepsT], Generic[AgentDepsT]):
 
         Args:
             models: Models that `run(model='key')` may select, registered by key; a model instance passed to `run`
-                must be one of them. Model strings such as `'openai:gpt-5'` need no registration.
+                must be one of them. Model strings such as `'openai:gpt-6.1-sol'` need no registration.
             event_stream_handler: Receives the run's events: in a workflow, a model request's events live inside
                 its activity and each other event from an activity of its own; outside a workflow, every event as
                 it comes.

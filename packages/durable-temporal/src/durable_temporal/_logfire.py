@@ -46,9 +46,51 @@ class LogfirePlugin(SimplePlugin):
 
     Example:
         ```python
-        logfire.configure()
-        logfire.instrument_pydantic_ai()
-        client = await Client.connect('localhost:7233', plugins=[PydanticAIPlugin(), LogfirePlugin()])
+        import asyncio
+        import os
+        import uuid
+
+        import logfire
+        from pydantic_ai import Agent
+        from temporalio import workflow
+        from temporalio.client import Client
+        from temporalio.worker import Worker
+
+        from durable_temporal import LogfirePlugin, PydanticAIPlugin, PydanticAIWorkflow, TemporalAgent
+
+        # OpenAI when OPENAI_API_KEY is set; otherwise PydanticAI's TestModel ('test') answers, offline.
+        model = 'openai:gpt-6.1-sol' if os.environ.get('OPENAI_API_KEY') else 'test'
+        temporal_agent = TemporalAgent(Agent(model, name='logged'))
+
+
+        @workflow.defn
+        class LoggedWorkflow(PydanticAIWorkflow):
+            __pydantic_ai_agents__ = [temporal_agent]
+
+            @workflow.run
+            async def run(self, prompt: str) -> str:
+                return (await temporal_agent.run(prompt)).output
+
+
+        async def main() -> None:
+            # Sent to Logfire when LOGFIRE_TOKEN is set; otherwise the spans are only printed to the console.
+            logfire.configure(send_to_logfire='if-token-present')
+            logfire.instrument_pydantic_ai()
+            client = await Client.connect(
+                os.environ.get('TEMPORAL_ADDRESS', 'localhost:7233'), plugins=[PydanticAIPlugin(), LogfirePlugin()]
+            )
+            async with Worker(client, task_queue='logged', workflows=[LoggedWorkflow]):  # inherits the plugins
+                output = await client.execute_workflow(
+                    LoggedWorkflow.run,
+                    'What is the capital of Mexico?',
+                    id=f'logged-{uuid.uuid4()}',
+                    task_queue='logged',
+                )
+            print(output)
+
+
+        if __name__ == '__main__':  # the workflow sandbox imports this module again: guard the entry point
+            asyncio.run(main())
         ```
     """
 

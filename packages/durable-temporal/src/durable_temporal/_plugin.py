@@ -119,9 +119,52 @@ class PydanticAIPlugin(SimplePlugin):
 
     Example:
         ```python
-        client = await Client.connect('localhost:7233', plugins=[PydanticAIPlugin()])
-        async with Worker(client, task_queue='geography', workflows=[GeographyWorkflow]):
-            ...
+        import asyncio
+        import os
+        import uuid
+
+        from pydantic_ai import Agent
+        from temporalio import workflow
+        from temporalio.client import Client
+        from temporalio.worker import Worker
+
+        from durable_temporal import PydanticAIPlugin, PydanticAIWorkflow, TemporalAgent
+
+        # OpenAI when OPENAI_API_KEY is set; otherwise PydanticAI's TestModel ('test') answers, offline.
+        model = 'openai:gpt-6.1-sol' if os.environ.get('OPENAI_API_KEY') else 'test'
+        temporal_agent = TemporalAgent(Agent(model, name='greeter'))
+
+
+        @workflow.defn
+        class GreetingWorkflow(PydanticAIWorkflow):
+            __pydantic_ai_agents__ = [temporal_agent]
+
+            @workflow.run
+            async def run(self, name: str) -> str:
+                return (await temporal_agent.run(f'Greet {name}.')).output
+
+
+        async def main() -> None:
+            address = os.environ.get('TEMPORAL_ADDRESS', 'localhost:7233')
+            client = await Client.connect(address, plugins=[PydanticAIPlugin()])  # on the client only
+            # The worker inherits the plugin from its client: no activities to list, no sandbox settings to pass.
+            async with Worker(client, task_queue='greetings', workflows=[GreetingWorkflow]):
+                handle = await client.start_workflow(
+                    GreetingWorkflow.run, 'Ada', id=f'greeting-{uuid.uuid4()}', task_queue='greetings'
+                )
+                print(await handle.result())
+            history = await handle.fetch_history()
+            print(
+                [
+                    event.activity_task_scheduled_event_attributes.activity_type.name
+                    for event in history.events
+                    if event.HasField('activity_task_scheduled_event_attributes')
+                ]
+            )
+
+
+        if __name__ == '__main__':  # the workflow sandbox imports this module again: guard the entry point
+            asyncio.run(main())
         ```
     """
 

@@ -23,11 +23,55 @@ class TracingPlugin(SimplePlugin):
 
     Example:
         ```python
-        provider = TracerProvider()
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-        client = await Client.connect(
-            'localhost:7233', plugins=[PydanticAIPlugin(), TracingPlugin(provider.get_tracer('my-app'))]
-        )
+        import asyncio
+        import os
+        import uuid
+
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+        from pydantic_ai import Agent
+        from temporalio import workflow
+        from temporalio.client import Client
+        from temporalio.worker import Worker
+
+        from durable_temporal import PydanticAIPlugin, PydanticAIWorkflow, TemporalAgent, TracingPlugin
+
+        # OpenAI when OPENAI_API_KEY is set; otherwise PydanticAI's TestModel ('test') answers, offline.
+        model = 'openai:gpt-6.1-sol' if os.environ.get('OPENAI_API_KEY') else 'test'
+        temporal_agent = TemporalAgent(Agent(model, name='traced'))
+
+
+        @workflow.defn
+        class TracedWorkflow(PydanticAIWorkflow):
+            __pydantic_ai_agents__ = [temporal_agent]
+
+            @workflow.run
+            async def run(self, prompt: str) -> str:
+                return (await temporal_agent.run(prompt)).output
+
+
+        async def main() -> None:
+            # In production, export to your collector instead: BatchSpanProcessor(OTLPSpanExporter()).
+            exporter = InMemorySpanExporter()
+            provider = TracerProvider()
+            provider.add_span_processor(SimpleSpanProcessor(exporter))
+            client = await Client.connect(
+                os.environ.get('TEMPORAL_ADDRESS', 'localhost:7233'),
+                plugins=[PydanticAIPlugin(), TracingPlugin(provider.get_tracer('my-app'))],
+            )
+            async with Worker(client, task_queue='traced', workflows=[TracedWorkflow]):  # inherits the plugins
+                await client.execute_workflow(
+                    TracedWorkflow.run,
+                    'What is the capital of Mexico?',
+                    id=f'traced-{uuid.uuid4()}',
+                    task_queue='traced',
+                )
+            print(sorted({span.name for span in exporter.get_finished_spans()}))  # StartWorkflow:..., RunActivity:...
+
+
+        if __name__ == '__main__':  # the workflow sandbox imports this module again: guard the entry point
+            asyncio.run(main())
         ```
     """
 

@@ -18,9 +18,30 @@ class DurableCallCounter:
 
     Example:
         ```python
-        counter = DurableCallCounter(tmp_path / 'calls.log')
-        counter.record('model_request')  # in the worker process, which is then killed
-        assert DurableCallCounter(tmp_path / 'calls.log').count('model_request') == 1  # in the test
+        import multiprocessing
+        import tempfile
+        import time
+        from pathlib import Path
+
+        from durable_core.testing import DurableCallCounter
+
+
+        def worker(path: Path) -> None:
+            DurableCallCounter(path).record('model_request')  # on disk when this returns
+            time.sleep(60)  # still at work when it is killed
+
+
+        if __name__ == '__main__':
+            with tempfile.TemporaryDirectory() as directory:
+                counter = DurableCallCounter(Path(directory) / 'calls.log')
+                process = multiprocessing.Process(target=worker, args=(counter.path,))
+                process.start()
+                counter.wait_for('model_request')  # until the worker has recorded it
+                process.kill()  # SIGKILL: the worker gets no chance to flush or clean up
+                process.join()
+                print(f'worker exit code: {process.exitcode}')  # -9
+                print(counter.counts())  # {'model_request': 1}: the record outlived the worker
+                assert counter.count('model_request') == 1
         ```
 
     Args:

@@ -176,9 +176,30 @@ class ReadmeExamples:
 
     Example:
         ```python
+        import sys
+        import tempfile
+        from pathlib import Path
+
+        import pytest
+        from durable_core.testing import ReadmeExamples
+
+        FENCE = '`' * 3  # a Markdown code fence (typed out, it would end this example's own)
+        README = Path(tempfile.mkdtemp()) / 'README.md'
+        README.write_text(f'''# A package
+
+        {FENCE}python
+        print('Hello from the README')
+        {FENCE}
+        ''')
+
+
         class TestReadme(ReadmeExamples):
-            readme = Path(__file__).parents[1] / 'README.md'
-            min_examples = 8
+            readme = README  # in a package's tests: Path(__file__).parents[1] / 'README.md'
+            min_examples = 1
+
+
+        if __name__ == '__main__':  # runs the tests above, as `pytest example.py` does
+            sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', __file__]))
         ```
     """
 

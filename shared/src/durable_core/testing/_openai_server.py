@@ -101,9 +101,39 @@ class RecordedRequest:
 
         Example:
             ```python
+            import asyncio
+
+            from durable_core.testing import OpenAICompatibleServer, RecordedRequest, StepLike, ToolCall
+            from pydantic_ai import Agent
+            from pydantic_ai.models.openai import OpenAIChatModel, OpenAIResponsesModel
+            from pydantic_ai.providers.openai import OpenAIProvider
+
+
             def answer(request: RecordedRequest) -> StepLike:
+                # Call `add`, then answer with what it returned: one function for both APIs.
                 last = request.conversation()[-1]
-                return f'The tool said {last["content"]}' if last['role'] == 'tool' else ToolCall('add', {'a': 1})
+                if last['role'] == 'tool':
+                    return f'The tool said {last["content"]}.'
+                return ToolCall('add', {'a': 1, 'b': 2})
+
+
+            def add(a: int, b: int) -> int:
+                return a + b
+
+
+            async def main() -> None:
+                with OpenAICompatibleServer(answer) as server:
+                    provider = OpenAIProvider(base_url=server.base_url, api_key='test')
+                    for model_class in [OpenAIChatModel, OpenAIResponsesModel]:  # Chat Completions, then Responses
+                        model = model_class('gpt-4o', provider=provider)
+                        result = await Agent(model, tools=[add]).run('What is 1 + 2?')
+                        print(f'{model_class.__name__}: {result.output}')  # The tool said 3.
+                    for entry in server.requests[-1].conversation():  # user, assistant (calling add), tool
+                        print(entry)
+
+
+            if __name__ == '__main__':
+                asyncio.run(main())
             ```
         """
         body = self.json()
@@ -159,8 +189,27 @@ class FaultPlan:
 
     Example:
         ```python
-        FaultPlan(at_calls={1: FaultKind.SERVER_ERROR})  # only the first request fails
-        FaultPlan(rate=0.3, kinds=[FaultKind.RATE_LIMIT, FaultKind.DISCONNECT], seed=1)
+        import contextlib
+
+        from durable_core.testing import FaultKind, FaultPlan, OpenAICompatibleServer
+        from openai import OpenAI, OpenAIError
+
+
+        def faults_of(plan: FaultPlan, requests: int = 10) -> dict[int, str]:
+            # Send `requests` requests one by one, without retries; return the faults they got, by request number.
+            with OpenAICompatibleServer(faults=plan) as server:
+                client = OpenAI(base_url=server.base_url, api_key='test', max_retries=0)
+                for _ in range(requests):
+                    with contextlib.suppress(OpenAIError):  # an HTTP 429 or 500, or a closed connection
+                        client.chat.completions.create(model='gpt-4o', messages=[{'role': 'user', 'content': 'Hi'}])
+                return {request.number: request.fault.value for request in server.requests if request.fault is not None}
+
+
+        if __name__ == '__main__':
+            print(faults_of(FaultPlan(at_calls={1: FaultKind.SERVER_ERROR})))  # only the first request fails
+            flaky = FaultPlan(rate=0.3, kinds=[FaultKind.RATE_LIMIT, FaultKind.DISCONNECT], seed=1)
+            print(faults_of(flaky))  # {1: 'rate_limit', 2: 'disconnect', 5: 'rate_limit'}, on every run
+            assert faults_of(flaky) == faults_of(flaky)  # the seed fixes which requests fail
         ```
 
     Args:
@@ -236,10 +285,28 @@ class OpenAICompatibleServer:
 
     Example:
         ```python
-        with OpenAICompatibleServer(['Hello!'], faults=FaultPlan(at_calls={1: FaultKind.SERVER_ERROR})) as server:
-            model = OpenAIChatModel('gpt-4o', provider=OpenAIProvider(base_url=server.base_url, api_key='test'))
-            ...
-            assert server.calls.fault_count(FaultKind.SERVER_ERROR) == 1
+        import asyncio
+
+        from durable_core.testing import FaultKind, FaultPlan, OpenAICompatibleServer
+        from pydantic_ai import Agent
+        from pydantic_ai.models.openai import OpenAIChatModel
+        from pydantic_ai.providers.openai import OpenAIProvider
+
+
+        async def main() -> None:
+            # The first request gets an HTTP 500; the OpenAI SDK retries it, and the retry gets the scripted answer.
+            with OpenAICompatibleServer(['Hello!'], faults=FaultPlan(at_calls={1: FaultKind.SERVER_ERROR})) as server:
+                model = OpenAIChatModel('gpt-4o', provider=OpenAIProvider(base_url=server.base_url, api_key='test'))
+                result = await Agent(model).run('Say hello')
+                print(result.output)  # Hello!
+                print(server.calls)  # total=2, succeeded=1, one SERVER_ERROR fault
+                assert server.calls.fault_count(FaultKind.SERVER_ERROR) == 1
+                last = server.requests[-1]
+                print(last.method, last.path, last.conversation())  # POST /v1/chat/completions [{'role': 'user', ...}]
+
+
+        if __name__ == '__main__':
+            asyncio.run(main())
         ```
 
     Args:

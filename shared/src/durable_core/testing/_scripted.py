@@ -137,9 +137,27 @@ class ScriptedModel(FunctionModel):
 
     Example:
         ```python
-        model = ScriptedModel([[ToolCall('add', {'a': 1, 'b': 2})], 'The sum is 3.'])
-        result = await Agent(model, tools=[add]).run('What is 1 + 2?')
-        assert model.request_count == 2
+        import asyncio
+
+        from durable_core.testing import ScriptedModel, ToolCall
+        from pydantic_ai import Agent
+
+
+        def add(a: int, b: int) -> int:
+            return a + b
+
+
+        async def main() -> None:
+            # Two answers: first a call of the tool `add`, then, once the agent sends back its result, the final text.
+            model = ScriptedModel([[ToolCall('add', {'a': 1, 'b': 2})], 'The sum is 3.'])
+            agent = Agent(model, tools=[add])
+            result = await agent.run('What is 1 + 2?')
+            print(result.output)  # The sum is 3.
+            print(f'{model.request_count} model requests')  # 2
+
+
+        if __name__ == '__main__':
+            asyncio.run(main())
         ```
 
     Args:
