@@ -153,9 +153,21 @@ _UNJOURNALED_ARGUMENTS = {
 # The results of runs whose body ran in this process, handed back live to the `run()` that started them.
 _LIVE_RESULTS: ContextVar[list[AgentRunResult[Any]] | None] = ContextVar('durable_core_live_results', default=None)
 
-# The inputs of the run this process is starting, with their journaled text once the engine asked for it: the body
-# of that run, started in this process, takes them as they are instead of decoding the text (`decode_inputs`).
-_STARTING_INPUTS: ContextVar[MadeHere[RunInputs] | None] = ContextVar('durable_core_starting_inputs', default=None)
+
+class _StartingInputs:
+    """The inputs of the run this process is starting, kept with their journaled text once the engine asked for it.
+
+    The body of that run, started in this process, takes them as they are instead of decoding the text.
+    """
+
+    __slots__ = ('inputs', 'made')
+
+    def __init__(self, inputs: RunInputs, keeps_values: bool) -> None:
+        self.inputs = inputs
+        self.made = MadeHere[RunInputs](keeps_values)
+
+
+_STARTING_INPUTS: ContextVar[_StartingInputs | None] = ContextVar('durable_core_starting_inputs', default=None)
 
 # The `event_stream_handler` passed to the `run()` in progress, until its `iter()` takes it (nested runs don't see it).
 _RUN_EVENT_HANDLER: ContextVar[EventStreamHandler[Any] | None] = ContextVar('durable_core_run_handler', default=None)
@@ -880,7 +892,7 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         inputs = self._build_inputs({**arguments, 'external_tools': external_tools or None})
         live_results: list[AgentRunResult[Any]] = []
         token = _LIVE_RESULTS.set(live_results)
-        starting_token = _STARTING_INPUTS.set(MadeHere[RunInputs](self.keeps_unit_values).keeping(inputs))
+        starting_token = _STARTING_INPUTS.set(_StartingInputs(inputs, self.keeps_unit_values))
         try:
             result = await self._start_durable_run(inputs)
         finally:
@@ -908,15 +920,15 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
         """A run's inputs as journaled JSON: every field as the caller passed it, `None`s included."""
         text = encode(inputs, RunInputs).decode()
         starting = _STARTING_INPUTS.get()
-        if starting is not None and starting.holds(inputs):
-            starting.keep(inputs, text)
+        if starting is not None and starting.inputs is inputs:
+            starting.made.keep(inputs, text)
         return text
 
     def decode_inputs(self, data: str | bytes) -> RunInputs:
         """Run inputs rebuilt from `encode_inputs`'s JSON, or the inputs themselves in the process starting the run."""
         starting = _STARTING_INPUTS.get()
         if starting is not None and isinstance(data, str):
-            return starting.read(data, _decode_run_inputs)
+            return starting.made.read(data, _decode_run_inputs)
         return _decode_run_inputs(data)
 
     @functools.cached_property

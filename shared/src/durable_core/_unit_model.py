@@ -9,6 +9,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Callable, Coroutine
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any, Literal
 
 from pydantic_ai import RunContext
@@ -24,9 +25,14 @@ from pydantic_ai.models import (
 from pydantic_ai.models.wrapper import WrapperModel
 from pydantic_ai.settings import ModelSettings
 
-from ._codec import decode_response, encode_response
 from ._errors import DurableUsageError
-from ._units import MadeHere, ModelCancelInputs, ModelRequestInputs, execute_model_cancel, send_model_request
+from ._units import (
+    ModelCancelInputs,
+    ModelRequestInputs,
+    execute_model_cancel,
+    model_response_in_unit,
+    send_model_request,
+)
 
 __all__ = ['ModelOperation', 'UnitModel']
 
@@ -85,14 +91,12 @@ class UnitModel(WrapperModel, ABC):
             return await self.wrapped.request(messages, model_settings, model_request_parameters)
         inputs = ModelRequestInputs(messages, model_settings, model_request_parameters, None)
 
-        made = MadeHere[ModelResponse](self.keeps_unit_values)
-
-        async def execute() -> str:
-            response = await send_model_request(self.wrapped, inputs, None)
-            return made.keep(response, encode_response(response).decode())
-
         key = [messages, model_settings, model_request_parameters]
-        return made.read(await self._run_model_unit(scope, 'request', key, execute), decode_response)
+        return await model_response_in_unit(
+            lambda: send_model_request(self.wrapped, inputs, None),
+            partial(self._run_model_unit, scope, 'request', key),
+            keeps_values=self.keeps_unit_values,
+        )
 
     @asynccontextmanager
     async def request_stream(
@@ -111,9 +115,8 @@ class UnitModel(WrapperModel, ABC):
                 yield stream
             return
         inputs = ModelRequestInputs(messages, model_settings, model_request_parameters, run_context)
-        made = MadeHere[ModelResponse](self.keeps_unit_values)
 
-        async def execute() -> str:
+        async def send() -> ModelResponse:
             handler = self._get_event_stream_handler()
             if handler is not None and run_context is None:
                 raise DurableUsageError(
@@ -121,11 +124,12 @@ class UnitModel(WrapperModel, ABC):
                     'hands it the run context: use agent.run() or agent.iter(), not '
                     'pydantic_ai.direct.model_request_stream().'
                 )
-            response = await send_model_request(self.wrapped, inputs, handler)
-            return made.keep(response, encode_response(response).decode())
+            return await send_model_request(self.wrapped, inputs, handler)
 
         key = [messages, model_settings, model_request_parameters]
-        response = made.read(await self._run_model_unit(scope, 'request_stream', key, execute), decode_response)
+        response = await model_response_in_unit(
+            send, partial(self._run_model_unit, scope, 'request_stream', key), keeps_values=self.keeps_unit_values
+        )
         # A handler saw the events inside the unit; without one, the caller's stream replays the response's parts.
         yield CompletedStreamedResponse(
             response,

@@ -8,10 +8,11 @@ Temporal activity. A unit returns JSON text, so what the engine journals is our 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, Generic, TypeVar, cast
 
 from pydantic import ValidationError
@@ -56,6 +57,8 @@ __all__ = [
     'execute_model_request',
     'execute_tool_call',
     'is_model_stream_event',
+    'made_in_unit',
+    'model_response_in_unit',
     'own_secret_settings',
     'removed_tools_called',
     'restore_secret_settings',
@@ -258,15 +261,6 @@ class MadeHere(Generic[_MadeT]):
         self._text: str | None = None
         self._value: _MadeT | None = None
 
-    def keeping(self, value: _MadeT) -> MadeHere[_MadeT]:
-        """Itself, holding `value` before its text is made (`holds`, then `keep`)."""
-        self._value = value
-        return self
-
-    def holds(self, value: object) -> bool:
-        """Whether it holds `value` itself."""
-        return self._value is value
-
     def keep(self, value: _MadeT, text: str) -> str:
         """Keep `value` and return `text`, its JSON, for the unit to return."""
         if self._enabled:
@@ -284,6 +278,38 @@ class MadeHere(Generic[_MadeT]):
             self._text = None
             return cast(_MadeT, self._value)
         return decode(journaled)
+
+
+async def made_in_unit(
+    make: Callable[[], Awaitable[_MadeT]],
+    encode: Callable[[_MadeT], bytes],
+    decode: Callable[[str], _MadeT],
+    run_unit: Callable[[Callable[[], Coroutine[Any, Any, str]]], Awaitable[str]],
+    *,
+    keeps_values: bool,
+) -> _MadeT:
+    """What `make` returns, made in a unit that journals its JSON (`encode`), as `run_unit` hands it back.
+
+    The unit returns the JSON text; the caller gets the value as made when the engine `keeps_values` and hands back
+    that very text (`MadeHere`), else the journal's text decoded.
+    """
+    made = MadeHere[_MadeT](keeps_values)
+
+    async def execute() -> str:
+        value = await make()
+        return made.keep(value, encode(value).decode())
+
+    return made.read(await run_unit(execute), decode)
+
+
+def model_response_in_unit(
+    send: Callable[[], Awaitable[ModelResponse]],
+    run_unit: Callable[[Callable[[], Coroutine[Any, Any, str]]], Awaitable[str]],
+    *,
+    keeps_values: bool,
+) -> Awaitable[ModelResponse]:
+    """The response `send` gets, sent from a unit that journals it (`made_in_unit`)."""
+    return made_in_unit(send, encode_response, decode_response, run_unit, keeps_values=keeps_values)
 
 
 @dataclass(frozen=True)
@@ -360,14 +386,12 @@ class DurableModel(WrapperModel):
             return await self.wrapped.request(messages, model_settings, model_request_parameters)
         inputs = ModelRequestInputs(messages, model_settings, model_request_parameters, CURRENT_RUN_CONTEXT.get())
 
-        made = MadeHere[ModelResponse](self._runner.keeps_unit_values)
-
-        async def execute() -> str:
-            response = await send_model_request(self.wrapped, inputs, self._event_stream_handler)
-            return made.keep(response, encode_response(response).decode())
-
         call = UnitCall(self._unit, self._config, inputs=inputs, model_key=self.model_key)
-        return made.read(await self._runner.run_unit(call, execute), decode_response)
+        return await model_response_in_unit(
+            lambda: send_model_request(self.wrapped, inputs, self._event_stream_handler),
+            partial(self._runner.run_unit, call),
+            keeps_values=self._runner.keeps_unit_values,
+        )
 
     @asynccontextmanager
     async def request_stream(
@@ -467,14 +491,14 @@ class DurableToolset(WrapperToolset[AgentDepsT], Generic[AgentDepsT]):
             model_key=run_model_key(ctx),
         )
 
-        made = MadeHere[ToolOutcome[Any]](self._runner.keeps_unit_values)
-
-        async def execute() -> str:
-            call_tool = self.wrapped.call_tool(name, tool_args, ctx, tool)
-            outcome = await ToolOutcome.capture(call_tool, capture_failures=False)
-            return made.keep(outcome, encode_tool_outcome(outcome).decode())
-
-        return made.read(await self._runner.run_unit(call, execute), decode_tool_outcome).unwrap()
+        outcome = await made_in_unit(
+            lambda: ToolOutcome.capture(self.wrapped.call_tool(name, tool_args, ctx, tool), capture_failures=False),
+            encode_tool_outcome,
+            decode_tool_outcome,
+            partial(self._runner.run_unit, call),
+            keeps_values=self._runner.keeps_unit_values,
+        )
+        return outcome.unwrap()
 
 
 class EventRelay:
