@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from _temporal_support import activity_inputs, activity_types, history_events, plugin_client_fixture  # noqa: F401
 from _wf_agent import TOOL_CALLS, GeographyWorkflow, IterWorkflow, ModelChoiceWorkflow
-from durable_core.testing import OpenAICompatibleServer
+from durable_core.testing import OpenAICompatibleServer, TemporalDevServer
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.worker import Worker
 
@@ -92,6 +96,44 @@ async def test_provider_model_string_selected_at_run_time(
     history = b''.join(event.SerializeToString() for event in await history_events(handle))
     assert b'gpt-4.1-mini' in history
     assert b'sk-test-not-a-secret' not in history
+
+
+async def test_a_model_string_whose_sdk_imports_slowly_on_a_cold_worker(
+    temporal_dev_server: TemporalDevServer, plugin_client: Client, task_queue: str, tmp_path: Path
+) -> None:
+    """On a fresh worker whose first `import openai` takes 3 s, longer than the workflow deadlock timer (2 s), a run
+    with `model='openai:...'` imports the SDK outside the workflow: no deadlock, no half-imported SDK, one request."""
+    log = tmp_path / 'worker.log'
+    with OpenAICompatibleServer(['answer from the provider']) as server, log.open('w') as worker_log:
+        here = Path(__file__).parent
+        env = {
+            **os.environ,
+            'OPENAI_BASE_URL': server.base_url,
+            'OPENAI_API_KEY': 'sk-test-not-a-secret',
+            'PYTHONPATH': os.pathsep.join([str(here), os.environ.get('PYTHONPATH', '')]),
+        }
+        worker = subprocess.Popen(
+            [sys.executable, str(here / '_slow_import_worker.py'), temporal_dev_server.target, task_queue],
+            env=env,
+            stderr=worker_log,
+        )
+        try:
+            result = await plugin_client.execute_workflow(
+                ModelChoiceWorkflow.run,
+                'openai:gpt-4.1-mini',
+                id=f'cold-{uuid.uuid4()}',
+                task_queue=task_queue,
+                execution_timeout=timedelta(seconds=120),
+            )
+        finally:
+            worker.kill()
+            worker.wait()
+        assert result == 'answer from the provider'
+        assert server.calls.succeeded == 1
+    output = log.read_text()
+    assert 'importing openai slowly' in output, output
+    assert 'TMPRL1101' not in output, output  # the SDK's "Potential deadlock detected"
+    assert 'AttributeError' not in output, output
 
 
 async def test_iter_in_a_workflow(plugin_client: Client, task_queue: str) -> None:

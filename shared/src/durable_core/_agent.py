@@ -694,7 +694,7 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
                 return self._models[model]
             if model == DEFAULT_MODEL_KEY:
                 return None
-            return infer_model(model)
+            return self._model_from_string(model)
         for registered in self._models.values():
             if registered is model:
                 return model
@@ -706,6 +706,14 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
             f'{self._config_call(_MODELS_MINE)} '
             "and run with model='my_model', or pass a model string such as 'openai:gpt-6.1-sol'."
         )
+
+    def _model_from_string(self, model_id: str) -> Model:
+        """Hook: the model a run's unregistered model string names, such as `'openai:gpt-6.1-sol'`.
+
+        PydanticAI's `infer_model` by default. An engine whose durable code must not take long to import the provider's
+        SDK (Temporal's workflow code, under a deadlock timer) prepares it first.
+        """
+        return infer_model(model_id)
 
     def _model_key(self, model: Model | str | None) -> str | None:
         """The journaled form of a run's `model=`: a registered key or a model string."""
