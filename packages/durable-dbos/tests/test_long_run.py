@@ -28,7 +28,10 @@ from durable_dbos import DBOSAgent, StepConfig
 from pydantic_ai import Agent
 from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, TextPart, ToolCallPart, UserPromptPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
-from pydantic_ai.usage import UsageLimits
+from pydantic_ai.usage import RequestUsage, UsageLimits
+
+# Set, so that FunctionModel does not estimate it from the whole history at each request: quadratic in the steps.
+USAGE = RequestUsage(input_tokens=100, output_tokens=10)
 
 SIZES = (20, 80, 320, 1000)
 PAGE_BYTES = 2000
@@ -67,8 +70,10 @@ def _respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
     done = sum(isinstance(message, ModelResponse) for message in messages)
     CALLS['model', done + 1] += 1
     if done < pages:
-        return ModelResponse(parts=[ToolCallPart('read_page', {'page': done + 1}, tool_call_id=f'page_{done + 1}')])
-    return ModelResponse(parts=[TextPart(f'Read {pages} pages.')])
+        return ModelResponse(
+            parts=[ToolCallPart('read_page', {'page': done + 1}, tool_call_id=f'page_{done + 1}')], usage=USAGE
+        )
+    return ModelResponse(parts=[TextPart(f'Read {pages} pages.')], usage=USAGE)
 
 
 def read_page(page: int) -> str:

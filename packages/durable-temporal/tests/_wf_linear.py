@@ -31,8 +31,11 @@ from pydantic_ai.messages import (
     UserPromptPart,
 )
 from pydantic_ai.models.function import AgentInfo, FunctionModel
-from pydantic_ai.usage import UsageLimits
+from pydantic_ai.usage import RequestUsage, UsageLimits
 from temporalio import workflow
+
+# Set, so that FunctionModel does not estimate it from the whole history at each request: quadratic in the steps.
+USAGE = RequestUsage(input_tokens=100, output_tokens=10)
 
 
 @dataclass
@@ -129,7 +132,9 @@ def reader(steps: int) -> FunctionModel:
             record(f'blocked:{step}')
             await _wait_forever()
         if step < steps:
-            return ModelResponse(parts=[ToolCallPart('read_page', {'step': step}, tool_call_id=f'call-{step}')])
+            return ModelResponse(
+                parts=[ToolCallPart('read_page', {'step': step}, tool_call_id=f'call-{step}')], usage=USAGE
+            )
         pages = [
             str(part.content)
             for message in messages
@@ -137,7 +142,8 @@ def reader(steps: int) -> FunctionModel:
             if isinstance(part, ToolReturnPart)
         ]
         return ModelResponse(
-            parts=[TextPart(f'{len(pages)} pages: {hashlib.sha256("".join(pages).encode()).hexdigest()}')]
+            parts=[TextPart(f'{len(pages)} pages: {hashlib.sha256("".join(pages).encode()).hexdigest()}')],
+            usage=USAGE,
         )
 
     return FunctionModel(respond, model_name='reader')

@@ -8,8 +8,11 @@ from durable_temporal import PydanticAIWorkflow, TemporalAgent
 from pydantic_ai import Agent
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
-from pydantic_ai.usage import UsageLimits
+from pydantic_ai.usage import RequestUsage, UsageLimits
 from temporalio import workflow
+
+# Set, so that FunctionModel does not estimate it from the whole history at each request: quadratic in the steps.
+USAGE = RequestUsage(input_tokens=100, output_tokens=10)
 
 with warnings.catch_warnings():
     warnings.simplefilter('ignore')
@@ -78,8 +81,10 @@ def long_model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
     done = sum(isinstance(message, ModelResponse) for message in messages)
     wanted = int(str(getattr(messages[0], 'parts', [])[-1].content).split()[0])
     if done < wanted - 1:
-        return ModelResponse(parts=[ToolCallPart('read_page', {'step': done}, tool_call_id=f'call-{done}')])
-    return ModelResponse(parts=[TextPart(f'Read {done} pages.')])
+        return ModelResponse(
+            parts=[ToolCallPart('read_page', {'step': done}, tool_call_id=f'call-{done}')], usage=USAGE
+        )
+    return ModelResponse(parts=[TextPart(f'Read {done} pages.')], usage=USAGE)
 
 
 long_agent = Agent(FunctionModel(long_model, model_name='pages'), name='long_ours', instructions=INSTRUCTIONS)
