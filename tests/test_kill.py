@@ -34,7 +34,7 @@ from uuid import UUID
 import _summary
 import pytest
 from _dbos_db import query_dbos
-from durable_core.testing import DurableCallCounter, TemporalDevServer
+from durable_core.testing import DurableCallCounter, PreloadedProcess, PreloadedPython, TemporalDevServer
 from engines._common import KILL_OUTPUT, KILL_UNIT_SECONDS
 
 WORKER = Path(__file__).parent / 'engines' / 'dbos_kill_worker.py'
@@ -109,7 +109,7 @@ def _trial(form: str, db_url: str, tmp: Path, rng: random.Random) -> dict[str, A
     workflow_id = f'kill-{uuid.uuid4()}'
     counter_file = tmp / f'{workflow_id}.log'
     counter = DurableCallCounter(counter_file)
-    worker = subprocess.Popen(
+    worker = PreloadedPython.shared().popen(
         _worker(form, 'start', db_url, counter_file, workflow_id), stdout=subprocess.PIPE, text=True
     )
     try:
@@ -128,7 +128,7 @@ def _trial(form: str, db_url: str, tmp: Path, rng: random.Random) -> dict[str, A
     finally:
         worker.wait()
     committed = _order_of_checkpoints(_checkpointed(db_url, workflow_id))
-    done = subprocess.run(
+    done = PreloadedPython.shared().run(
         _worker(form, 'recover', db_url, counter_file, workflow_id), capture_output=True, text=True, timeout=240
     )
     assert done.returncode == 0, done.stderr[-3000:]
@@ -174,7 +174,7 @@ def test_two_workers_share_postgres_and_the_survivor_finishes_the_run(
     workflow_id = f'shared-{uuid.uuid4()}'
     counter_file = tmp_path / 'calls.log'
     counter = DurableCallCounter(counter_file)
-    standby = subprocess.Popen(
+    standby = PreloadedPython.shared().popen(
         _worker(form, 'standby', db_url, counter_file, workflow_id), stdout=subprocess.PIPE, text=True
     )
     ready = Path(str(counter_file) + '.ready')
@@ -183,7 +183,7 @@ def test_two_workers_share_postgres_and_the_survivor_finishes_the_run(
         assert time.monotonic() < deadline, 'the standby worker did not launch in time'
         assert standby.poll() is None, 'the standby worker ended early'
         time.sleep(0.05)
-    first = subprocess.Popen(
+    first = PreloadedPython.shared().popen(
         _worker(form, 'start', db_url, counter_file, workflow_id), stdout=subprocess.PIPE, text=True
     )
     try:
@@ -267,9 +267,9 @@ def _prefect_trial(form: str, api_url: str, tmp: Path, rng: random.Random) -> di
     counter_file = tmp / 'calls.log'
     counter = DurableCallCounter(counter_file)
 
-    def worker(mode: str) -> subprocess.Popen[str]:
+    def worker(mode: str) -> PreloadedProcess:
         command = [sys.executable, str(PREFECT_WORKER), form, mode, api_url, str(home), str(counter_file)]
-        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return PreloadedPython.shared().popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     first = worker('start')
     rerun = worker('rerun')
@@ -351,14 +351,16 @@ class _TemporalWorkers:
         """The workflow type the workers serve (`engines/_temporal_kill_workflow.py`)."""
         self.form = form
         self.args = [target, self.task_queue, str(directory)]
-        self.processes: list[subprocess.Popen[str]] = []
+        self.processes: list[PreloadedProcess] = []
 
-    def start(self, mode: str) -> subprocess.Popen[str]:
-        process = subprocess.Popen([sys.executable, str(TEMPORAL_WORKER), self.form, mode, *self.args], text=True)
+    def start(self, mode: str) -> PreloadedProcess:
+        process = PreloadedPython.shared().popen(
+            [sys.executable, str(TEMPORAL_WORKER), self.form, mode, *self.args], text=True
+        )
         self.processes.append(process)
         return process
 
-    def resume(self, standby: subprocess.Popen[str]) -> None:
+    def resume(self, standby: PreloadedProcess) -> None:
         (self.directory / f'resume.{standby.pid}').touch()
 
     def stop_all(self) -> None:
@@ -407,7 +409,7 @@ async def _temporal_finished_clean(handle: Any) -> None:
     assert len(description.raw_description.pending_activities) == 0
 
 
-async def _wait_until(condition: Callable[[], bool], what: str, process: subprocess.Popen[str]) -> None:
+async def _wait_until(condition: Callable[[], bool], what: str, process: PreloadedProcess) -> None:
     deadline = time.monotonic() + TEMPORAL_WAIT
     while not condition():
         assert time.monotonic() < deadline, f'{what}: not in time'
@@ -416,7 +418,7 @@ async def _wait_until(condition: Callable[[], bool], what: str, process: subproc
 
 
 async def _temporal_trial(
-    client: Any, workers: _TemporalWorkers, serving: subprocess.Popen[str], standby: subprocess.Popen[str], rng: Any
+    client: Any, workers: _TemporalWorkers, serving: PreloadedProcess, standby: PreloadedProcess, rng: Any
 ) -> dict[str, Any]:
     from temporalio.client import WorkflowExecutionStatus
 

@@ -22,7 +22,7 @@ import pytest
 from _support import step_names
 from dbos import DBOS
 from durable_core import DurableUsageError
-from durable_core.testing import DurableCallCounter
+from durable_core.testing import DurableCallCounter, PreloadedPython
 from durable_dbos import ChildWorkflowConfig, CreatedAfterLaunchWarning, DBOSAgent, DBOSDurability, StepConfig
 from pydantic_ai import Agent, RunContext, Tool
 from pydantic_ai.capabilities import SetToolMetadata
@@ -271,7 +271,7 @@ def test_a_killed_worker_does_not_run_a_finished_child_again_and_resumes_a_pendi
     def command(mode: str) -> list[str]:
         return [sys.executable, str(WORKER), mode, db_url, str(counter.path), workflow_id]
 
-    first = subprocess.Popen(command('start'), stdout=subprocess.DEVNULL)
+    first = PreloadedPython.shared().popen(command('start'), stdout=subprocess.DEVNULL)
     try:
         # The second child's step has committed, and the child hangs after it: kill the worker there.
         counter.wait_for('fetch_blocked:b', timeout=120)
@@ -291,7 +291,7 @@ def test_a_killed_worker_does_not_run_a_finished_child_again_and_resumes_a_pendi
         'fetch_blocked:b': 1,
     }
 
-    done = subprocess.run(command('recover'), capture_output=True, text=True, timeout=240)
+    done = PreloadedPython.shared().run(command('recover'), capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-3000:]
 
     assert done.stdout.strip().splitlines()[-1] == 'SUCCESS fetched a and b'

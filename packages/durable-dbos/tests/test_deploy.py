@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 import uuid
@@ -26,7 +25,7 @@ from typing import Any
 
 import pytest
 from _support import system_database
-from durable_core.testing import DurableCallCounter
+from durable_core.testing import DurableCallCounter, PreloadedProcess, PreloadedPython
 
 WORKER = Path(__file__).parent / 'workers' / 'deploy_worker.py'
 V1_AT_THE_KILL = {
@@ -49,7 +48,7 @@ class Deploys:
         self.tmp_path = tmp_path
         self.counter = DurableCallCounter(tmp_path / 'calls.log')
         self.workflow_id = f'deploy-{uuid.uuid4()}'
-        self._processes: list[subprocess.Popen[str]] = []
+        self._processes: list[PreloadedProcess] = []
 
     def _command(self, mode: str) -> list[str]:
         return [sys.executable, str(WORKER), mode, self.db_url, str(self.counter.path), self.workflow_id]
@@ -65,16 +64,18 @@ class Deploys:
         first.wait()
         assert self.counter.counts() == V1_AT_THE_KILL
 
-    def background(self, version: str, mode: str, app_version: str = 'release-1') -> subprocess.Popen[str]:
+    def background(self, version: str, mode: str, app_version: str = 'release-1') -> PreloadedProcess:
         """A worker left running, its stderr (DBOS's log) in `<version>.log`."""
         log = (self.tmp_path / f'{version}.log').open('w')
-        process = subprocess.Popen(self._command(mode), env=self._env(version, app_version), stderr=log, text=True)
+        process = PreloadedPython.shared().popen(
+            self._command(mode), env=self._env(version, app_version), stderr=log, text=True
+        )
         self._processes.append(process)
         return process
 
     def run(self, version: str, mode: str, app_version: str = 'release-1') -> dict[str, Any]:
         """Run a worker to its end; what it printed last, as JSON."""
-        done = subprocess.run(
+        done = PreloadedPython.shared().run(
             self._command(mode), env=self._env(version, app_version), capture_output=True, text=True, timeout=240
         )
         assert done.returncode == 0, done.stderr[-3000:]

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from _support import committed_steps
-from durable_core.testing import DurableCallCounter
+from durable_core.testing import DurableCallCounter, PreloadedProcess, PreloadedPython
 
 WORKER = Path(__file__).parent / 'workers' / 'journal_worker.py'
 ECHO_STEP = 'journal_agent.tool_call.agent.echo'
@@ -32,14 +32,16 @@ class JournalWorker:
         self.db_url = db_url
         self.counter = DurableCallCounter(counter_file)
         self.workflow_id = f'journal-{uuid.uuid4()}'
-        self._process: subprocess.Popen[str] | None = None
+        self._process: PreloadedProcess | None = None
 
     def _command(self, mode: str, *flags: str) -> list[str]:
         return [sys.executable, str(WORKER), mode, self.db_url, str(self.counter.path), self.workflow_id, *flags]
 
     def start_and_kill_mid_tool(self, *flags: str, runs: list[str]) -> None:
         """Start the shape, and SIGKILL the process once every run's first echo is checkpointed and its second runs."""
-        self._process = subprocess.Popen(self._command('start', *flags), stdout=subprocess.PIPE, text=True)
+        self._process = PreloadedPython.shared().popen(
+            self._command('start', *flags), stdout=subprocess.PIPE, text=True
+        )
         for run in runs:
             self.counter.wait_for(f'tool:{run}:2', timeout=120)
         deadline = time.monotonic() + 120
@@ -51,7 +53,7 @@ class JournalWorker:
         self._process.wait()
 
     def run(self, mode: str, *flags: str) -> dict[str, Any]:
-        done = subprocess.run(self._command(mode, *flags), capture_output=True, text=True, timeout=240)
+        done = PreloadedPython.shared().run(self._command(mode, *flags), capture_output=True, text=True, timeout=240)
         assert done.returncode == 0, done.stderr[-3000:]
         return json.loads(done.stdout.strip().splitlines()[-1])
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from _support import raw_records
-from durable_core.testing import DurableCallCounter
+from durable_core.testing import DurableCallCounter, PreloadedProcess, PreloadedPython
 
 WORKER = Path(__file__).parent / 'workers' / 'crash_worker.py'
 
@@ -32,14 +32,16 @@ class Worker:
         self.form = form
         self.counter = DurableCallCounter(counter_file)
         self.workflow_id = f'crash-{uuid.uuid4()}'
-        self._process: subprocess.Popen[str] | None = None
+        self._process: PreloadedProcess | None = None
 
     def _command(self, mode: str, *flags: str) -> list[str]:
         worker = [sys.executable, str(WORKER), mode, self.db_url, str(self.counter.path), self.workflow_id]
         return [*worker, '--form', self.form, *flags]
 
     def start(self, *flags: str) -> None:
-        self._process = subprocess.Popen(self._command('start', *flags), stdout=subprocess.PIPE, text=True)
+        self._process = PreloadedPython.shared().popen(
+            self._command('start', *flags), stdout=subprocess.PIPE, text=True
+        )
 
     def kill(self) -> None:
         assert self._process is not None
@@ -48,7 +50,9 @@ class Worker:
         self._process.wait()
 
     def recover(self, *flags: str) -> dict[str, Any]:
-        done = subprocess.run(self._command('recover', *flags), capture_output=True, text=True, timeout=240)
+        done = PreloadedPython.shared().run(
+            self._command('recover', *flags), capture_output=True, text=True, timeout=240
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         return json.loads(done.stdout.strip().splitlines()[-1])
 

@@ -13,6 +13,7 @@ from ._examples import (
 )
 from ._exports import public_api_problems
 from ._openai_server import CallCounts, FaultKind, FaultPlan, OpenAICompatibleServer, RecordedRequest
+from ._preloaded import PreloadedProcess, PreloadedPython
 from ._scripted import ScriptedModel, ScriptExhaustedError, Step, StepLike, ToolCall
 from ._servers import (
     PostgresServer,
@@ -35,6 +36,8 @@ __all__ = [
     'OpenAICompatibleServer',
     'PostgresServer',
     'PrefectServer',
+    'PreloadedProcess',
+    'PreloadedPython',
     'ReadmeExamples',
     'RecordedRequest',
     'ScriptExhaustedError',
