@@ -151,7 +151,7 @@ def _trials(request: pytest.FixtureRequest) -> int:
 
 @pytest.mark.parametrize('form', FORMS)
 @pytest.mark.parametrize('backend', ['sqlite', 'postgres'])
-def test_kill_trials(backend: str, form: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+def test_kill_trials_on_dbos(backend: str, form: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     if backend == 'sqlite':
         db_url = f'sqlite:///{tmp_path / "kill.sqlite"}'
     else:
