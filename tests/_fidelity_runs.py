@@ -26,7 +26,7 @@ import _summary
 import fidelity
 import pytest
 from _dbos_db import query_dbos
-from durable_core.testing import DurableCallCounter
+from durable_core.testing import DurableCallCounter, PreloadedProcess, PreloadedPython
 from fidelity import PAIR, SINGLE, Comparison, compare, own_data
 
 ENGINES_DIR = Path(__file__).parent / 'engines'
@@ -37,13 +37,13 @@ EVERY_RUN = (SINGLE, *PAIR)
 # ---- shared by every engine ---------------------------------------------------------------------------------------
 
 
-def _driver(script: str, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
+def _driver(script: str, *args: str) -> PreloadedProcess:
+    return PreloadedPython.shared().popen(
         [sys.executable, str(ENGINES_DIR / script), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
 
 
-def _finish(process: subprocess.Popen[str], what: str) -> None:
+def _finish(process: PreloadedProcess, what: str) -> None:
     _, err = process.communicate(timeout=WAIT * 2)
     assert process.returncode == 0, f'{what} failed:\n{err[-4000:]}'
 
@@ -52,7 +52,7 @@ def _report(directory: Path, mode: str) -> dict[str, Any]:
     return fidelity.loads((directory / f'{mode}.report').read_text())
 
 
-def _wait_then_kill(process: subprocess.Popen[str], ready: Callable[[], bool], what: str) -> None:
+def _wait_then_kill(process: PreloadedProcess, ready: Callable[[], bool], what: str) -> None:
     """SIGKILL `process` once `ready()`: the held tool calls are under way and the others are journaled."""
     deadline = time.monotonic() + WAIT
     try:
@@ -225,7 +225,7 @@ def _prefect_reports(tmp_path_factory: pytest.TempPathFactory, prefect_api_url: 
     in_process_dir.mkdir()
     crash_dir.mkdir()
 
-    def driver(mode: str, directory: Path) -> subprocess.Popen[str]:
+    def driver(mode: str, directory: Path) -> PreloadedProcess:
         return _driver('prefect_fidelity.py', mode, prefect_api_url, str(directory / 'home'), str(directory), form)
 
     in_process = driver('inprocess', in_process_dir)
@@ -285,7 +285,7 @@ async def _temporal_paths(target: str, directory: Path, form: str) -> dict[str, 
     }
     counters = {name: DurableCallCounter(directory / f'{workflow_id}.log') for name, workflow_id in ids.items()}
 
-    def worker(mode: str) -> subprocess.Popen[str]:
+    def worker(mode: str) -> PreloadedProcess:
         return _driver('temporal_fidelity.py', mode, target, task_queue, str(directory))
 
     async def start(name: str) -> Any:

@@ -13,7 +13,6 @@ its own misuse (`CAPABILITY_ONLY`; a missing name is the shared 'missing agent n
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 
 import _summary
 import pytest
+from durable_core.testing import PreloadedPython
 from engines._misuse import (
     CONSTRUCTION_CASES,
     NOT_IN_CAPABILITY_FORM,
@@ -154,7 +154,7 @@ def tables(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequ
             else:
                 script, server = 'temporal_misuse.py', request.getfixturevalue('temporal_dev_server').target
             out = tmp / f'{engine}-{form}.json'
-            done = subprocess.run(
+            done = PreloadedPython.shared().run(
                 [sys.executable, str(ENGINES_DIR / script), form, server, str(out)],
                 capture_output=True,
                 text=True,

@@ -18,6 +18,7 @@ from typing import Any
 
 import _summary
 import pytest
+from durable_core.testing import PreloadedPython
 from scenarios import SCENARIOS, summarise_calls
 
 ENGINES_DIR = Path(__file__).parent / 'engines'
@@ -31,7 +32,7 @@ class _Driver:
     def __init__(self, script: str, *args: str, tmp: Path) -> None:
         self._out = tmp / f'{script}.json'
         self._stderr = (tmp / f'{script}.stderr').open('w+')
-        self._process = subprocess.Popen(
+        self._process = PreloadedPython.shared().popen(
             [sys.executable, str(ENGINES_DIR / script), *args, str(self._out)],
             stdout=subprocess.DEVNULL,
             stderr=self._stderr,

@@ -31,6 +31,7 @@ from durable_core.testing import (
     FaultKind,
     FaultPlan,
     OpenAICompatibleServer,
+    PreloadedPython,
     RecordedRequest,
     StepLike,
     ToolCall,
@@ -66,7 +67,7 @@ class _Run:
         self.server = server
         self.out = tmp / 'report.json'
         self._stderr = (tmp / 'stderr.txt').open('w+')
-        self._process = subprocess.Popen(
+        self._process = PreloadedPython.shared().popen(
             [sys.executable, str(ENGINES_DIR / script), *args, str(self.out)],
             stdout=subprocess.DEVNULL,
             stderr=self._stderr,

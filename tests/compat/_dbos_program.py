@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import importlib
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+from durable_core.testing import PreloadedPython
 
 COMPAT_DIR = Path(__file__).parent
 IMPLS = ('pydantic_ai', 'ours')
@@ -27,7 +28,8 @@ def dbos_program_report(program: str, impl: str, directory: Path, form: str | No
     """What `program` (a file in tests/compat) observed when run with `impl` (in `form`) on a fresh SQLite database."""
     run = impl if form is None else f'{form}-{impl}'
     out = directory / f'{run}.json'
-    done = subprocess.run(
+    # PydanticAI and the engines preloaded, neither implementation: the program imports the one it runs.
+    done = PreloadedPython.shared(PreloadedPython.LIBRARY_MODULES).run(
         [
             sys.executable,
             str(COMPAT_DIR / program),

@@ -12,7 +12,6 @@ tool returned into a str).
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -21,13 +20,15 @@ from typing import Any
 import fidelity
 import pytest
 from _fidelity_runs import WAIT
+from durable_core.testing import PreloadedPython
 from fidelity import PAIR, Comparison, compare, own_data
 
 COMPAT_DIR = Path(__file__).parent
 
 
 def _theirs(script: str, *args: str, directory: Path) -> dict[str, Any]:
-    done = subprocess.run(
+    # PydanticAI and the engines preloaded, neither implementation: the program imports the one it runs.
+    done = PreloadedPython.shared(PreloadedPython.LIBRARY_MODULES).run(
         [sys.executable, str(COMPAT_DIR / script), *args, str(directory)],
         capture_output=True,
         text=True,

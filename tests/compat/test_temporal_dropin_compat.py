@@ -9,13 +9,13 @@ same things.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from _fidelity_runs import WAIT
+from durable_core.testing import PreloadedPython
 
 COMPAT_DIR = Path(__file__).parent
 PROGRAMS = [
@@ -31,7 +31,8 @@ PROGRAMS = [
 
 
 def _run(implementation: str, program: str, target: str, directory: Path, form: str = 'wrapper') -> Any:
-    done = subprocess.run(
+    # PydanticAI and the engines preloaded, neither implementation: the program imports the one it runs.
+    done = PreloadedPython.shared(PreloadedPython.LIBRARY_MODULES).run(
         [sys.executable, str(COMPAT_DIR / 'temporal_dropin.py'), implementation, program, target, str(directory), form],
         capture_output=True,
         text=True,

@@ -16,7 +16,7 @@ from typing import Any, Literal, TypeVar
 from uuid import UUID, uuid4
 
 import pytest
-from durable_core.testing import DurableCallCounter, ScriptedModel, StepLike, ToolCall
+from durable_core.testing import DurableCallCounter, PreloadedPython, ScriptedModel, StepLike, ToolCall
 from durable_prefect import PrefectAgent, PrefectDurability
 from prefect import flow
 from prefect.client.orchestration import get_client
@@ -122,7 +122,7 @@ class Worker:
         self.env = dict(env or {})
         """What the worker's environment adds to this process's."""
         with self.log.open('wb') as out:
-            self.process = subprocess.Popen(
+            self.process = PreloadedPython.shared().popen(
                 [sys.executable, str(script)],
                 stdout=out,
                 stderr=subprocess.STDOUT,

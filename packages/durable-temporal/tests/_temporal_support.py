@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest_asyncio
-from durable_core.testing._servers import TemporalDevServer
+from durable_core.testing import PreloadedProcess, PreloadedPython, TemporalDevServer
 from durable_temporal import PydanticAIPlugin
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowHandle
@@ -61,16 +60,18 @@ class WorkerProcesses:
     def __init__(self, script: str, *args: str) -> None:
         self.script = Path(__file__).parent / script
         self.args = list(args)
-        self.processes: list[subprocess.Popen[bytes]] = []
+        self.processes: list[PreloadedProcess] = []
 
-    def start(self, *flags: str, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+    def start(self, *flags: str, env: Mapping[str, str] | None = None) -> PreloadedProcess:
         here = str(self.script.parent)
         environment = {
             **os.environ,
             **(env or {}),
             'PYTHONPATH': os.pathsep.join([here, os.environ.get('PYTHONPATH', '')]),
         }
-        process = subprocess.Popen([sys.executable, str(self.script), *self.args, *flags], env=environment)
+        process = PreloadedPython.shared().popen(
+            [sys.executable, str(self.script), *self.args, *flags], env=environment
+        )
         self.processes.append(process)
         return process
 

@@ -12,7 +12,6 @@ import asyncio
 import os
 import re
 import signal
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ from pathlib import Path
 import pytest
 from _temporal_support import WorkerProcesses, plugin_client_fixture  # noqa: F401
 from _wf_deploy import DeployWorkflow
-from durable_core.testing import DurableCallCounter
+from durable_core.testing import DurableCallCounter, PreloadedProcess
 from durable_core.testing._servers import TemporalDevServer
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 
@@ -34,7 +33,7 @@ class VersionedWorkers(WorkerProcesses):
         super().__init__('_deploy_worker.py', target, task_queue)
         self.counter_file = counter_file
 
-    def start_version(self, version: str, *, block: bool = False) -> subprocess.Popen[bytes]:
+    def start_version(self, version: str, *, block: bool = False) -> PreloadedProcess:
         env = {
             'DEPLOY_VERSION': version,
             'DEPLOY_COUNTER': str(self.counter_file),
