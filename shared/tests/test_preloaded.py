@@ -108,17 +108,32 @@ def test_the_path_starts_with_the_scripts_directory_then_pythonpath(python: Prel
     assert facts['file'] == str(probe)
 
 
-def test_two_processes_in_a_row_have_different_hash_seeds(python: PreloadedPython, probe: Path) -> None:
+def _seed(python: PreloadedPython, probe: Path) -> int:
+    done = python.run([sys.executable, str(probe), 'ok'], stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    return json.loads(done.stdout.splitlines()[0])['hash']
+
+
+def test_two_processes_in_a_row_have_different_hash_seeds(probe: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """As two fresh interpreters: a killed worker and the one that resumes its run must not share a seed."""
-    seeds = [
-        json.loads(
-            python.run(
-                [sys.executable, str(probe), 'ok'], stdin=subprocess.DEVNULL, capture_output=True, text=True
-            ).stdout.split('\n')[0]
-        )['hash']
-        for _ in range(2)
-    ]
-    assert seeds[0] != seeds[1]
+    monkeypatch.delenv('PYTHONHASHSEED', raising=False)
+    python = PreloadedPython(['json']).start()
+    try:
+        assert _seed(python, probe) != _seed(python, probe)
+    finally:
+        python.stop()
+
+
+def test_a_fixed_hash_seed_is_the_one_a_fresh_interpreter_has(probe: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """tox fixes PYTHONHASHSEED for a whole run: every process, fresh or preloaded, hashes with it."""
+    monkeypatch.setenv('PYTHONHASHSEED', '1234')
+    fresh = subprocess.run([sys.executable, str(probe), 'ok'], stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    python = PreloadedPython(['json']).start()
+    try:
+        assert _seed(python, probe) == _seed(python, probe) == json.loads(fresh.stdout.splitlines()[0])['hash']
+        with pytest.raises(ValueError, match=r"PYTHONHASHSEED='7' differs from the servers' \('1234'\)"):
+            python.popen([sys.executable, str(probe), 'ok'], env={**os.environ, 'PYTHONHASHSEED': '7'})
+    finally:
+        python.stop()
 
 
 def test_a_sigkilled_process_reports_the_signal_and_its_own_pid(python: PreloadedPython, probe: Path) -> None:

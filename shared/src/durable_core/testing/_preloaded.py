@@ -152,6 +152,7 @@ class PreloadedPython:
         self._servers: list[tuple[subprocess.Popen[bytes], str]] = []
         self._turns = itertools.count()
         self._directory: tempfile.TemporaryDirectory[str] | None = None
+        self._hash_seed: str | None = None
 
     @classmethod
     def shared(cls, modules: Sequence[str] = DEFAULT_MODULES) -> PreloadedPython:
@@ -166,6 +167,7 @@ class PreloadedPython:
     def start(self) -> Self:
         """Start the two servers and wait until each has imported the modules."""
         self._directory = tempfile.TemporaryDirectory(prefix='durable-preload-')
+        self._hash_seed = os.environ.get('PYTHONHASHSEED')
         for index in range(2):
             path = str(Path(self._directory.name) / f'server-{index}.sock')
             server = subprocess.Popen(
@@ -221,6 +223,12 @@ class PreloadedPython:
         if not self._servers:
             raise RuntimeError('PreloadedPython.start() was not called')
         environment = dict(os.environ if env is None else env)
+        if environment.get('PYTHONHASHSEED') != self._hash_seed:
+            # The seed is chosen when an interpreter starts: the servers' was, from this process's environment.
+            raise ValueError(
+                f"PYTHONHASHSEED={environment.get('PYTHONHASHSEED')!r} differs from the servers' "
+                f'({self._hash_seed!r}): start PreloadedPython with it set, or run the script with subprocess'
+            )
         server = self._servers[next(self._turns) % len(self._servers)][1]
 
         closing: list[int] = []
