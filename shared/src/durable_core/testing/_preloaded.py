@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -105,13 +106,14 @@ class PreloadedProcess:
         self.send_signal(signal.SIGKILL)
 
     def communicate(self, timeout: float | None = None) -> tuple[Any, Any]:
-        """Read the piped output streams to their end, wait for the process, and return what they held."""
+        """Read the piped output streams to their end and close them, wait for the process, return what they held."""
         if self.stdin is not None:
             self.stdin.close()
         results: dict[int, Any] = {}
 
         def read(index: int, stream: IO[Any]) -> None:
-            results[index] = stream.read()
+            with stream:
+                results[index] = stream.read()
 
         readers = [
             threading.Thread(target=read, args=(index, stream), daemon=True)
@@ -120,11 +122,12 @@ class PreloadedProcess:
         ]
         for reader in readers:
             reader.start()
+        deadline = None if timeout is None else time.monotonic() + timeout
         for reader in readers:
-            reader.join(timeout)
+            reader.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
             if reader.is_alive():
                 raise subprocess.TimeoutExpired(self.args, timeout or 0.0)
-        self.wait(timeout)
+        self.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
         return results.get(1), results.get(2)
 
     def __enter__(self) -> Self:
