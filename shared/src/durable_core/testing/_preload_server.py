@@ -1,6 +1,7 @@
 """The server side of `PreloadedPython`: import some modules once, then fork a process per script asked for.
 
-Run as ``python -m durable_core.testing._preload_server SOCKET MODULE...``. It prints ``ready`` once the modules are
+Run as ``python PATH/_preload_server.py SOCKET MODULE...`` (a file, not ``-m``: that would import durable_core
+into every script). It prints ``ready`` once the modules are
 imported and it listens; it exits when its standard input closes (its owner stopped or died). Each connection asks
 for one script: a JSON request (argv, environment, working directory) with the child's standard streams as file
 descriptors. The server forks, answers ``{"pid": N}``, and later ``{"returncode": N}`` (negative: the signal that
@@ -126,7 +127,11 @@ def _reap(waiting: dict[int, socket.socket]) -> None:
 
 
 def _die_with_server() -> None:
-    """SIGKILL the child if the server dies (Linux ``PR_SET_PDEATHSIG``): no script outlives a stopped test run."""
+    """SIGKILL the child if the server dies (Linux ``PR_SET_PDEATHSIG``): no script outlives a stopped test run.
+
+    Not `durable_core.testing._servers._die_with_parent`: importing it would import durable_core into every script,
+    and a compat program must hold only the implementation it runs. SIGKILL, not its SIGTERM: a worker may catch that.
+    """
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))
 
@@ -163,6 +168,7 @@ def _become(request: dict[str, Any]) -> None:
 
 
 if __name__ == '__main__':
+    sys.path[0] = os.getcwd()  # not this file's directory: its modules' names must not shadow others
     child_request = _serve(sys.argv[1], sys.argv[2:])
     if child_request is not None:
         _become(child_request)

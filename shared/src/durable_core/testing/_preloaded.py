@@ -174,7 +174,7 @@ class PreloadedPython:
         for index in range(2):
             path = str(Path(self._directory.name) / f'server-{index}.sock')
             server = subprocess.Popen(
-                [sys.executable, '-m', 'durable_core.testing._preload_server', path, *self.modules],
+                [sys.executable, str(Path(__file__).with_name('_preload_server.py')), path, *self.modules],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 cwd=self._directory.name,
@@ -268,6 +268,8 @@ class PreloadedPython:
             }
             socket.send_fds(channel, [json.dumps(request).encode()], theirs)
             answer = json.loads(channel.recv(4096) or b'{}')
+            if 'pid' not in answer:
+                raise RuntimeError(f'the preloading Python server did not start {argv}')
         except BaseException:
             channel.close()
             for stream in ours:
@@ -277,8 +279,6 @@ class PreloadedPython:
         finally:
             for fd in closing:
                 os.close(fd)
-        if 'pid' not in answer:
-            raise RuntimeError(f'the preloading Python server did not start {argv}')
         return PreloadedProcess(argv, answer['pid'], channel, (ours[0], ours[1], ours[2]))
 
     def run(
