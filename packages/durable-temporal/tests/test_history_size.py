@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from _temporal_support import history_size, plugin_client_fixture  # noqa: F401
+from _temporal_support import history_events, history_size, plugin_client_fixture  # noqa: F401
 from _wf_size import PAYLOAD_BYTES, LongRunWorkflow, OursSizeWorkflow, TheirsSizeWorkflow
 from durable_core.testing._servers import TemporalDevServer
 from temporalio.client import Client
@@ -61,23 +61,37 @@ async def test_history_grows_linearly_with_the_steps(
 ) -> None:
     """A 1,000-call run completes, its history linear in the steps: a request carries only what earlier ones did not.
 
-    Before, every request carried the whole conversation, and the history grew as the square of the steps (the
-    dev server terminated a run of this agent at about 174 calls, over its 50 MB history limit).
+    The history is measured where the run's 20th, 80th, 320th and 1,000th model requests were scheduled: what a run
+    had stored by then. Before, every request carried the whole conversation, and the history grew as the square of
+    the steps (the dev server terminated a run of this agent at about 174 calls, over its 50 MB history limit).
     """
-    sizes: dict[int, int] = {}
+    steps = 1000
     async with Worker(plugin_client, task_queue=task_queue, workflows=[LongRunWorkflow]):
-        for steps in (20, 80, 320, 1000):
-            handle = await plugin_client.start_workflow(
-                LongRunWorkflow.run, f'{steps} steps please', id=f'long-{uuid.uuid4()}', task_queue=task_queue
-            )
-            assert await handle.result() == f'Read {steps - 1} pages.'
-            sizes[steps] = await history_size(handle)
+        handle = await plugin_client.start_workflow(
+            LongRunWorkflow.run, f'{steps} steps please', id=f'long-{uuid.uuid4()}', task_queue=task_queue
+        )
+        assert await handle.result() == f'Read {steps - 1} pages.'
+    events = await history_events(handle)
+    sizes: dict[int, int] = {}
+    stored = requests = 0
+    for event in events:
+        stored += event.ByteSize()
+        attributes = event.activity_task_scheduled_event_attributes
+        if event.HasField('activity_task_scheduled_event_attributes') and attributes.activity_type.name == (
+            'long_ours.model_request'
+        ):
+            requests += 1
+            if requests in (20, 80, 320, steps):
+                sizes[requests] = stored
+    assert requests == steps
+    whole = await history_size(handle)
+    assert whole == stored
     out = Path(tmp_path_factory.getbasetemp()) / 'linear_history_sizes.json'
-    out.write_text(json.dumps(sizes, indent=2))
-    print(f'\nhistory bytes by steps: {sizes}')
+    out.write_text(json.dumps({**sizes, 'whole': whole}, indent=2))
+    print(f'\nhistory bytes by model requests: {sizes}, whole: {whole}')
     for fewer, more in ((20, 80), (80, 320), (320, 1000)):
         exponent = math.log(sizes[more] / sizes[fewer]) / math.log(more / fewer)
         assert exponent <= 1.1, f'history grew as steps^{exponent:.2f} from {fewer} to {more} steps: {sizes}'
     # Each result is in the history twice (the tool's activity result, then the new messages of the next request),
     # plus a bounded cost per step: the request's parameters, the tool's run context, the task events.
-    assert sizes[1000] < 1000 * (2 * PAYLOAD_BYTES + 8_000), sizes
+    assert whole < steps * (2 * PAYLOAD_BYTES + 8_000), whole
