@@ -1,18 +1,20 @@
 """A 1,000-call agent completes on Prefect, and what Prefect keeps of its run grows linearly with its steps.
 
-The agent reads N pages, one sequential tool call each (every page 2,000 bytes of text of its own), then answers
-`Read N pages.`; `PrefectAgent` runs it as a flow, each model request and tool call a task whose result is persisted.
-Runs of 20, 80, 320 and 1,000 calls are measured where Prefect keeps them:
+The agent reads 1,000 pages, one sequential tool call each (every page 2,000 bytes of text of its own), then answers
+`Read 1000 pages.`; `PrefectAgent` runs it as a flow, each model request and tool call a task whose result is
+persisted. What Prefect keeps of the run's first 20, 80, 320 and 1,000 calls (their task runs, in the order they
+started) is measured where Prefect keeps it:
 
-- `result_storage`: the files of the flow run's result and of every task run's result (found by the storage keys of
-  their final states, through the API, as `bench/_prefect.py`'s `LogSizer` does), bytes on disk;
-- the server's database (the test server's SQLite file, read-only): every row of the flow run, its states, its task
-  runs and their states and cache entries, logs and artifacts of either, and the events about either (with their
-  `event_resources` rows); text as UTF-8 bytes, numbers as 8.
+- `result_storage`: the files of the task runs' results (found by the storage keys of their final states, through the
+  API, as `bench/_prefect.py`'s `LogSizer` does), bytes on disk;
+- the server's database (the test server's SQLite file, read-only): every row of the task runs, their states and
+  cache entries, logs and artifacts, and the events about them (with their `event_resources` rows); text as UTF-8
+  bytes, numbers as 8.
 
 Between consecutive sizes, the growth exponent log(bytes ratio) / log(calls ratio) is at most 1.1, in total and for
 each of the two: a store that grew with the square of the steps (the message history kept at every step) would show
-~2. Every model request and tool call is counted at its source: each ran once.
+~2. The flow run's own result and rows, which hold the run's messages once, are bounded by a linear size. Every model
+request and tool call is counted at its source: each ran once.
 """
 
 from __future__ import annotations
@@ -44,7 +46,9 @@ from pydantic_ai.usage import RequestUsage, UsageLimits
 # Set, so that FunctionModel does not estimate it from the whole history at each request: quadratic in the steps.
 USAGE = RequestUsage(input_tokens=100, output_tokens=10)
 
-SIZES = (20, 80, 320, 1000)
+PAGES = 1000
+PREFIXES = (20, 80, 320, PAGES)
+"""The calls of the run measured: its first 20, 80, 320 and all 1,000 (tool calls, each after a model request)."""
 PAGE_BYTES = 2000
 MAX_EXPONENT = 1.1
 AGENT_NAME = 'long_run_reader'
@@ -154,20 +158,20 @@ def _value_size(value: Any) -> int:
     return 8
 
 
-def _server_rows(database: Path, flow_run_id: UUID, task_run_ids: list[UUID]) -> dict[str, int]:
-    """Logical bytes per table of the server's rows about the flow run and its task runs."""
+def _server_rows(database: Path, flow_run_id: UUID | None, task_run_ids: list[UUID]) -> dict[str, int]:
+    """Logical bytes per table of the server's rows about the flow run (unless `None`) and the task runs."""
     connection = sqlite3.connect(f'file:{database}?mode=ro', uri=True)
     try:
         tables = [name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         assert {'flow_run', 'flow_run_state', 'task_run', 'task_run_state', 'events', 'event_resources'} <= set(tables)
-        flow = str(flow_run_id)
+        flows = [str(flow_run_id)] if flow_run_id is not None else []
         tasks = [str(task_id) for task_id in task_run_ids]
         connection.execute('CREATE TEMP TABLE run_ids (id TEXT PRIMARY KEY)')
-        connection.executemany('INSERT INTO run_ids VALUES (?)', [(flow,), *((task,) for task in tasks)])
+        connection.executemany('INSERT INTO run_ids VALUES (?)', [(run,) for run in (*flows, *tasks)])
         connection.execute('CREATE TEMP TABLE resource_ids (id TEXT PRIMARY KEY)')
         connection.executemany(
             'INSERT INTO resource_ids VALUES (?)',
-            [(f'prefect.flow-run.{flow}',), *((f'prefect.task-run.{task}',) for task in tasks)],
+            [*((f'prefect.flow-run.{flow}',) for flow in flows), *((f'prefect.task-run.{task}',) for task in tasks)],
         )
         wheres = {
             'flow_run': 'id IN (SELECT id FROM run_ids)',
@@ -213,14 +217,14 @@ def _state_events_stored(database: Path, flow_run_id: UUID, task_run_ids: list[U
     return wanted <= set(stored)
 
 
-async def stored_bytes(database: Path, flow_run: FlowRun, pages: int) -> dict[str, Any]:
-    """What Prefect keeps of the flow run: its and its task runs' result files, and the server's rows about them."""
+async def stored_bytes(database: Path, flow_run: FlowRun, pages: int) -> dict[int | str, dict[str, Any]]:
+    """What Prefect keeps of the flow run's first calls (`PREFIXES`, task runs only) and of the flow run itself."""
     task_runs = await _task_runs(flow_run.id, 2 * pages + 1)  # a task per model request and per tool call
-    keys = [_storage_key(flow_run.state), *(_storage_key(run.state) for run in task_runs)]
-    files = [Path(key) for key in keys if key]
-    assert len(files) == 2 * pages + 2, 'a result has no storage key'
-    assert all(path.is_file() for path in files), 'a result is not in the storage'
-    results = sum(path.stat().st_size for path in files)
+    files = {run.id: Path(key) for run in task_runs if (key := _storage_key(run.state))}
+    flow_key = _storage_key(flow_run.state)
+    assert len(files) == 2 * pages + 1, 'a task result has no storage key'
+    assert flow_key is not None, 'the flow result has no storage key'
+    assert all(path.is_file() for path in [*files.values(), Path(flow_key)]), 'a result is not in the storage'
     # The server records what the client reports a moment after it happens, and stores events apart from the runs
     # they update: wait until every run's Pending, Running and Completed events are stored, and its rows stop growing.
     task_run_ids = [run.id for run in task_runs]
@@ -233,14 +237,22 @@ async def stored_bytes(database: Path, flow_run: FlowRun, pages: int) -> dict[st
         assert time.monotonic() < deadline, 'the server did not finish recording the run (rows or state events)'
         server = latest
         await asyncio.sleep(2.0)
-    return {
-        'bytes': results + sum(server.values()),
-        'result_storage': results,
-        'server': sum(server.values()),
-        'server_per_table': server,
-        'files': len(files),
-        'task_runs': Counter(run.name.rsplit('-', 1)[0] for run in task_runs),
-    }
+    out: dict[int | str, dict[str, Any]] = {}
+    for calls in PREFIXES:
+        first = task_runs[: 2 * calls + 1]  # the model requests and tool calls up to the `calls`-th tool call's answer
+        results = sum(files[run.id].stat().st_size for run in first)
+        rows = _server_rows(database, None, [run.id for run in first])
+        out[calls] = {
+            'bytes': results + sum(rows.values()),
+            'result_storage': results,
+            'server': sum(rows.values()),
+            'server_per_table': rows,
+            'task_runs': Counter(run.name.rsplit('-', 1)[0] for run in first),
+        }
+    tasks_only = _server_rows(database, None, task_run_ids)
+    flow_rows = sum(server.values()) - sum(tasks_only.values())
+    out['flow'] = {'result_storage': Path(flow_key).stat().st_size, 'server': flow_rows}
+    return out
 
 
 def growth_exponents(sizes: dict[int, int]) -> list[tuple[int, int, float]]:
@@ -250,46 +262,49 @@ def growth_exponents(sizes: dict[int, int]) -> list[tuple[int, int, float]]:
 
 
 @pytest.fixture(scope='module')
-async def long_runs(prefect_server: PrefectServer) -> dict[int, dict[str, Any]]:
-    """One durable run per size: its output, its calls counted at the source, and what Prefect keeps of it."""
+async def long_run(prefect_server: PrefectServer) -> dict[str, Any]:
+    """One durable run of `PAGES` calls: its output, its calls counted at the source, and what Prefect keeps of it."""
     assert prefect_server.home is not None
     database = prefect_server.home / 'prefect.db'
     assert database.is_file(), database
-    runs: dict[int, dict[str, Any]] = {}
-    for pages in SIZES:
-        CALLS.clear()
-        started = time.monotonic()
-        result = await READER.run(f'Read {pages} pages, one at a time.', usage_limits=UsageLimits(request_limit=None))
-        seconds = time.monotonic() - started
-        stored = await stored_bytes(database, await _last_flow_run(), pages)
-        runs[pages] = {'output': result.output, 'calls': Counter(CALLS), 'stored': stored, 'seconds': seconds}
+    CALLS.clear()
+    started = time.monotonic()
+    result = await READER.run(f'Read {PAGES} pages, one at a time.', usage_limits=UsageLimits(request_limit=None))
+    seconds = time.monotonic() - started
+    stored = await stored_bytes(database, await _last_flow_run(), PAGES)
+    for calls in PREFIXES:
+        kept = stored[calls]
         print(
-            f'\n[prefect] {pages} calls: {stored["bytes"]:,} bytes = result storage {stored["result_storage"]:,} '
-            f'({stored["files"]} files) + server {stored["server"]:,} {stored["server_per_table"]}; '
-            f'run took {seconds:.1f} s'
+            f'\n[prefect] first {calls} calls: {kept["bytes"]:,} bytes = result storage {kept["result_storage"]:,} + '
+            f'server {kept["server"]:,} {kept["server_per_table"]}'
         )
-    return runs
+    print(f'[prefect] the flow run itself: {stored["flow"]}; the run took {seconds:.1f} s')
+    return {'output': result.output, 'calls': Counter(CALLS), 'stored': stored}
 
 
-async def test_the_1000_call_run_completes_each_step_once(long_runs: dict[int, dict[str, Any]]) -> None:
-    for pages, run in long_runs.items():
-        assert run['output'] == f'Read {pages} pages.'
-        assert run['calls'] == expected_calls(pages), pages
+async def test_the_1000_call_run_completes_each_step_once(long_run: dict[str, Any]) -> None:
+    assert long_run['output'] == f'Read {PAGES} pages.'
+    assert long_run['calls'] == expected_calls(PAGES)
+    for calls in PREFIXES:
+        kept = long_run['stored'][calls]
         # Each call is a task run of the flow run, with its result stored.
-        assert run['stored']['task_runs'] == {
-            f'{AGENT_NAME}.model_request': pages + 1,
-            f'{AGENT_NAME}.tool_call.agent.read_page': pages,
+        assert kept['task_runs'] == {
+            f'{AGENT_NAME}.model_request': calls + 1,
+            f'{AGENT_NAME}.tool_call.agent.read_page': calls,
         }
-        assert run['stored']['result_storage'] >= pages * PAGE_BYTES  # every page is stored
-    assert max(long_runs) == 1000
+        assert kept['result_storage'] >= calls * PAGE_BYTES  # every page is stored
 
 
-async def test_what_prefect_keeps_grows_linearly_with_the_steps(long_runs: dict[int, dict[str, Any]]) -> None:
+async def test_what_prefect_keeps_grows_linearly_with_the_steps(long_run: dict[str, Any]) -> None:
     for measure in ('bytes', 'result_storage', 'server'):
-        exponents = growth_exponents({pages: run['stored'][measure] for pages, run in long_runs.items()})
+        exponents = growth_exponents({calls: long_run['stored'][calls][measure] for calls in PREFIXES})
         print(
             f'\n[prefect] growth exponents of {measure}: '
             + ', '.join(f'{n1}->{n2}: {exponent:.3f}' for n1, n2, exponent in exponents)
         )
         for n1, n2, exponent in exponents:
             assert exponent <= MAX_EXPONENT, f'{measure} grew as calls^{exponent:.2f} from {n1} to {n2} calls'
+    # The flow's result holds the run's messages once (each page in a tool's answer): linear, not one history a step.
+    flow = long_run['stored']['flow']
+    assert PAGES * PAGE_BYTES <= flow['result_storage'] < 4 * PAGES * PAGE_BYTES, flow
+    assert flow['server'] < 1_000_000, flow
