@@ -12,8 +12,10 @@ A block fenced as ```python {test="typecheck"} cannot run on its own (it serves 
 type-checked with pyright instead. Any other word or option on a Python fence (```python notest, say) fails the
 collection of this module, so that no block drops out of the tests unseen.
 
-Files included with the snippets syntax (a line `--8<-- "path/from/repo/root"`) are expanded first, so the package
-READMEs shown in the docs are tested here too.
+Files included with the snippets syntax (a line `--8<-- "path/from/repo/root"`) are expanded first. A block of a
+package README included so is run by that package's own `TestReadme` (the same way: a fresh `python example.py`,
+offline and with a key, in an environment that holds only that package, its engine and durable-core), not again here;
+`test_included_readme_blocks_are_run_by_their_package` checks that each such block has that test.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from durable_core.testing import (
     aborted_in_temporal_finalization,
     fenced_blocks,
 )
+from durable_core.testing import python_blocks as readme_python_blocks
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ROOT / 'docs' / 'pages'
@@ -83,6 +86,26 @@ def python_blocks(text: str, page: str) -> list[Block]:
     return blocks
 
 
+def readme_tested_by_its_package(path: Path) -> bool:
+    """Whether `path` is a package README that the package's `tests/test_readme.py` runs (`ReadmeExamples`)."""
+    test = path.parent / 'tests' / 'test_readme.py'
+    if path.name != 'README.md' or path.parent.parent != ROOT / 'packages' or not test.is_file():
+        return False
+    source = test.read_text()
+    return '(ReadmeExamples)' in source and "readme = Path(__file__).parents[1] / 'README.md'" in source
+
+
+def included_package_readme_blocks() -> dict[str, Path]:
+    """The code of every ```python block of a package README that a docs page includes, and that README."""
+    found: dict[str, Path] = {}
+    for page in PAGES.rglob('*.md'):
+        for match in _SNIPPET.finditer(page.read_text()):
+            path = ROOT / match['path']
+            if readme_tested_by_its_package(path):
+                found |= dict.fromkeys(readme_python_blocks(path), path)
+    return found
+
+
 def all_blocks() -> list[Block]:
     blocks: list[Block] = []
     for path in sorted(PAGES.rglob('*.md')):
@@ -92,7 +115,8 @@ def all_blocks() -> list[Block]:
 
 
 BLOCKS = all_blocks()
-RUN = [block for block in BLOCKS if block.mode == 'run']
+RUN_BY_PACKAGES = included_package_readme_blocks()
+RUN = [block for block in BLOCKS if block.mode == 'run' and block.code not in RUN_BY_PACKAGES]
 # A block that reads OPENAI_API_KEY runs offline, then again with a key, its OpenAI models answered by `llm`: the run
 # with a key checks the block's OpenAI branch too (a block that only builds an agent sends no request, so none is
 # required).
@@ -133,6 +157,16 @@ def test_docs_have_tested_examples() -> None:
     assert len(RUN) >= 20
     pages = {block.page for block in BLOCKS}
     assert {'dbos', 'temporal', 'prefect', 'retries', 'upgrading', 'testing'} <= pages
+
+
+def test_included_readme_blocks_are_run_by_their_package() -> None:
+    """The blocks not run here are blocks of a package README that the package's own tests run, each of them."""
+    left_to_packages = [block for block in BLOCKS if block.mode == 'run' and block.code in RUN_BY_PACKAGES]
+    assert left_to_packages, 'the DBOS page includes the package README'
+    for block in left_to_packages:
+        readme = RUN_BY_PACKAGES[block.code]
+        assert block.code in readme_python_blocks(readme)
+        assert readme_tested_by_its_package(readme), readme
 
 
 @pytest.mark.parametrize('block', RUNS, ids=[block.id for block in RUNS])
