@@ -1,12 +1,14 @@
 """A 1,000-call agent completes on DBOS (SQLite and PostgreSQL), and its journal grows linearly with its steps.
 
-The agent reads N pages, one sequential tool call each (every page 2,000 bytes of text of its own), then answers
-`Read N pages.`; every tool call is a DBOS step (`tool_step_config=StepConfig()`), as is every model request. Runs of
-20, 80, 320 and 1,000 calls are measured as `bench/_dbos.py`'s `LogSizer` does: every row of every DBOS system table
-keyed by the run's workflow id (and by its child workflows', if any), text as UTF-8 bytes, numbers as 8; on PostgreSQL
-also as stored (`pg_column_size`, after TOAST compression). Between consecutive sizes, the growth exponent
-log(bytes ratio) / log(calls ratio) is at most 1.1: a journal that grew with the square of the steps (the message
-history at every step) would show ~2. Every model request and tool call is counted at its source: each ran once.
+The agent reads 1,000 pages, one sequential tool call each (every page 2,000 bytes of text of its own), then answers
+`Read 1000 pages.`; every tool call is a DBOS step (`tool_step_config=StepConfig()`), as is every model request. The
+journal of the run's first 20, 80, 320 and 1,000 calls (its step rows, in step-id order) is measured as
+`bench/_dbos.py`'s `LogSizer` does: text as UTF-8 bytes, numbers as 8; on PostgreSQL also as stored
+(`pg_column_size`, after TOAST compression). Between consecutive sizes, the growth exponent log(bytes ratio) /
+log(calls ratio) is at most 1.1: a journal that grew with the square of the steps (the message history at every
+step) would show ~2. The rows of the workflow itself (its status, inputs and output, which holds the run's messages
+once) in every DBOS system table are bounded by a linear size. Every model request and tool call is counted at its
+source: each ran once.
 """
 
 from __future__ import annotations
@@ -33,7 +35,9 @@ from pydantic_ai.usage import RequestUsage, UsageLimits
 # Set, so that FunctionModel does not estimate it from the whole history at each request: quadratic in the steps.
 USAGE = RequestUsage(input_tokens=100, output_tokens=10)
 
-SIZES = (20, 80, 320, 1000)
+PAGES = 1000
+PREFIXES = (20, 80, 320, PAGES)
+"""The calls of the run measured: its first 20, 80, 320 and all 1,000 (tool calls, each after a model request)."""
 PAGE_BYTES = 2000
 MAX_EXPONENT = 1.1
 AGENT_NAME = 'long_run_reader'
@@ -165,6 +169,50 @@ def log_size(system_database_url: str, workflow_id: str) -> dict[str, Any]:
     return out
 
 
+def step_rows(system_database_url: str, workflow_id: str) -> list[tuple[str, int, int]]:
+    """The workflow's step rows (`operation_outputs`) in step-id order: (function name, bytes, bytes as stored).
+
+    Bytes as stored are `pg_column_size` of the row on PostgreSQL, 0 on SQLite.
+    """
+    import sqlalchemy as sa
+
+    with system_database(system_database_url) as (connection, schema):
+        stored = 'pg_column_size(t.*)' if schema else '0'
+        found = connection.execute(
+            sa.text(
+                f'SELECT t.*, {stored} AS durable_stored_bytes FROM {schema}operation_outputs t '
+                'WHERE workflow_uuid = :id ORDER BY function_id'
+            ),
+            {'id': workflow_id},
+        ).mappings()
+        return [
+            (
+                str(row['function_name']),
+                sum(_value_size(value) for key, value in row.items() if key != 'durable_stored_bytes'),
+                int(row['durable_stored_bytes']),
+            )
+            for row in found
+        ]
+
+
+def journal_prefixes(rows: list[tuple[str, int, int]]) -> dict[int, dict[str, Any]]:
+    """For each of `PREFIXES`, the step rows up to the model request that answers that many tool calls: the bytes."""
+    out: dict[int, dict[str, Any]] = {}
+    units = 0
+    logical = stored = 0
+    steps: Counter[str] = Counter()
+    for name, size, as_stored in rows:
+        logical += size
+        stored += as_stored
+        if name.startswith(f'{AGENT_NAME}.'):
+            units += 1
+            steps[name] += 1
+            calls = (units - 1) // 2  # model request, then tool call, ...: 2k+1 units answer k tool calls
+            if units % 2 == 1 and calls in PREFIXES:
+                out[calls] = {'bytes': logical, 'pg_bytes': stored, 'steps': Counter(steps)}
+    return out
+
+
 def growth_exponents(sizes: dict[int, int]) -> list[tuple[int, int, float]]:
     """(calls, next calls, log(bytes ratio) / log(calls ratio)) for each consecutive pair of run sizes."""
     pairs = sorted(sizes.items())
@@ -172,56 +220,64 @@ def growth_exponents(sizes: dict[int, int]) -> list[tuple[int, int, float]]:
 
 
 @pytest.fixture(scope='module')
-async def long_runs(dbos: DBOS, dbos_backend: DbosBackend) -> dict[int, dict[str, Any]]:
-    """One durable run per size on this backend: its output, its calls counted at the source, steps and log size."""
-    runs: dict[int, dict[str, Any]] = {}
-    for pages in SIZES:
-        CALLS.clear()
-        workflow_id = f'long-run-{pages}-{uuid.uuid4()}'
-        started = time.monotonic()
-        with SetWorkflowID(workflow_id):
-            result = await READER.run(
-                f'Read {pages} pages, one at a time.', usage_limits=UsageLimits(request_limit=None)
-            )
-        seconds = time.monotonic() - started
-        runs[pages] = {
-            'output': result.output,
-            'calls': Counter(CALLS),
-            'steps': Counter(await step_names(workflow_id)),
-            'log': log_size(dbos_backend.system_database_url, workflow_id),
-            'seconds': seconds,
-        }
-        log = runs[pages]['log']
+async def long_run(dbos: DBOS, dbos_backend: DbosBackend) -> dict[str, Any]:
+    """One durable run of `PAGES` calls on this backend: its output, its calls counted at the source, its journal."""
+    CALLS.clear()
+    workflow_id = f'long-run-{PAGES}-{uuid.uuid4()}'
+    started = time.monotonic()
+    with SetWorkflowID(workflow_id):
+        result = await READER.run(f'Read {PAGES} pages, one at a time.', usage_limits=UsageLimits(request_limit=None))
+    seconds = time.monotonic() - started
+    rows = step_rows(dbos_backend.system_database_url, workflow_id)
+    whole = log_size(dbos_backend.system_database_url, workflow_id)
+    prefixes = journal_prefixes(rows)
+    for calls, journal in prefixes.items():
         print(
-            f'\n[dbos/{dbos_backend.name}] {pages} calls: {log["bytes"]:,} bytes'
-            + (f' ({log["pg_bytes"]:,} as stored)' if 'pg_bytes' in log else '')
-            + f' in {log["rows"]} rows of {log["workflows"]} workflow(s) {log["per_table"]}; run took {seconds:.1f} s'
+            f'\n[dbos/{dbos_backend.name}] first {calls} calls: {journal["bytes"]:,} bytes of step rows'
+            + (f' ({journal["pg_bytes"]:,} as stored)' if dbos_backend.name == 'postgres' else '')
         )
-    return runs
+    print(f'[dbos/{dbos_backend.name}] the whole workflow: {whole}; the run took {seconds:.1f} s')
+    return {
+        'output': result.output,
+        'calls': Counter(CALLS),
+        'steps': Counter(await step_names(workflow_id)),
+        'rows': rows,
+        'prefixes': prefixes,
+        'whole': whole,
+    }
 
 
-async def test_the_1000_call_run_completes_each_step_once(long_runs: dict[int, dict[str, Any]]) -> None:
-    for pages, run in long_runs.items():
-        assert run['output'] == f'Read {pages} pages.'
-        assert run['calls'] == expected_calls(pages), pages
-        # Each call is in the journal: a step per model request and per tool call.
-        assert run['steps'] == {
-            f'{AGENT_NAME}.model_request': pages + 1,
-            f'{AGENT_NAME}.tool_call.agent.read_page': pages,
+async def test_the_1000_call_run_completes_each_step_once(long_run: dict[str, Any]) -> None:
+    assert long_run['output'] == f'Read {PAGES} pages.'
+    assert long_run['calls'] == expected_calls(PAGES)
+    # Each call is in the journal: a step per model request and per tool call.
+    assert long_run['steps'] == {
+        f'{AGENT_NAME}.model_request': PAGES + 1,
+        f'{AGENT_NAME}.tool_call.agent.read_page': PAGES,
+    }
+    assert sorted(long_run['prefixes']) == list(PREFIXES)
+    for calls, journal in long_run['prefixes'].items():
+        assert journal['steps'] == {
+            f'{AGENT_NAME}.model_request': calls + 1,
+            f'{AGENT_NAME}.tool_call.agent.read_page': calls,
         }
-        assert run['log']['bytes'] >= pages * PAGE_BYTES  # every page is journaled
-    assert max(long_runs) == 1000
+        assert journal['bytes'] >= calls * PAGE_BYTES  # every page read by then is journaled
 
 
-async def test_the_journal_grows_linearly_with_the_steps(
-    long_runs: dict[int, dict[str, Any]], dbos_backend: DbosBackend
-) -> None:
+async def test_the_journal_grows_linearly_with_the_steps(long_run: dict[str, Any], dbos_backend: DbosBackend) -> None:
     measures = ['bytes', 'pg_bytes'] if dbos_backend.name == 'postgres' else ['bytes']
     for measure in measures:
-        exponents = growth_exponents({pages: run['log'][measure] for pages, run in long_runs.items()})
+        exponents = growth_exponents({calls: journal[measure] for calls, journal in long_run['prefixes'].items()})
         print(
             f'\n[dbos/{dbos_backend.name}] growth exponents of {measure}: '
             + ', '.join(f'{n1}->{n2}: {exponent:.3f}' for n1, n2, exponent in exponents)
         )
         for n1, n2, exponent in exponents:
             assert exponent <= MAX_EXPONENT, f'{measure} grew as calls^{exponent:.2f} from {n1} to {n2} calls'
+    # The workflow's own rows (status, inputs, the output that holds the run's messages once) and its step rows: the
+    # whole journal is linear in the calls, not one message history per step.
+    whole = long_run['whole']
+    steps = sum(size for _, size, _ in long_run['rows'])
+    assert whole['workflows'] == 1
+    assert whole['per_table']['operation_outputs'] == steps
+    assert whole['bytes'] - steps < 4 * PAGES * PAGE_BYTES, whole
