@@ -108,7 +108,8 @@ def page(step: int) -> str:
 def messages_digest(messages: list[ModelMessage]) -> str:
     """A digest of everything in `messages` except the timestamps and ids that differ from run to run.
 
-    Their JSON, with each `"<stamp>":<value>` taken out (at any depth, as a tool's arguments may hold one too): the
+    Their JSON, with each `"<stamp>":<value>` whose value is a string, null or a number taken out (at any depth, as a
+    tool's arguments may hold one too; any other value stays, which can only make equal runs differ): the
     digest of a 1,000-message history is taken at every step of a long run, so it is done in C, not in Python.
     """
     return hashlib.sha256(_STAMP_FIELD.sub(b'', ModelMessagesTypeAdapter.dump_json(messages))).hexdigest()

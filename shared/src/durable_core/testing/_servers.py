@@ -115,12 +115,17 @@ def _held_free_port(host: str = _HOST) -> int:
         return free_port(host)
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.settimeout(5)
         listener.bind((host, 0))
-        listener.listen(1)
+        listener.listen(8)
         port = int(listener.getsockname()[1])
         with socket.create_connection((host, port), timeout=5) as client:
-            accepted, _ = listener.accept()
-            accepted.close()  # the side that closes first holds TIME_WAIT
+            while True:
+                accepted, peer = listener.accept()
+                ours = peer == client.getsockname()
+                accepted.close()  # the side that closes first holds TIME_WAIT
+                if ours:
+                    break
             client.recv(1)
     return port
 
@@ -269,7 +274,10 @@ class TemporalDevServer(_Server):
         earlier: list[str] = []
         for attempt in range(1, _TEMPORAL_START_ATTEMPTS + 1):
             self._log_path = tmp / f'temporal-{attempt}.log'
-            exited = self._start_once(exe, env, deadline)
+            try:
+                exited = self._start_once(exe, env, deadline)
+            except OSError as error:  # the binary could not be run: stop what was started, remove the temp dir
+                raise self._fail(f'temporal dev server could not be started: {error}') from error
             if exited is None:
                 return self
             if attempt == _TEMPORAL_START_ATTEMPTS or time.monotonic() >= deadline:
@@ -301,14 +309,17 @@ class TemporalDevServer(_Server):
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 return f'temporal dev server exited with code {process.returncode}'
-            health = subprocess.run(
-                [exe, 'operator', 'cluster', 'health', '--address', self.target],
-                capture_output=True,
-                text=True,
-                env=env,
-                timeout=30,
-                check=False,
-            )
+            try:
+                health = subprocess.run(
+                    [exe, 'operator', 'cluster', 'health', '--address', self.target],
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                    timeout=30,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired:
+                continue  # a loaded machine: ask again, until the deadline
             if health.returncode == 0 and 'SERVING' in health.stdout:
                 return None
             time.sleep(0.3)
