@@ -15,11 +15,12 @@ collection of this module, so that no block drops out of the tests unseen.
 Files included with the snippets syntax (a line `--8<-- "path/from/repo/root"`) are expanded first. A block of a
 package README included so is run by that package's own `TestReadme` (the same way: a fresh `python example.py`,
 offline and with a key, in an environment that holds only that package, its engine and durable-core), not again here;
-`test_included_readme_blocks_are_run_by_their_package` checks that each such block has that test.
+`test_included_readme_blocks_are_run_by_their_package` fails if such a README has no `TestReadme` running it.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -33,6 +34,7 @@ from typing import Any
 import pytest
 from durable_core.testing import (
     OpenAICompatibleServer,
+    ReadmeExamples,
     RecordedRequest,
     StepLike,
     ToolCall,
@@ -86,24 +88,29 @@ def python_blocks(text: str, page: str) -> list[Block]:
     return blocks
 
 
-def readme_tested_by_its_package(path: Path) -> bool:
-    """Whether `path` is a package README that the package's `tests/test_readme.py` runs (`ReadmeExamples`)."""
-    test = path.parent / 'tests' / 'test_readme.py'
-    if path.name != 'README.md' or path.parent.parent != ROOT / 'packages' or not test.is_file():
-        return False
-    source = test.read_text()
-    return '(ReadmeExamples)' in source and "readme = Path(__file__).parents[1] / 'README.md'" in source
-
-
 def included_package_readme_blocks() -> dict[str, Path]:
-    """The code of every ```python block of a package README that a docs page includes, and that README."""
+    """The code of every ```python block of a package README (`packages/*/README.md`) that a docs page includes."""
     found: dict[str, Path] = {}
     for page in PAGES.rglob('*.md'):
         for match in _SNIPPET.finditer(page.read_text()):
             path = ROOT / match['path']
-            if readme_tested_by_its_package(path):
+            if path.name == 'README.md' and path.parent.parent == ROOT / 'packages':
                 found |= dict.fromkeys(readme_python_blocks(path), path)
     return found
+
+
+def readme_test_class(readme: Path) -> type[ReadmeExamples] | None:
+    """The `TestReadme` of the package whose README is `readme` (its `tests/test_readme.py`), if it has one."""
+    test_file = readme.parent / 'tests' / 'test_readme.py'
+    if not test_file.is_file():
+        return None
+    spec = importlib.util.spec_from_file_location(f'_readme_test_of_{readme.parent.name.replace("-", "_")}', test_file)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    found = getattr(module, 'TestReadme', None)
+    return found if isinstance(found, type) and issubclass(found, ReadmeExamples) else None
 
 
 def all_blocks() -> list[Block]:
@@ -160,13 +167,14 @@ def test_docs_have_tested_examples() -> None:
 
 
 def test_included_readme_blocks_are_run_by_their_package() -> None:
-    """The blocks not run here are blocks of a package README that the package's own tests run, each of them."""
-    left_to_packages = [block for block in BLOCKS if block.mode == 'run' and block.code in RUN_BY_PACKAGES]
-    assert left_to_packages, 'the DBOS page includes the package README'
-    for block in left_to_packages:
-        readme = RUN_BY_PACKAGES[block.code]
-        assert block.code in readme_python_blocks(readme)
-        assert readme_tested_by_its_package(readme), readme
+    """Each package README a page includes, whose blocks are not run here, is run whole by its package's tests."""
+    readmes = set(RUN_BY_PACKAGES.values())
+    assert readmes, 'the DBOS page includes the package README'
+    for readme in readmes:
+        test_class = readme_test_class(readme)
+        assert test_class is not None, f'{readme} is included in the docs, but its package has no TestReadme'
+        assert test_class.readme.resolve() == readme.resolve(), (test_class.readme, readme)
+        assert len(readme_python_blocks(readme)) >= test_class.min_examples
 
 
 @pytest.mark.parametrize('block', RUNS, ids=[block.id for block in RUNS])

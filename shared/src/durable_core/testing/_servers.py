@@ -38,7 +38,8 @@ __all__ = [
 ]
 
 _HOST = '127.0.0.1'
-_TEMPORAL_START_ATTEMPTS = 3
+_START_ATTEMPTS = 3
+"""Starts of a server before giving up: a port that was free a moment ago may have been taken in between."""
 
 
 class ServerStartError(RuntimeError):
@@ -272,7 +273,7 @@ class TemporalDevServer(_Server):
         env = {k: v for k, v in os.environ.items() if not k.startswith('TEMPORAL_')}
         deadline = time.monotonic() + self.startup_timeout
         earlier: list[str] = []
-        for attempt in range(1, _TEMPORAL_START_ATTEMPTS + 1):
+        for attempt in range(1, _START_ATTEMPTS + 1):
             self._log_path = tmp / f'temporal-{attempt}.log'
             try:
                 exited = self._start_once(exe, env, deadline)
@@ -280,7 +281,7 @@ class TemporalDevServer(_Server):
                 raise self._fail(f'temporal dev server could not be started: {error}') from error
             if exited is None:
                 return self
-            if attempt == _TEMPORAL_START_ATTEMPTS or time.monotonic() >= deadline:
+            if attempt == _START_ATTEMPTS or time.monotonic() >= deadline:
                 raise self._fail('\n'.join([*earlier, exited]))
             earlier.append(f'attempt {attempt}: {exited}\n--- its log ---\n{_excerpt(self._log_path, 10, 10)}')
             assert self._process is not None
@@ -415,7 +416,7 @@ class PostgresServer(_Server):
             ]
         )
         failure = ''
-        for _attempt in range(3):  # a port that was free a moment ago may be taken by now
+        for _attempt in range(_START_ATTEMPTS):
             self.port = _held_free_port()
             options = (
                 f'-p {self.port} -k {tmp} -c listen_addresses={_HOST} -c fsync=off -c synchronous_commit=off '
