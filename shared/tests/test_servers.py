@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -240,10 +241,24 @@ def test_missing_cli_is_a_clear_error(tmp_path: Path) -> None:
         PrefectServer(executable=str(tmp_path / 'nope')).start()
 
 
+# A stand-in for `prefect`: `server database upgrade -y` writes a database (and counts its runs beside itself);
+# `server start` checks its home holds that database and answers /api/health.
 FAKE_PREFECT = """
 import http.server, os, sys
 args = sys.argv[1:]
+home = os.environ['PREFECT_HOME']
+if args == ['server', 'database', 'upgrade', '-y']:
+    with open(os.path.join(os.path.dirname(sys.argv[0]), 'upgrades.log'), 'a') as log:
+        log.write(home + chr(10))
+    if os.environ.get('FAIL_UPGRADE'):
+        sys.exit('the migration failed')
+    with open(os.path.join(home, 'prefect.db'), 'w') as database:
+        database.write('migrated')
+    sys.exit(0)
 assert args[:2] == ['server', 'start'], args
+if not os.environ.get('PREFECT_API_DATABASE_CONNECTION_URL'):
+    with open(os.path.join(home, 'prefect.db')) as database:
+        assert database.read() == 'migrated'
 assert '--no-ui' in args and '--analytics-off' in args, args
 assert os.environ['DO_NOT_TRACK'] == '1' and os.environ['PREFECT_SERVER_ANALYTICS_ENABLED'] == 'false'
 assert os.path.isdir(os.environ['PREFECT_HOME'])
@@ -273,6 +288,40 @@ def test_prefect_server_lifecycle_with_a_stand_in(tmp_path: Path, monkeypatch: p
         assert server.env['PREFECT_API_URL'] == server.api_url
         assert server.env['PREFECT_HOME'] == str(tmp_path / 'home')
     assert _wait_dead(pid)
+
+
+def test_prefect_servers_start_from_one_migrated_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Migrating a new database is most of a Prefect server's start: it is done once, and each server copies it."""
+    monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path / 'tmp'))
+    (tmp_path / 'tmp').mkdir()
+    exe = _fake_cli(tmp_path, 'prefect', FAKE_PREFECT)
+    homes = [tmp_path / 'first', tmp_path / 'second']
+    for home in homes:
+        with PrefectServer(executable=exe, home=home):
+            assert (home / 'prefect.db').read_text() == 'migrated'
+    upgrades = (tmp_path / 'upgrades.log').read_text().splitlines()
+    assert len(upgrades) == 1
+    assert Path(upgrades[0]).parent == tmp_path / 'tmp' / 'durable-core-prefect-databases'
+    # A home that has its database, or a server given another database, is left as it is.
+    (homes[0] / 'prefect.db').write_text('migrated')
+    with PrefectServer(executable=exe, home=homes[0]):
+        pass
+    with PrefectServer(
+        executable=exe, home=tmp_path / 'postgres', extra_env={'PREFECT_API_DATABASE_CONNECTION_URL': 'postgresql://x'}
+    ):
+        assert not (tmp_path / 'postgres' / 'prefect.db').exists()
+    assert len((tmp_path / 'upgrades.log').read_text().splitlines()) == 1
+
+
+def test_a_failed_prefect_migration_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path / 'tmp'))
+    (tmp_path / 'tmp').mkdir()
+    exe = _fake_cli(tmp_path, 'prefect', FAKE_PREFECT)
+    server = PrefectServer(executable=exe, home=tmp_path / 'home', extra_env={'FAIL_UPGRADE': '1'})
+    with pytest.raises(ServerStartError, match=r'(?s)database upgrade` failed with code 1.*the migration failed'):
+        server.start()
+    assert server.pid is None
+    assert not (tmp_path / 'home' / 'prefect.db').exists()
 
 
 def test_postgres_server(tmp_path: Path) -> None:
