@@ -258,7 +258,7 @@ if args == ['server', 'database', 'upgrade', '-y']:
 assert args[:2] == ['server', 'start'], args
 if not os.environ.get('PREFECT_API_DATABASE_CONNECTION_URL'):
     with open(os.path.join(home, 'prefect.db')) as database:
-        assert database.read() == 'migrated'
+        assert database.read().startswith('migrated')
 assert '--no-ui' in args and '--analytics-off' in args, args
 assert os.environ['DO_NOT_TRACK'] == '1' and os.environ['PREFECT_SERVER_ANALYTICS_ENABLED'] == 'false'
 assert os.path.isdir(os.environ['PREFECT_HOME'])
@@ -303,9 +303,10 @@ def test_prefect_servers_start_from_one_migrated_database(tmp_path: Path, monkey
     assert len(upgrades) == 1
     assert Path(upgrades[0]).parent == tmp_path / 'tmp' / 'durable-core-prefect-databases'
     # A home that has its database, or a server given another database, is left as it is.
-    (homes[0] / 'prefect.db').write_text('migrated')
+    (homes[0] / 'prefect.db').write_text('migrated, then written to by its server')
     with PrefectServer(executable=exe, home=homes[0]):
         pass
+    assert (homes[0] / 'prefect.db').read_text() == 'migrated, then written to by its server'
     with PrefectServer(
         executable=exe, home=tmp_path / 'postgres', extra_env={'PREFECT_API_DATABASE_CONNECTION_URL': 'postgresql://x'}
     ):
