@@ -54,7 +54,7 @@ def anthropic_model(provider: AnthropicProvider | None = None) -> AnthropicModel
 
 
 def google_model(provider: GoogleProvider) -> GoogleModel:
-    return GoogleModel('gemini-2.5-flash', provider=provider)
+    return GoogleModel('gemini-3.5-flash-lite', provider=provider)
 
 
 def retrying_google_provider(base_url: str = UNUSED_URL) -> GoogleProvider:
@@ -239,7 +239,7 @@ def test_report_names_the_model_the_client_and_the_number_of_retries() -> None:
 def test_report_counts_google_retry_options() -> None:
     [line] = sdk_retry_report(google_model(retrying_google_provider()))
 
-    assert "GoogleModel 'gemini-2.5-flash'" in line
+    assert "GoogleModel 'gemini-3.5-flash-lite'" in line
     assert 'up to 2 times' in line
     # Google's client makes one attempt unless given retry options.
     assert sdk_retry_report(google_model(GoogleProvider(api_key='fake', base_url=UNUSED_URL))) == []

@@ -165,7 +165,9 @@ def test_server_dies_with_a_killed_test_process(tmp_path: Path) -> None:
         'print(server.pid, flush=True)\n'
         'time.sleep(600)\n'
     )
-    parent = subprocess.Popen([sys.executable, '-c', code], stdout=subprocess.PIPE, text=True)
+    # The killed process cannot remove the server's temp dir: it is made under tmp_path, which pytest removes.
+    env = {**os.environ, 'TMPDIR': str(tmp_path)}
+    parent = subprocess.Popen([sys.executable, '-c', code], stdout=subprocess.PIPE, text=True, env=env)
     try:
         assert parent.stdout is not None
         server_pid = int(parent.stdout.readline())

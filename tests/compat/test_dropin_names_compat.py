@@ -8,10 +8,11 @@ users do works the same. Our names are aliases of our own (`DBOSParallelExecutio
 from __future__ import annotations
 
 import importlib
+import warnings
 from typing import Any, get_args
 
 import pytest
-from pydantic_ai import Agent
+from pydantic_ai import Agent, PydanticAIDeprecationWarning
 from pydantic_ai.models.test import TestModel
 
 MODULES = {
@@ -40,5 +41,7 @@ async def test_prefect_default_pydantic_ai_cache_policy_configures_a_task_that_r
     policy = prefect.DEFAULT_PYDANTIC_AI_CACHE_POLICY
     assert isinstance(policy, CachePolicy)
     agent = Agent(TestModel(custom_output_text='cached'), name=f'dropin_cache_policy_{impl}')
-    wrapper = prefect.PrefectAgent(agent, model_task_config=prefect.TaskConfig(cache_policy=policy))
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', PydanticAIDeprecationWarning)  # 2.68 deprecates it for its capability
+        wrapper = prefect.PrefectAgent(agent, model_task_config=prefect.TaskConfig(cache_policy=policy))
     assert (await wrapper.run('hi')).output == 'cached'

@@ -9,13 +9,17 @@ private PREFECT_HOME and analytics off; all of it is set before prefect is impor
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 from _prefect_env import use_prefect_server
 
-use_prefect_server(sys.argv[2], tempfile.mkdtemp(prefix='durable-conformance-prefect-'), logging_level='WARNING')
+PREFECT_HOME = tempfile.mkdtemp(prefix='durable-conformance-prefect-')
+atexit.register(shutil.rmtree, PREFECT_HOME, ignore_errors=True)
+use_prefect_server(sys.argv[2], PREFECT_HOME, logging_level='WARNING')
 
 import asyncio  # noqa: E402
 import json  # noqa: E402

@@ -19,13 +19,17 @@ flow's code (refused inside a task).
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 from _prefect_env import use_prefect_server
 
-use_prefect_server(sys.argv[2], tempfile.mkdtemp(prefix='durable-misuse-prefect-'), logging_level='CRITICAL')
+PREFECT_HOME = tempfile.mkdtemp(prefix='durable-misuse-prefect-')
+atexit.register(shutil.rmtree, PREFECT_HOME, ignore_errors=True)
+use_prefect_server(sys.argv[2], PREFECT_HOME, logging_level='CRITICAL')
 
 import asyncio  # noqa: E402
 import json  # noqa: E402

@@ -19,13 +19,19 @@ async def test_mcp_listing_instructions_and_calls_are_activities(
 ) -> None:
     MCP_CALLS_FILE.unlink(missing_ok=True)
     mcp_model.requests.clear()
-    async with Worker(plugin_client, task_queue=task_queue, workflows=[MCPWorkflow]):
-        handle = await plugin_client.start_workflow(
-            MCPWorkflow.run, args=['Add 2 and 3, then shout hi', form], id=f'mcp-{uuid.uuid4()}', task_queue=task_queue
-        )
-        assert await handle.result() == ['Five, and HI.', 'Five, and HI.']
-    # The server ran each call once per run: the tool results came from it, through an activity.
-    assert MCP_CALLS_FILE.read_text().split() == ['add', 'shout', 'add', 'shout']
+    try:
+        async with Worker(plugin_client, task_queue=task_queue, workflows=[MCPWorkflow]):
+            handle = await plugin_client.start_workflow(
+                MCPWorkflow.run,
+                args=['Add 2 and 3, then shout hi', form],
+                id=f'mcp-{uuid.uuid4()}',
+                task_queue=task_queue,
+            )
+            assert await handle.result() == ['Five, and HI.', 'Five, and HI.']
+        # The server ran each call once per run: the tool results came from it, through an activity.
+        assert MCP_CALLS_FILE.read_text().split() == ['add', 'shout', 'add', 'shout']
+    finally:
+        MCP_CALLS_FILE.unlink(missing_ok=True)
     name = mcp_agents[form].name
     one_run = [
         # Tools and instructions are fetched once per run, though the run makes three model requests.
