@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
+import shutil
 import tempfile
 import uuid
 from pathlib import Path
@@ -94,7 +96,8 @@ dbos_opt_in = DBOSAgent(
 
 # -- MCP over a real stdio server ---------------------------------------------------------------
 mcp_model = SwappableModel()
-mcp_calls_file = Path(tempfile.mkdtemp()) / 'mcp_calls.txt'
+mcp_calls_file = Path(tempfile.mkdtemp(prefix='durable-dbos-mcp-')) / 'mcp_calls.txt'
+atexit.register(shutil.rmtree, mcp_calls_file.parent, True)
 calculator = MCPToolset(
     Client(
         PythonStdioTransport(MCP_CALCULATOR_PATH, args=[str(mcp_calls_file)]),

@@ -127,7 +127,9 @@ class Worker:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                env={**os.environ, **self.env},
+                # Prefect's runner keeps its storage in the temp dir and removes it only on a clean exit; the
+                # workers are SIGKILLed, so theirs goes under the test's own directory.
+                env={**os.environ, 'TMPDIR': str(log_dir), **self.env},
             )
 
     def kill(self) -> None:
