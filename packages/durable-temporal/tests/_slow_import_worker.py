@@ -1,6 +1,6 @@
 """A worker whose first import of the `openai` SDK takes 3 s, as on a cold worker under load (test_agent.py).
 
-`python _slow_import_worker.py TARGET TASK_QUEUE`: it serves `ModelChoiceWorkflow` until killed.
+`python _slow_import_worker.py TARGET TASK_QUEUE`: serves `ModelChoiceWorkflow` and `StringModelWorkflow` until killed.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from importlib.abc import MetaPathFinder
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 
-from _wf_agent import ModelChoiceWorkflow
+from _wf_agent import ModelChoiceWorkflow, StringModelWorkflow
 from durable_temporal import PydanticAIPlugin
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -42,7 +42,7 @@ async def main(target: str, task_queue: str) -> None:
     assert 'openai' not in sys.modules, 'the SDK must be imported by the workflow run, not before'
     sys.meta_path.insert(0, SlowFirstImport())
     client = await Client.connect(target, plugins=[PydanticAIPlugin()])
-    async with Worker(client, task_queue=task_queue, workflows=[ModelChoiceWorkflow]):
+    async with Worker(client, task_queue=task_queue, workflows=[ModelChoiceWorkflow, StringModelWorkflow]):
         print('worker started', file=sys.stderr, flush=True)
         await asyncio.Event().wait()  # until killed
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from durable_core.testing import ScriptedModel, ToolCall
-from durable_temporal import PydanticAIWorkflow, TemporalAgent
+from durable_temporal import PydanticAIWorkflow, TemporalAgent, TemporalDurability
 from pydantic_ai import Agent, RunContext
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
@@ -60,6 +60,19 @@ class ModelChoiceWorkflow(PydanticAIWorkflow):
     @workflow.run
     async def run(self, model: str | None) -> str:
         return (await plain_temporal.run('hello', model=model)).output
+
+
+# The capability form keeps the agent's model string until a run, which builds the model in workflow code.
+string_model_agent = Agent('openai:gpt-4.1-mini', name='string_model', capabilities=[TemporalDurability()])
+
+
+@workflow.defn
+class StringModelWorkflow(PydanticAIWorkflow):
+    __pydantic_ai_agents__ = [string_model_agent]
+
+    @workflow.run
+    async def run(self) -> str:
+        return (await string_model_agent.run('hello')).output
 
 
 @workflow.defn

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from _temporal_support import activity_inputs, activity_types, history_events, plugin_client_fixture  # noqa: F401
-from _wf_agent import TOOL_CALLS, GeographyWorkflow, IterWorkflow, ModelChoiceWorkflow
+from _wf_agent import TOOL_CALLS, GeographyWorkflow, IterWorkflow, ModelChoiceWorkflow, StringModelWorkflow
 from durable_core.testing import OpenAICompatibleServer, TemporalDevServer
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.worker import Worker
@@ -98,11 +98,13 @@ async def test_provider_model_string_selected_at_run_time(
     assert b'sk-test-not-a-secret' not in history
 
 
+@pytest.mark.parametrize('where', ['run', 'capability agent'])
 async def test_a_model_string_whose_sdk_imports_slowly_on_a_cold_worker(
-    temporal_dev_server: TemporalDevServer, plugin_client: Client, task_queue: str, tmp_path: Path
+    temporal_dev_server: TemporalDevServer, plugin_client: Client, task_queue: str, tmp_path: Path, where: str
 ) -> None:
-    """On a fresh worker whose first `import openai` takes 3 s, longer than the workflow deadlock timer (2 s), a run
-    with `model='openai:...'` imports the SDK outside the workflow: no deadlock, no half-imported SDK, one request."""
+    """On a fresh worker whose first `import openai` takes 3 s, longer than the workflow deadlock timer (2 s), a model
+    string imports the SDK outside the workflow: no deadlock, no half-imported SDK, one request. The string is the
+    run's `model='openai:...'`, or the capability form's `Agent('openai:...')`, which PydanticAI builds in the run."""
     log = tmp_path / 'worker.log'
     with OpenAICompatibleServer(['answer from the provider']) as server, log.open('w') as worker_log:
         here = Path(__file__).parent
@@ -118,13 +120,19 @@ async def test_a_model_string_whose_sdk_imports_slowly_on_a_cold_worker(
             stderr=worker_log,
         )
         try:
-            result = await plugin_client.execute_workflow(
-                ModelChoiceWorkflow.run,
-                'openai:gpt-4.1-mini',
-                id=f'cold-{uuid.uuid4()}',
-                task_queue=task_queue,
-                execution_timeout=timedelta(seconds=120),
-            )
+            workflow_id, timeout = f'cold-{uuid.uuid4()}', timedelta(seconds=120)
+            if where == 'run':
+                result = await plugin_client.execute_workflow(
+                    ModelChoiceWorkflow.run,
+                    'openai:gpt-4.1-mini',
+                    id=workflow_id,
+                    task_queue=task_queue,
+                    execution_timeout=timeout,
+                )
+            else:
+                result = await plugin_client.execute_workflow(
+                    StringModelWorkflow.run, id=workflow_id, task_queue=task_queue, execution_timeout=timeout
+                )
         finally:
             worker.kill()
             worker.wait()

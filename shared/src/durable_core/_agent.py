@@ -694,7 +694,8 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
                 return self._models[model]
             if model == DEFAULT_MODEL_KEY:
                 return None
-            return self._model_from_string(model)
+            self._prepare_model_string(model)
+            return infer_model(model)
         for registered in self._models.values():
             if registered is model:
                 return model
@@ -707,13 +708,13 @@ class DurableAgent(WrapperAgent[AgentDepsT, OutputDataT], UnitRunner, Generic[Ag
             "and run with model='my_model', or pass a model string such as 'openai:gpt-6.1-sol'."
         )
 
-    def _model_from_string(self, model_id: str) -> Model:
-        """Hook: the model a run's unregistered model string names, such as `'openai:gpt-6.1-sol'`.
+    def _prepare_model_string(self, model_id: str) -> None:
+        """Hook: before a model is built in durable code from an unregistered model string (`'openai:gpt-6.1-sol'`).
 
-        PydanticAI's `infer_model` by default. An engine whose durable code must not take long to import the provider's
-        SDK (Temporal's workflow code, under a deadlock timer) prepares it first.
+        Called for a run's `model=` and, in the capability form, for the agent's own model string, which PydanticAI
+        builds in the run. Nothing by default. An engine whose durable code must not take long to import the
+        provider's SDK (Temporal's workflow code, under a deadlock timer) imports it here first, elsewhere.
         """
-        return infer_model(model_id)
 
     def _model_key(self, model: Model | str | None) -> str | None:
         """The journaled form of a run's `model=`: a registered key or a model string."""
@@ -1314,9 +1315,14 @@ class DurabilityCapability(AbstractCapability[AgentDepsT]):
     async def resolve_model_id(self, ctx: ModelResolutionContext[AgentDepsT], *, model_id: str) -> Model | None:
         """`run(model='key')`: the model registered under that key (`models=`), in every context, as 2.68's."""
         models: Mapping[str, Any] | None = self._wrapper_arguments.get('models')
-        if self._agent is None or not models or model_id not in models:
-            return None  # a model string: PydanticAI infers it (and the worker, from the journaled string)
-        return self.durable_agent._models.get(model_id)  # pyright: ignore[reportPrivateUsage]
+        if self._agent is not None and models and model_id in models:
+            return self.durable_agent._models.get(model_id)  # pyright: ignore[reportPrivateUsage]
+        # A model string: PydanticAI infers it (and the worker, from the journaled string). In durable code the engine
+        # prepares it first; the model is left to PydanticAI, which closes the client it builds when the run ends.
+        durable = self._durable_in_context()
+        if durable is not None:
+            durable._prepare_model_string(model_id)  # pyright: ignore[reportPrivateUsage]
+        return None
 
     async def for_run(self, ctx: RunContext[AgentDepsT]) -> AbstractCapability[AgentDepsT]:
         """In durable code, the wrapper's per-run hooks; elsewhere, this transparent capability.

@@ -18,7 +18,7 @@ Optional:
     `_after_run(run_id)`: when a durable run ends, however it ends.
     `_toolset_unit_kinds(kind)`: which units an MCP, dynamic or other toolset has.
     `_wrap_io_toolset(leaf)`: the stand-in of an MCP or dynamic toolset in a run.
-    `_model_from_string(model_id)`: the model a run's unregistered model string names (default: `infer_model`).
+    `_prepare_model_string(model_id)`: before a model is built in durable code from an unregistered model string.
     `_durable_scope_for_iter()`: for `iter()` in engine code outside the agent's own (Prefect: any flow), a context
         that makes the caller's code the agent's durable code while the run lasts; `None` (the default) refuses it.
 

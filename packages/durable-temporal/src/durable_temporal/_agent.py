@@ -57,7 +57,7 @@ from ._converter import RawJson
 from ._dropin import TemporalRunContext, refuse_run_context_type, refuse_unsupported_arguments
 from ._failures import PAYLOAD_LIMIT_BYTES, IncompatibleDeployError, PayloadTooLargeError
 from ._history import forget_run, messages_argument
-from ._model_strings import model_from_string
+from ._model_strings import prepare_model_string
 from ._sync_callbacks import refuse_sync_workflow_callbacks
 from ._toolsets import ActivityToolset
 from ._worker import ActivityServer, model_source
@@ -277,8 +277,8 @@ class TemporalAgent(DurableAgent[AgentDepsT, OutputDataT], Generic[AgentDepsT, O
     def _durable_run_id(self) -> str:
         return str(workflow.uuid4())
 
-    def _model_from_string(self, model_id: str) -> Model:
-        return model_from_string(model_id)  # its SDK imported outside the workflow's deadlock timer
+    def _prepare_model_string(self, model_id: str) -> None:
+        prepare_model_string(model_id)  # its SDK imported outside the workflow's deadlock timer
 
     @property
     def continues_as_new_by_itself(self) -> bool:

@@ -13,6 +13,7 @@ from temporalio.worker import ReplayerConfig, WorkerConfig
 from ._agent import TemporalAgent
 from ._agent_run import AgentRunWorkflow, load_messages
 from ._durability import temporal_agent_of, temporal_durability_of
+from ._model_strings import start_first_build
 from ._registry import record_registered
 
 __all__ = ['AgentPlugin', 'record_replayed_agents', 'register_agents']
@@ -117,6 +118,10 @@ def register_agents(config: WorkerConfig, agents: Iterable[object]) -> WorkerCon
     for listed in agents:
         agent = _temporal_agent(listed)
         record_registered(agent, task_queue)
+        if isinstance(agent.wrapped.model, str):
+            # The capability form's agent keeps its model string until a run builds it in workflow code: import its
+            # provider's SDK now, on a thread, so that the worker's first workflow task seldom waits for it.
+            start_first_build(agent.wrapped.model)
         for name, function in agent.activities_by_name.items():
             known = by_name.setdefault(name, function)
             if known is not function:

@@ -1,4 +1,7 @@
-"""A run's model string (`run(model='openai:...')`) turned into a model in workflow code, its SDK imported first.
+"""Model strings built into models in workflow code, their provider's SDK imported first, outside the workflow.
+
+PydanticAI builds a model from a string in the run: a run's `model='openai:...'`, and in the capability form the
+agent's own `Agent('openai:...')`, which it keeps as a string until the run.
 
 Building the model imports the provider's SDK the first time a worker process sees the provider: seconds on a cold
 worker under load. In workflow code that import runs under the SDK's deadlock timer (2 s); past it, the SDK abandons
@@ -16,10 +19,10 @@ from __future__ import annotations
 import contextlib
 import threading
 
-from pydantic_ai.models import Model, infer_model
+from pydantic_ai.models import infer_model
 from temporalio import workflow
 
-__all__ = ['ProviderStillImporting', 'model_from_string']
+__all__ = ['ProviderStillImporting', 'prepare_model_string', 'start_first_build']
 
 WAIT_SECONDS = 1.0
 """How long an activation waits for the first build of a model string: well under the deadlock timer (2 s)."""
@@ -38,18 +41,24 @@ def _first_build(model_id: str) -> None:
         infer_model(model_id)
 
 
-def model_from_string(model_id: str) -> Model:
-    """The model `model_id` names; in workflow code, once its first build (and SDK import) is done elsewhere."""
+def start_first_build(model_id: str) -> threading.Thread:
+    """The thread of the first build of `model_id` in this process, started if it was not."""
+    with _FIRST_BUILDS_LOCK:
+        build = _FIRST_BUILDS.get(model_id)
+        if build is None:
+            build = _FIRST_BUILDS[model_id] = threading.Thread(
+                target=_first_build, args=(model_id,), name=f'durable-temporal import for {model_id}', daemon=True
+            )
+            build.start()
+        return build
+
+
+def prepare_model_string(model_id: str) -> None:
+    """In workflow code, return once the first build of `model_id` (and its SDK import) is done elsewhere."""
     if not workflow.in_workflow():
-        return infer_model(model_id)
+        return
     with workflow.unsafe.sandbox_unrestricted():
-        with _FIRST_BUILDS_LOCK:
-            build = _FIRST_BUILDS.get(model_id)
-            if build is None:
-                build = _FIRST_BUILDS[model_id] = threading.Thread(
-                    target=_first_build, args=(model_id,), name=f'durable-temporal import for {model_id}', daemon=True
-                )
-                build.start()
+        build = start_first_build(model_id)
         build.join(WAIT_SECONDS)
         if build.is_alive():
             raise ProviderStillImporting(
@@ -57,4 +66,3 @@ def model_from_string(model_id: str) -> Model:
                 'task is retried once it is. Register the model with the agent (models={...}) to import it when the '
                 'worker starts.'
             )
-    return infer_model(model_id)
