@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from typing import cast
 
 import pytest
 from _temporal_support import activity_types, plugin_client_fixture  # noqa: F401
 from _wf_agent_plugin import TOOL_CALLS, ListedAgentWorkflow, UnlistedAgentWorkflow, greet, plugged_temporal
 from durable_core import DurableNameError, DurableUsageError
-from durable_temporal import AgentPlugin, PydanticAIPlugin, TemporalAgent
+from durable_temporal import AgentPlugin, PydanticAIPlugin, TemporalAgent, TemporalDurability
+from durable_temporal._agent_plugin import register_agents
+from durable_temporal._model_strings import _FIRST_BUILDS  # pyright: ignore[reportPrivateUsage]
 from pydantic_ai import Agent
 from pydantic_ai.models.test import TestModel
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Worker, WorkerConfig
 
 EXPECTED_ACTIVITIES = ['plugged.model_request', 'plugged.tool_call.agent.greet', 'plugged.model_request']
 
@@ -66,3 +69,13 @@ def test_another_agent_of_the_same_name_is_refused() -> None:
 def test_a_plain_agent_is_refused_with_the_fix() -> None:
     with pytest.raises(DurableUsageError, match=r'AgentPlugin\(TemporalAgent\(agent\)\)'):
         AgentPlugin(Agent(TestModel(), name='plain_plugged'))  # type: ignore[arg-type]
+
+
+def test_registering_a_capability_agent_with_a_model_string_starts_its_first_build() -> None:
+    # PydanticAI builds that model in each run's workflow code; the worker imports its SDK from the start, on a thread.
+    model_id = f'openai:warm-{uuid.uuid4().hex}'
+    agent = Agent(model_id, name=f'warm_{uuid.uuid4().hex[:8]}', capabilities=[TemporalDurability()])
+    assert model_id not in _FIRST_BUILDS
+    register_agents(cast(WorkerConfig, {}), [agent])
+    assert model_id in _FIRST_BUILDS
+    _FIRST_BUILDS[model_id].join(30)  # the build fails without an API key; the failure is the workflow's to report
